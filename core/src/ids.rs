@@ -1,0 +1,215 @@
+//! Compact storage for channel ids and client IPs.
+//!
+//! The broker's channel ids are 32 lowercase hex digits: those are kept as 16 bytes. Client IPs
+//! are `a.b.c.d:port`: those are kept as 6 bytes. Anything else is kept verbatim. Every form
+//! renders back to exactly the string received, and orders exactly as that string does.
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use core::cmp::Ordering;
+use core::fmt::Write as _;
+
+/// A channel id: 32 lowercase hex digits packed, or the original text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum ChannelKey {
+    Hex([u8; 16]),
+    Text(Box<str>),
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+fn hex_val(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
+    }
+}
+
+impl ChannelKey {
+    pub(crate) fn new(id: &str) -> Self {
+        let b = id.as_bytes();
+        if b.len() == 32 {
+            let mut out = [0u8; 16];
+            let mut ok = true;
+            for (i, pair) in b.chunks_exact(2).enumerate() {
+                match (hex_val(pair[0]), hex_val(pair[1])) {
+                    (Some(h), Some(l)) => out[i] = (h << 4) | l,
+                    _ => {
+                        ok = false;
+                        break;
+                    }
+                }
+            }
+            if ok {
+                return ChannelKey::Hex(out);
+            }
+        }
+        ChannelKey::Text(id.into())
+    }
+
+    /// Whether this key is the given id, without allocating.
+    pub(crate) fn matches(&self, id: &str) -> bool {
+        match self {
+            ChannelKey::Text(t) => &**t == id,
+            ChannelKey::Hex(h) => {
+                let b = id.as_bytes();
+                b.len() == 32
+                    && b.chunks_exact(2)
+                        .zip(h)
+                        .all(|(p, &x)| p[0] == HEX[(x >> 4) as usize] && p[1] == HEX[(x & 15) as usize])
+            }
+        }
+    }
+
+    fn hex_text(h: &[u8; 16]) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        for (i, &x) in h.iter().enumerate() {
+            out[2 * i] = HEX[(x >> 4) as usize];
+            out[2 * i + 1] = HEX[(x & 15) as usize];
+        }
+        out
+    }
+
+    pub(crate) fn to_text(&self) -> String {
+        match self {
+            ChannelKey::Text(t) => String::from(&**t),
+            ChannelKey::Hex(h) => {
+                let t = Self::hex_text(h);
+                // Hex digits are ASCII.
+                t.iter().map(|&c| c as char).collect()
+            }
+        }
+    }
+}
+
+impl Ord for ChannelKey {
+    fn cmp(&self, other: &Self) -> Ordering {
+        match (self, other) {
+            // Lowercase hex orders as its bytes do.
+            (ChannelKey::Hex(a), ChannelKey::Hex(b)) => a.cmp(b),
+            (ChannelKey::Text(a), ChannelKey::Text(b)) => a.as_bytes().cmp(b.as_bytes()),
+            (ChannelKey::Hex(a), ChannelKey::Text(b)) => Self::hex_text(a)[..].cmp(b.as_bytes()),
+            (ChannelKey::Text(a), ChannelKey::Hex(b)) => a.as_bytes().cmp(&Self::hex_text(b)[..]),
+        }
+    }
+}
+
+impl PartialOrd for ChannelKey {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// A client address: `a.b.c.d:port` packed into 6 bytes, or the original text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum Ip {
+    V4([u8; 4], u16),
+    Text(Box<Box<str>>),
+}
+
+fn parse_u(s: &str, max: u32) -> Option<u32> {
+    // Canonical decimal only (no sign, no leading zero), so rendering gives the same text back.
+    if s.is_empty() || s.len() > 5 || (s.len() > 1 && s.starts_with('0')) {
+        return None;
+    }
+    let mut v = 0u32;
+    for c in s.bytes() {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + u32::from(c - b'0');
+    }
+    (v <= max).then_some(v)
+}
+
+impl Ip {
+    pub(crate) fn new(s: &str) -> Self {
+        Self::parse_v4(s).unwrap_or_else(|| Ip::Text(Box::new(s.into())))
+    }
+
+    fn parse_v4(s: &str) -> Option<Ip> {
+        let (addr, port) = s.rsplit_once(':')?;
+        let port = parse_u(port, 65535)? as u16;
+        let mut parts = addr.split('.');
+        let mut a = [0u8; 4];
+        for slot in &mut a {
+            *slot = parse_u(parts.next()?, 255)? as u8;
+        }
+        parts.next().is_none().then_some(Ip::V4(a, port))
+    }
+
+    pub(crate) fn to_text(&self) -> String {
+        match self {
+            Ip::Text(t) => String::from(&***t),
+            Ip::V4(a, p) => {
+                let mut s = String::with_capacity(21);
+                let _ = write!(s, "{}.{}.{}.{}:{}", a[0], a[1], a[2], a[3], p);
+                s
+            }
+        }
+    }
+}
+
+impl Ord for Ip {
+    fn cmp(&self, other: &Self) -> Ordering {
+        match (self, other) {
+            (Ip::Text(a), Ip::Text(b)) => a.as_bytes().cmp(b.as_bytes()),
+            _ => self.to_text().cmp(&other.to_text()),
+        }
+    }
+}
+
+impl PartialOrd for Ip {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn channel_keys_round_trip_and_order_as_text() {
+        let ids = [
+            "2b9b1281046046faafe5e0b458e4abcd",
+            "2B9B1281046046FAAFE5E0B458E4ABCD",
+            "ch-1",
+            "",
+            "zzzz",
+            "2b9b1281046046faafe5e0b458e4abc",
+        ];
+        for a in ids {
+            let ka = ChannelKey::new(a);
+            assert_eq!(ka.to_text(), a);
+            assert!(ka.matches(a));
+            for b in ids {
+                assert_eq!(ka.cmp(&ChannelKey::new(b)), a.cmp(b), "{a} vs {b}");
+            }
+        }
+        assert!(matches!(ChannelKey::new(ids[0]), ChannelKey::Hex(_)));
+        assert!(matches!(ChannelKey::new(ids[1]), ChannelKey::Text(_)));
+    }
+
+    #[test]
+    fn ips_round_trip_and_order_as_text() {
+        let ips = [
+            "192.168.1.20:1883",
+            "10.0.0.1:0",
+            "192.168.XX.XX:133XX",
+            "01.2.3.4:5",
+            "1.2.3.4:65536",
+            "[::1]:1883",
+            "1.2.3:4",
+        ];
+        for a in ips {
+            assert_eq!(Ip::new(a).to_text(), a);
+            for b in ips {
+                assert_eq!(Ip::new(a).cmp(&Ip::new(b)), a.cmp(b));
+            }
+        }
+        assert!(matches!(Ip::new(ips[0]), Ip::V4(..)));
+        assert!(matches!(Ip::new(ips[3]), Ip::Text(_)));
+    }
+}

@@ -1,0 +1,61 @@
+//! # mqtt-status
+//!
+//! Is this MQTT device online right now? This crate answers from the `connect`, `disconnect`
+//! and `tcpclean` notifications that ApsaraMQ for MQTT emits (through RocketMQ), and stays right
+//! when they arrive out of order, duplicated hours later, interleaved across flash reconnects,
+//! and after a restart from a snapshot.
+//!
+//! The rule: a **channel** (one TCP connection) is open iff its `connect` was seen and its close
+//! was not; a **client** is online iff one of its channels is open. See `docs/semantics.md` for
+//! the reasoning, and [`Config`] for the policies.
+//!
+//! The core does no I/O, reads no clock and uses no randomness: the same inputs give the same
+//! answers and byte-identical snapshots, here and in the Python, Node and WebAssembly bindings.
+//! It is `#![no_std]` + `alloc` (the default `std` feature only adds std's error integration).
+//!
+//! ```
+//! use mqtt_status::{Config, StatusEngine};
+//!
+//! let mut engine = StatusEngine::new(Config { takeover: true, ..Config::default() })?;
+//! let log = br#"{"tag":"connect","body":{"clientId":"GID_a@@@d1","channelId":"c1","time":1}}
+//! {"clientId":"GID_a@@@d1","channelId":"c2","eventType":"connect","time":5}
+//! {"clientId":"GID_a@@@d1","channelId":"c1","eventType":"tcpclean","time":6}
+//! "#;
+//! let report = engine.ingest_many(log);
+//! assert_eq!(report.transitions.len(), 1); // the flash reconnect to c2 gave no transition
+//! assert_eq!(engine.online_clients(None, None, None), vec!["GID_a@@@d1".to_string()]);
+//!
+//! let copy = mqtt_status::StatusEngine::restore(&engine.snapshot())?;
+//! assert_eq!(copy.snapshot(), engine.snapshot());
+//! # Ok::<(), mqtt_status::Error>(())
+//! ```
+#![no_std]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+mod channel;
+mod client;
+mod config;
+mod engine;
+mod error;
+mod hash;
+mod ids;
+mod merge;
+mod parse;
+mod query;
+mod snapshot;
+mod types;
+
+pub use config::{Config, MAX_ID_LEN_LIMIT, MAX_TOMBSTONES_LIMIT};
+pub use engine::StatusEngine;
+pub use error::{Error, ErrorCode};
+pub use parse::{with_notification, MAX_TIME};
+pub use snapshot::SNAPSHOT_VERSION;
+pub use types::{
+    BatchError, BatchReport, ChannelState, ChannelStatus, ClientStatus, EventType, GroupCount, Notification,
+    Outcome, Stats, Transition,
+};

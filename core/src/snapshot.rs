@@ -1,0 +1,283 @@
+//! The snapshot format: versioned, checksummed, canonical (clients sorted by id, channels by
+//! channelId), so identical states give identical bytes in every language.
+//!
+//! Layout (integers are LEB128 varints unless noted; an optional time is 0 or time + 1):
+//! `"MQSTATUS"`, version byte, config (flags byte, tombstonesPerClient, maxIdLen), the seven
+//! ingest counters, client count, then per client: id (length + bytes), horizon, dropped
+//! connects, channel count, and per channel: key (0 + 16 bytes, or 1 + length + text), three
+//! optional times (connect, disconnect, tcpclean), address (0 none, 1 + 4 bytes + u16 LE port,
+//! 2 + length + text). Last, 8 bytes LE: a checksum of everything before.
+
+use alloc::vec::Vec;
+
+use crate::channel::{Channel, NONE};
+use crate::client::Client;
+use crate::engine::Counters;
+use crate::hash::hash_bytes;
+use crate::ids::{ChannelKey, Ip};
+use crate::parse::MAX_TIME;
+use crate::{Config, Error, StatusEngine};
+
+const MAGIC: &[u8; 8] = b"MQSTATUS";
+/// Version of the snapshot layout written by this crate.
+pub const SNAPSHOT_VERSION: u8 = 1;
+
+fn put(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn put_time(out: &mut Vec<u8>, t: u64) {
+    put(out, if t == NONE { 0 } else { t + 1 });
+}
+
+fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
+    put(out, b.len() as u64);
+    out.extend_from_slice(b);
+}
+
+impl StatusEngine {
+    /// The whole state, configuration and counters included, as compact versioned bytes.
+    pub fn snapshot(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(32 + self.ids.len() + self.clients.len() * 24);
+        out.extend_from_slice(MAGIC);
+        out.push(SNAPSHOT_VERSION);
+        let c = &self.config;
+        out.push(u8::from(c.close_on_disconnect) | (u8::from(c.takeover) << 1));
+        put(&mut out, c.tombstones_per_client.into());
+        put(&mut out, c.max_id_len.into());
+        let k = &self.counters;
+        for v in [k.events, k.applied, k.duplicates, k.late, k.rejected, k.went_online, k.went_offline] {
+            put(&mut out, v);
+        }
+        put(&mut out, self.clients.len() as u64);
+        let mut chans: Vec<&Channel> = Vec::new();
+        for &i in self.sorted().iter() {
+            let client = &self.clients[i as usize];
+            put_bytes(&mut out, self.id_bytes(i));
+            put_time(&mut out, client.horizon);
+            put(&mut out, client.dropped_connects.into());
+            chans.clear();
+            chans.extend(client.channels.as_slice());
+            chans.sort_by(|a, b| a.key.cmp(&b.key));
+            put(&mut out, chans.len() as u64);
+            for ch in &chans {
+                match &ch.key {
+                    ChannelKey::Hex(h) => {
+                        out.push(0);
+                        out.extend_from_slice(h);
+                    }
+                    ChannelKey::Text(t) => {
+                        out.push(1);
+                        put_bytes(&mut out, t.as_bytes());
+                    }
+                }
+                for t in ch.times {
+                    put_time(&mut out, t);
+                }
+                match &ch.ip {
+                    None => out.push(0),
+                    Some(Ip::V4(a, p)) => {
+                        out.push(1);
+                        out.extend_from_slice(a);
+                        out.extend_from_slice(&p.to_le_bytes());
+                    }
+                    Some(Ip::Text(t)) => {
+                        out.push(2);
+                        put_bytes(&mut out, t.as_bytes());
+                    }
+                }
+            }
+        }
+        let sum = hash_bytes(&out);
+        out.extend_from_slice(&sum.to_le_bytes());
+        out
+    }
+
+    /// Rebuilds an engine from [`snapshot`](Self::snapshot) bytes. Corrupt, truncated or foreign
+    /// bytes give `invalid_snapshot`.
+    pub fn restore(bytes: &[u8]) -> Result<Self, Error> {
+        if bytes.len() < MAGIC.len() + 1 + 8 || &bytes[..MAGIC.len()] != MAGIC {
+            return Err(Error::snapshot("not an mqtt-status snapshot"));
+        }
+        let version = bytes[MAGIC.len()];
+        if version != SNAPSHOT_VERSION {
+            return Err(Error::snapshot(alloc::format!("unsupported snapshot version {version}")));
+        }
+        let (body, sum) = bytes.split_at(bytes.len() - 8);
+        let mut want = [0u8; 8];
+        want.copy_from_slice(sum);
+        if hash_bytes(body) != u64::from_le_bytes(want) {
+            return Err(Error::snapshot("checksum mismatch (corrupt or truncated)"));
+        }
+        let mut r = Reader { bytes: body, pos: MAGIC.len() + 1 };
+        let engine = read_engine(&mut r)?;
+        if r.pos != body.len() {
+            return Err(Error::snapshot("trailing bytes"));
+        }
+        Ok(engine)
+    }
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+fn truncated() -> Error {
+    Error::snapshot("truncated")
+}
+
+impl<'a> Reader<'a> {
+    fn byte(&mut self) -> Result<u8, Error> {
+        let b = *self.bytes.get(self.pos).ok_or_else(truncated)?;
+        self.pos += 1;
+        Ok(b)
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8], Error> {
+        let end = self.pos.checked_add(n).filter(|&e| e <= self.bytes.len()).ok_or_else(truncated)?;
+        let out = &self.bytes[self.pos..end];
+        self.pos = end;
+        Ok(out)
+    }
+
+    fn varint(&mut self) -> Result<u64, Error> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = self.byte()?;
+            let part = u64::from(b & 0x7f);
+            if shift == 63 && part > 1 {
+                break;
+            }
+            v |= part << shift;
+            if b & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        Err(Error::snapshot("bad integer"))
+    }
+
+    fn small(&mut self, max: u64, what: &str) -> Result<u32, Error> {
+        let v = self.varint()?;
+        if v > max {
+            return Err(Error::snapshot(alloc::format!("{what} out of range")));
+        }
+        Ok(v as u32)
+    }
+
+    fn time(&mut self) -> Result<u64, Error> {
+        match self.varint()? {
+            0 => Ok(NONE),
+            t if t - 1 <= MAX_TIME => Ok(t - 1),
+            _ => Err(Error::snapshot("time out of range")),
+        }
+    }
+
+    fn text(&mut self, max_len: u32, what: &str) -> Result<&'a str, Error> {
+        let len = self.varint()?;
+        if len == 0 || len > u64::from(max_len) {
+            return Err(Error::snapshot(alloc::format!("{what} length out of range")));
+        }
+        let b = self.take(len as usize)?;
+        core::str::from_utf8(b).map_err(|_| Error::snapshot(alloc::format!("{what} is not UTF-8")))
+    }
+}
+
+fn read_engine(r: &mut Reader<'_>) -> Result<StatusEngine, Error> {
+    let flags = r.byte()?;
+    if flags > 3 {
+        return Err(Error::snapshot("unknown config flags"));
+    }
+    let config = Config {
+        close_on_disconnect: flags & 1 != 0,
+        takeover: flags & 2 != 0,
+        tombstones_per_client: r.small(u32::MAX.into(), "tombstonesPerClient")?,
+        max_id_len: r.small(u32::MAX.into(), "maxIdLen")?,
+    };
+    config.validate().map_err(|e| Error::snapshot(alloc::format!("config: {e}")))?;
+    let mut engine = StatusEngine::empty(config);
+    let mut k = [0u64; 7];
+    for v in &mut k {
+        *v = r.varint()?;
+    }
+    let [events, applied, duplicates, late, rejected, went_online, went_offline] = k;
+    engine.counters = Counters { events, applied, duplicates, late, rejected, went_online, went_offline };
+    let count = r.varint()?;
+    let mut prev: Option<&str> = None;
+    for _ in 0..count {
+        let id = r.text(config.max_id_len, "client id")?;
+        if prev.is_some_and(|p| p >= id) {
+            return Err(Error::snapshot("client ids not in strictly increasing order"));
+        }
+        prev = Some(id);
+        let idx = engine.insert_client(id).map_err(|e| Error::snapshot(alloc::format!("{e}")))?;
+        let client = read_client(r, &config, &engine.clients[idx as usize])?;
+        engine.clients[idx as usize] = client;
+        engine.settle(idx, false);
+    }
+    // Clients were inserted in id order, so the sorted order is the identity.
+    *engine.order.get_mut() = (0..engine.clients.len() as u32).collect();
+    Ok(engine)
+}
+
+fn read_client(r: &mut Reader<'_>, config: &Config, base: &Client) -> Result<Client, Error> {
+    let mut client = base.clone();
+    client.horizon = r.time()?;
+    client.dropped_connects = r.small(u32::MAX.into(), "dropped connects")?;
+    let n = r.varint()?;
+    let mut prev: Option<ChannelKey> = None;
+    for _ in 0..n {
+        let key = match r.byte()? {
+            0 => {
+                let mut h = [0u8; 16];
+                h.copy_from_slice(r.take(16)?);
+                ChannelKey::Hex(h)
+            }
+            1 => {
+                let key = ChannelKey::new(r.text(config.max_id_len, "channel id")?);
+                if matches!(key, ChannelKey::Hex(_)) {
+                    return Err(Error::snapshot("hex channel id stored as text"));
+                }
+                key
+            }
+            _ => return Err(Error::snapshot("unknown channel key tag")),
+        };
+        if prev.as_ref().is_some_and(|p| *p >= key) {
+            return Err(Error::snapshot("channel ids not in strictly increasing order"));
+        }
+        prev = Some(key.clone());
+        let mut ch = Channel::new(key);
+        for t in &mut ch.times {
+            *t = r.time()?;
+        }
+        if ch.times.iter().all(|&t| t == NONE) {
+            return Err(Error::snapshot("channel without events"));
+        }
+        ch.ip = match r.byte()? {
+            0 => None,
+            1 => {
+                let a = r.take(6)?;
+                Some(Ip::V4([a[0], a[1], a[2], a[3]], u16::from_le_bytes([a[4], a[5]])))
+            }
+            2 => {
+                let ip = Ip::new(r.text(config.max_id_len, "client address")?);
+                if matches!(ip, Ip::V4(..)) {
+                    return Err(Error::snapshot("IPv4 address stored as text"));
+                }
+                Some(ip)
+            }
+            _ => return Err(Error::snapshot("unknown address tag")),
+        };
+        client.channels.push(ch);
+    }
+    let before = client.channels.as_slice().len();
+    client.compact(config);
+    if client.channels.as_slice().len() != before {
+        return Err(Error::snapshot("more tombstones than tombstonesPerClient allows"));
+    }
+    Ok(client)
+}
