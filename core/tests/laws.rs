@@ -1,0 +1,284 @@
+//! Property tests for the laws of SPEC §2/§4: order independence, duplicate independence,
+//! snapshot round trip, merge laws, batch = one by one, and agreement with a naive model.
+//!
+//! Cases: 256 each by default; `PROPTEST_CASES=5000 cargo test --release --test laws` for more.
+//!
+//! `state(e)` merges an engine into an empty one: the canonical snapshot of its *state*, without
+//! the ingest counters (which describe arrival order by design, see docs/semantics.md).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use mqtt_status::{Config, EventType, Notification, StatusEngine};
+use proptest::prelude::*;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct Ev {
+    client: u8,
+    channel: u8,
+    kind: EventType,
+    time: u64,
+    ip: Option<u8>,
+}
+
+const CLIENTS: [&str; 4] = ["GID_a@@@d1", "GID_a@@@d2", "GID_b@@@d1", "solo"];
+const CHANNELS: [&str; 6] = [
+    "2b9b1281046046faafe5e0b458e40001",
+    "2b9b1281046046faafe5e0b458e40002",
+    "2b9b1281046046faafe5e0b458e40003",
+    "ch-4",
+    "ch-5",
+    "CH-6",
+];
+const IPS: [&str; 3] = ["10.0.0.1:1883", "10.0.0.2:40000", "192.168.XX.XX:133XX"];
+
+impl Ev {
+    fn notification(&self) -> Notification<'static> {
+        Notification {
+            client_id: CLIENTS[self.client as usize],
+            channel_id: CHANNELS[self.channel as usize],
+            event_type: self.kind,
+            time: self.time,
+            client_ip: self.ip.map(|i| IPS[i as usize]),
+        }
+    }
+
+    fn kind_rank(&self) -> u64 {
+        match self.kind {
+            EventType::Connect => 0,
+            EventType::Disconnect => 1,
+            EventType::TcpClean => 2,
+        }
+    }
+
+    fn json(&self) -> String {
+        let n = self.notification();
+        let mut body = serde_json::json!({
+            "clientId": n.client_id, "channelId": n.channel_id,
+            "eventType": n.event_type.as_str(), "time": n.time,
+        });
+        if let Some(ip) = n.client_ip {
+            body["clientIp"] = ip.into();
+        }
+        body.to_string()
+    }
+}
+
+fn event() -> impl Strategy<Value = Ev> {
+    let kind = prop_oneof![
+        3 => Just(EventType::Connect),
+        1 => Just(EventType::Disconnect),
+        2 => Just(EventType::TcpClean),
+    ];
+    (0..4u8, 0..6u8, kind, 0..40u64, proptest::option::of(0..3u8))
+        .prop_map(|(client, channel, kind, time, ip)| Ev { client, channel, kind, time, ip })
+}
+
+fn events() -> impl Strategy<Value = Vec<Ev>> {
+    proptest::collection::vec(event(), 0..40)
+}
+
+fn config() -> impl Strategy<Value = Config> {
+    // Six channels per client never exceed the default bound of 8 tombstones.
+    (any::<bool>(), any::<bool>()).prop_map(|(close_on_disconnect, takeover)| Config {
+        close_on_disconnect,
+        takeover,
+        ..Config::default()
+    })
+}
+
+fn run(config: Config, evs: &[Ev]) -> StatusEngine {
+    let mut e = StatusEngine::new(config).unwrap();
+    for ev in evs {
+        e.ingest(ev.notification()).unwrap();
+    }
+    e
+}
+
+fn state(e: &StatusEngine) -> Vec<u8> {
+    let mut fresh = StatusEngine::new(*e.config()).unwrap();
+    fresh.merge(e).unwrap();
+    fresh.snapshot()
+}
+
+/// Every answer that depends on the state (not on arrival order).
+fn answers(e: &StatusEngine) -> String {
+    let clients: Vec<_> = CLIENTS.iter().map(|c| (e.is_online(c), e.client(c))).collect();
+    let mut s = e.stats();
+    (s.events, s.applied, s.duplicates, s.late, s.rejected, s.went_online, s.went_offline) =
+        (0, 0, 0, 0, 0, 0, 0);
+    format!(
+        "{clients:?}|{:?}|{:?}|{:?}|{:?}|{s:?}",
+        e.online_clients(None, None, None),
+        e.online_clients(Some("GID_a"), Some("GID_a@@@d1"), Some(1)),
+        e.count_online(Some("GID_a")),
+        e.groups()
+    )
+}
+
+/// The naive model: every event in a set, nothing compacted.
+fn model_online(config: &Config, evs: &[Ev], client: u8) -> bool {
+    let mut chans: BTreeMap<u8, BTreeSet<EventType>> = BTreeMap::new();
+    let mut connect_time: BTreeMap<u8, u64> = BTreeMap::new();
+    for ev in evs.iter().filter(|e| e.client == client) {
+        chans.entry(ev.channel).or_default().insert(ev.kind);
+        if ev.kind == EventType::Connect {
+            let t = connect_time.entry(ev.channel).or_insert(ev.time);
+            *t = (*t).min(ev.time);
+        }
+    }
+    let live = |ch: &u8| {
+        let kinds = &chans[ch];
+        kinds.contains(&EventType::Connect)
+            && !kinds.contains(&EventType::TcpClean)
+            && !(config.close_on_disconnect && kinds.contains(&EventType::Disconnect))
+    };
+    if config.takeover {
+        let newest = connect_time.iter().max_by_key(|(ch, t)| (**t, CHANNELS[**ch as usize]));
+        newest.is_some_and(|(ch, _)| live(ch))
+    } else {
+        chans.keys().any(live)
+    }
+}
+
+proptest! {
+
+    #[test]
+    fn order_does_not_matter((config, evs, shuffled) in (config(), events()).prop_flat_map(|(c, e)| {
+        (Just(c), Just(e.clone()), Just(e).prop_shuffle())
+    })) {
+        let (a, b) = (run(config, &evs), run(config, &shuffled));
+        prop_assert_eq!(state(&a), state(&b));
+        prop_assert_eq!(answers(&a), answers(&b));
+        prop_assert_eq!(a.stats().events, b.stats().events);
+    }
+
+    #[test]
+    fn duplicates_change_nothing(
+        (config, evs, extra) in (config(), events()).prop_flat_map(|(c, e)| {
+            let n = e.len().max(1);
+            (Just(c), Just(e), proptest::collection::vec(0..n, 0..20))
+        }),
+        seed in any::<u64>(),
+    ) {
+        let base = run(config, &evs);
+        let mut dup = evs.clone();
+        for (k, i) in extra.iter().enumerate() {
+            if let Some(ev) = evs.get(*i) {
+                // Insert copies anywhere, including long after the original and after its close.
+                let at = (seed.wrapping_add(k as u64 * 7919) % (dup.len() as u64 + 1)) as usize;
+                dup.insert(at, ev.clone());
+            }
+        }
+        let with_dups = run(config, &dup);
+        prop_assert_eq!(state(&base), state(&with_dups));
+        prop_assert_eq!(answers(&base), answers(&with_dups));
+    }
+
+    #[test]
+    fn redelivery_never_changes_answers_even_beyond_the_bound(
+        evs in events(), starts in proptest::collection::vec(0..40u64, 24),
+        again in proptest::collection::vec(any::<prop::sample::Index>(), 0..30),
+        keep in 0..3u32, takeover in any::<bool>(), close_on_disconnect in any::<bool>(),
+    ) {
+        // Broker-made channels: connect, then disconnect, then tcpclean, one time each.
+        let evs: Vec<Ev> = evs
+            .into_iter()
+            .map(|e| Ev { time: starts[(e.client * 6 + e.channel) as usize] * 3 + e.kind_rank(), ..e })
+            .collect();
+        let config = Config { tombstones_per_client: keep, takeover, close_on_disconnect, ..Config::default() };
+        let mut e = run(config, &evs);
+        // Beyond the bound a dropped channel can come back as a close-only record (its tcpclean
+        // arrives after the horizon); redeliveries may then fill in its details, but nothing
+        // opens: the online answers are fixed.
+        let online = |e: &StatusEngine| {
+            let each: Vec<bool> = CLIENTS.iter().map(|c| e.is_online(c)).collect();
+            (each, e.online_clients(None, None, None), e.count_online(Some("GID_a")), e.stats().online)
+        };
+        let before = online(&e);
+        for i in again.iter().filter(|_| !evs.is_empty()) {
+            prop_assert_eq!(e.ingest(i.get(&evs).notification()).unwrap(), None);
+        }
+        prop_assert_eq!(before, online(&e));
+    }
+
+    #[test]
+    fn snapshot_round_trip_is_identity(config in config(), evs in events(), more in events()) {
+        let mut e = run(config, &evs);
+        let bytes = e.snapshot();
+        let mut r = StatusEngine::restore(&bytes).unwrap();
+        prop_assert_eq!(&r.snapshot(), &bytes);
+        prop_assert_eq!(answers(&r), answers(&e));
+        prop_assert_eq!(r.stats(), e.stats());
+        // ... and both continue identically.
+        for ev in &more {
+            prop_assert_eq!(e.ingest(ev.notification()), r.ingest(ev.notification()));
+        }
+        prop_assert_eq!(e.snapshot(), r.snapshot());
+    }
+
+    #[test]
+    fn merge_is_a_join(config in config(), a in events(), b in events(), c in events()) {
+        let (ea, eb, ec) = (run(config, &a), run(config, &b), run(config, &c));
+        let merged = |x: &StatusEngine, y: &StatusEngine| {
+            let mut m = x.clone();
+            m.merge(y).unwrap();
+            m
+        };
+        let ab = merged(&ea, &eb);
+        prop_assert_eq!(state(&ab), state(&merged(&eb, &ea)));
+        prop_assert_eq!(state(&merged(&ab, &ec)), state(&merged(&ea, &merged(&eb, &ec))));
+        prop_assert_eq!(state(&merged(&ea, &ea)), state(&ea));
+        let both: Vec<Ev> = a.iter().chain(&b).cloned().collect();
+        let direct = run(config, &both);
+        prop_assert_eq!(state(&ab), state(&direct));
+        prop_assert_eq!(answers(&ab), answers(&direct));
+    }
+
+    #[test]
+    fn batch_equals_one_by_one(config in config(), evs in events()) {
+        let one = run(config, &evs);
+        let mut batch = StatusEngine::new(config).unwrap();
+        let jsonl: String = evs.iter().map(|e| e.json() + "\n").collect();
+        let report = batch.ingest_many(jsonl.as_bytes());
+        prop_assert!(report.errors.is_empty());
+        prop_assert_eq!(one.snapshot(), batch.snapshot());
+        prop_assert_eq!(report.applied, one.stats().applied);
+        let mut json = StatusEngine::new(config).unwrap();
+        for ev in &evs {
+            json.ingest_json(ev.json().as_bytes(), None).unwrap();
+        }
+        prop_assert_eq!(one.snapshot(), json.snapshot());
+    }
+
+    #[test]
+    fn agrees_with_the_naive_model(config in config(), evs in events()) {
+        let e = run(config, &evs);
+        let mut online = 0;
+        for c in 0..CLIENTS.len() as u8 {
+            let want = model_online(&config, &evs, c);
+            prop_assert_eq!(e.is_online(CLIENTS[c as usize]), want, "client {}", CLIENTS[c as usize]);
+            online += u64::from(want);
+        }
+        prop_assert_eq!(e.count_online(None), online);
+    }
+
+    #[test]
+    fn transitions_track_the_status(config in config(), evs in events()) {
+        let mut e = StatusEngine::new(config).unwrap();
+        let mut status = BTreeMap::new();
+        for ev in &evs {
+            let id = CLIENTS[ev.client as usize];
+            let before = *status.get(id).unwrap_or(&false);
+            match e.ingest(ev.notification()).unwrap() {
+                Some(t) => {
+                    prop_assert_eq!(t.online, !before);
+                    prop_assert_eq!(&t.client_id, id);
+                    status.insert(id, t.online);
+                }
+                None => prop_assert_eq!(e.is_online(id), before),
+            }
+        }
+        let s = e.stats();
+        prop_assert_eq!(s.went_online - s.went_offline, s.online);
+    }
+}
