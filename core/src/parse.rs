@@ -218,7 +218,7 @@ fn time(v: &Option<Val<'_>>) -> Result<u64, Error> {
         Some(Val::Uint(t)) => *t,
         Some(Val::Negative) => return Err(Error::invalid("time", "must not be negative")),
         Some(Val::Float(f)) if *f < 0.0 => return Err(Error::invalid("time", "must not be negative")),
-        Some(Val::Float(f)) if f.fract() == 0.0 && *f > MAX_TIME as f64 => return Err(out_of_range()),
+        Some(Val::Float(f)) if *f > MAX_TIME as f64 => return Err(out_of_range()),
         Some(Val::Float(_)) => return Err(Error::invalid("time", "must be an integer")),
         Some(Val::Str(s)) => {
             if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {
