@@ -277,7 +277,7 @@ impl StatusEngine {
     pub fn ingest_many_until(&mut self, jsonl: &[u8], until: Option<u64>) -> BatchReport {
         let lines = jsonl.split(|&b| b == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l));
         let lines = lines.enumerate().filter(|(_, l)| !l.iter().all(u8::is_ascii_whitespace));
-        self.ingest_items_until(lines, until)
+        self.ingest_indexed(lines, until)
     }
 
     /// Ingests a list of bodies or envelopes (each one JSON document), reporting by position.
@@ -286,10 +286,20 @@ impl StatusEngine {
         I: IntoIterator<Item = B>,
         B: AsRef<[u8]>,
     {
-        self.ingest_items_until(items.into_iter().enumerate(), None)
+        self.ingest_indexed(items.into_iter().enumerate(), None)
     }
 
-    fn ingest_items_until<I, B>(&mut self, items: I, until: Option<u64>) -> BatchReport
+    /// Like [`ingest_items`](Self::ingest_items), skipping (without counting) events with a
+    /// time after `until`.
+    pub fn ingest_items_until<I, B>(&mut self, items: I, until: Option<u64>) -> BatchReport
+    where
+        I: IntoIterator<Item = B>,
+        B: AsRef<[u8]>,
+    {
+        self.ingest_indexed(items.into_iter().enumerate(), until)
+    }
+
+    fn ingest_indexed<I, B>(&mut self, items: I, until: Option<u64>) -> BatchReport
     where
         I: Iterator<Item = (usize, B)>,
         B: AsRef<[u8]>,

@@ -1,0 +1,404 @@
+"""Is this MQTT device online? Presence from ApsaraMQ for MQTT status notifications.
+
+A thin layer over the Rust core (``mqtt_status._native``): it converts inputs and wraps the
+core's answers into frozen dataclasses. Every judgment is the core's, so the answers are the
+same as the Rust, JavaScript and command-line ones. See ``docs/python.md``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
+
+from . import _native
+from ._errors import (
+    ConfigMismatch,
+    InvalidField,
+    InvalidJson,
+    InvalidNotification,
+    InvalidSnapshot,
+    MissingField,
+    StatusError,
+    TagMismatch,
+    UnknownEventType,
+)
+
+__version__: str = _native.__version__
+SNAPSHOT_VERSION: int = _native.SNAPSHOT_VERSION
+
+__all__ = [
+    "StatusEngine",
+    "Transition",
+    "ChannelStatus",
+    "ClientStatus",
+    "GroupCount",
+    "Stats",
+    "BatchError",
+    "BatchReport",
+    "StatusError",
+    "InvalidNotification",
+    "InvalidJson",
+    "MissingField",
+    "InvalidField",
+    "UnknownEventType",
+    "TagMismatch",
+    "InvalidSnapshot",
+    "ConfigMismatch",
+    "SNAPSHOT_VERSION",
+    "__version__",
+]
+
+Body = Union[str, bytes, bytearray, Mapping[str, Any]]
+
+
+def _dumps(obj: Mapping[str, Any]) -> str:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+
+
+def _body(item: Any) -> Any:
+    if isinstance(item, Mapping):
+        return _dumps(item)
+    return item
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A client's online status flipped; returned by the ingest that caused it."""
+
+    client_id: str
+    online: bool
+    time: int
+    channel_id: str
+    event_type: str
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The camelCase dict of the JSON API."""
+        return {
+            "clientId": self.client_id,
+            "online": self.online,
+            "time": self.time,
+            "channelId": self.channel_id,
+            "eventType": self.event_type,
+        }
+
+    @classmethod
+    def _from_json(cls, d: Dict[str, Any]) -> "Transition":
+        return cls(d["clientId"], d["online"], d["time"], d["channelId"], d["eventType"])
+
+
+@dataclass(frozen=True)
+class ChannelStatus:
+    """One row of a client's channel table (``state``: open, closed or superseded)."""
+
+    channel_id: str
+    state: str
+    connect_time: Optional[int]
+    disconnect_time: Optional[int]
+    close_time: Optional[int]
+    client_ip: Optional[str]
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The camelCase dict of the JSON API."""
+        return {
+            "channelId": self.channel_id,
+            "state": self.state,
+            "connectTime": self.connect_time,
+            "disconnectTime": self.disconnect_time,
+            "closeTime": self.close_time,
+            "clientIp": self.client_ip,
+        }
+
+    @classmethod
+    def _from_json(cls, d: Dict[str, Any]) -> "ChannelStatus":
+        return cls(
+            d["channelId"], d["state"], d["connectTime"], d["disconnectTime"], d["closeTime"], d["clientIp"]
+        )
+
+
+@dataclass(frozen=True)
+class ClientStatus:
+    """Everything the engine knows about one client."""
+
+    client_id: str
+    group_id: Optional[str]
+    device_id: str
+    online: bool
+    last_event_time: Optional[int]
+    last_ip: Optional[str]
+    connects: int
+    horizon: Optional[int]
+    channels: Tuple[ChannelStatus, ...]
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The camelCase dict of the JSON API."""
+        return {
+            "clientId": self.client_id,
+            "groupId": self.group_id,
+            "deviceId": self.device_id,
+            "online": self.online,
+            "lastEventTime": self.last_event_time,
+            "lastIp": self.last_ip,
+            "connects": self.connects,
+            "horizon": self.horizon,
+            "channels": [c.to_dict() for c in self.channels],
+        }
+
+    @classmethod
+    def _from_json(cls, d: Dict[str, Any]) -> "ClientStatus":
+        return cls(
+            d["clientId"],
+            d["groupId"],
+            d["deviceId"],
+            d["online"],
+            d["lastEventTime"],
+            d["lastIp"],
+            d["connects"],
+            d["horizon"],
+            tuple(ChannelStatus._from_json(c) for c in d["channels"]),
+        )
+
+
+@dataclass(frozen=True)
+class GroupCount:
+    """Online and known client counts of one group."""
+
+    group_id: str
+    online: int
+    known: int
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The camelCase dict of the JSON API."""
+        return {"groupId": self.group_id, "online": self.online, "known": self.known}
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Engine-wide counters (what this instance was fed) and gauges (the state)."""
+
+    events: int
+    applied: int
+    duplicates: int
+    late: int
+    rejected: int
+    clients: int
+    online: int
+    open_channels: int
+    tombstones: int
+    went_online: int
+    went_offline: int
+    max_time: Optional[int]
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The camelCase dict of the JSON API."""
+        return {
+            "events": self.events,
+            "applied": self.applied,
+            "duplicates": self.duplicates,
+            "late": self.late,
+            "rejected": self.rejected,
+            "clients": self.clients,
+            "online": self.online,
+            "openChannels": self.open_channels,
+            "tombstones": self.tombstones,
+            "wentOnline": self.went_online,
+            "wentOffline": self.went_offline,
+            "maxTime": self.max_time,
+        }
+
+    @classmethod
+    def _from_json(cls, d: Dict[str, Any]) -> "Stats":
+        return cls(
+            d["events"],
+            d["applied"],
+            d["duplicates"],
+            d["late"],
+            d["rejected"],
+            d["clients"],
+            d["online"],
+            d["openChannels"],
+            d["tombstones"],
+            d["wentOnline"],
+            d["wentOffline"],
+            d["maxTime"],
+        )
+
+
+@dataclass(frozen=True)
+class BatchError:
+    """One rejected item of a batch (``index`` is 0-based; for JSONL, the line)."""
+
+    index: int
+    code: str
+    field: Optional[str]
+    message: str
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The camelCase dict of the JSON API."""
+        return {"index": self.index, "code": self.code, "field": self.field, "message": self.message}
+
+
+@dataclass(frozen=True)
+class BatchReport:
+    """Result of a batch: every good item applied, every bad one reported."""
+
+    applied: int
+    duplicates: int
+    late: int
+    errors: Tuple[BatchError, ...]
+    transitions: Tuple[Transition, ...]
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The camelCase dict of the JSON API."""
+        return {
+            "applied": self.applied,
+            "duplicates": self.duplicates,
+            "late": self.late,
+            "errors": [e.to_dict() for e in self.errors],
+            "transitions": [t.to_dict() for t in self.transitions],
+        }
+
+    @classmethod
+    def _from_json(cls, text: str) -> "BatchReport":
+        d = json.loads(text)
+        return cls(
+            d["applied"],
+            d["duplicates"],
+            d["late"],
+            tuple(BatchError(e["index"], e["code"], e["field"], e["message"]) for e in d["errors"]),
+            tuple(Transition._from_json(t) for t in d["transitions"]),
+        )
+
+
+class StatusEngine:
+    """The presence engine. Thread-safe: one engine may be shared by threads.
+
+    Options (keyword-only): ``close_on_disconnect`` (a ``disconnect`` closes its channel),
+    ``takeover`` (only a client's newest connect can be open), ``tombstones_per_client``
+    (closed channels remembered per client, 0..1024), ``max_id_len`` (longest id in bytes,
+    1..65535). A bad option raises :class:`InvalidField`.
+    """
+
+    __slots__ = ("_engine",)
+    _engine: _native.Engine
+
+    def __init__(
+        self,
+        *,
+        close_on_disconnect: bool = False,
+        takeover: bool = False,
+        tombstones_per_client: int = 8,
+        max_id_len: int = 256,
+    ) -> None:
+        self._engine = _native.Engine(close_on_disconnect, takeover, tombstones_per_client, max_id_len)
+
+    @classmethod
+    def _wrap(cls, engine: _native.Engine) -> "StatusEngine":
+        obj = cls.__new__(cls)
+        obj._engine = engine
+        return obj
+
+    # -- ingest ---------------------------------------------------------------------------
+
+    def ingest(self, body: Body, tag: Optional[str] = None) -> Optional[Transition]:
+        """Ingests one notification body (or ``{"tag", "body"}`` envelope).
+
+        ``body`` is JSON text (``str``/``bytes``) or an already-decoded ``dict``; ``tag`` is the
+        RocketMQ message tag. Returns the :class:`Transition` if the client's status flipped.
+        Raises an :class:`InvalidNotification` subclass (and changes nothing) on a bad input.
+        """
+        if isinstance(body, Mapping):
+            body = _dumps(body)
+        t = self._engine.ingest(body, tag)
+        return None if t is None else Transition(*t)
+
+    def ingest_many(
+        self, data: Union[str, bytes, bytearray, Iterable[Body]], *, until: Optional[int] = None
+    ) -> BatchReport:
+        """Ingests a batch: JSONL text (``str``/``bytes``, GIL released), or an iterable of bodies
+        or envelopes (``str``/``bytes``/``dict``). Bad items are reported, good ones applied.
+
+        ``until`` (JSONL only): events with a time after it are skipped without counting.
+        """
+        if isinstance(data, (str, bytes, bytearray, memoryview)):
+            if isinstance(data, memoryview):
+                data = data.tobytes()
+            return BatchReport._from_json(self._engine.ingest_many(data, until))
+        if isinstance(data, Mapping):
+            raise TypeError("ingest_many takes JSONL text or an iterable of bodies; use ingest() for one dict")
+        if until is not None:
+            raise TypeError("until is only supported for JSONL (str or bytes) input")
+        items = [_body(item) for item in data]
+        return BatchReport._from_json(self._engine.ingest_items(items))
+
+    # -- queries --------------------------------------------------------------------------
+
+    def is_online(self, client_id: str) -> bool:
+        """Whether some channel of ``client_id`` is open (``False`` for an unknown client)."""
+        return self._engine.is_online(client_id)
+
+    def client(self, client_id: str) -> Optional[ClientStatus]:
+        """Everything known about ``client_id``, or ``None`` if never seen."""
+        text = self._engine.client(client_id)
+        return None if text is None else ClientStatus._from_json(json.loads(text))
+
+    def online_clients(
+        self, group: Optional[str] = None, after: Optional[str] = None, limit: Optional[int] = None
+    ) -> List[str]:
+        """Online client ids, sorted; ``group`` filters, ``after`` is an exclusive cursor."""
+        if limit is not None and limit < 0:
+            raise InvalidField("limit must not be negative", "invalid_field", "limit")
+        return self._engine.online_clients(group, after, limit)
+
+    def count_online(self, group: Optional[str] = None) -> int:
+        """Number of online clients, in all or in one group."""
+        return self._engine.count_online(group)
+
+    def groups(self) -> List[GroupCount]:
+        """Every group with its online and known counts, sorted by group id."""
+        return [GroupCount(g, o, k) for (g, o, k) in self._engine.groups()]
+
+    def stats(self) -> Stats:
+        """Engine-wide counters and gauges."""
+        return Stats._from_json(json.loads(self._engine.stats()))
+
+    @property
+    def config(self) -> Dict[str, Any]:
+        """The engine's options, as keyword arguments of the constructor."""
+        c, t, n, m = self._engine.config()
+        return {"close_on_disconnect": c, "takeover": t, "tombstones_per_client": n, "max_id_len": m}
+
+    # -- persistence ----------------------------------------------------------------------
+
+    def snapshot(self) -> bytes:
+        """The whole engine as bytes (same format in every language)."""
+        return self._engine.snapshot()
+
+    @classmethod
+    def restore(cls, data: Union[bytes, bytearray]) -> "StatusEngine":
+        """An engine from :meth:`snapshot` bytes (of any binding); :class:`InvalidSnapshot` if bad."""
+        return cls._wrap(_native.Engine.restore(data))
+
+    def merge(self, other: "StatusEngine") -> None:
+        """Joins ``other``'s state into this engine (same configuration required, else
+        :class:`ConfigMismatch`). Merging an engine with itself changes nothing."""
+        if not isinstance(other, StatusEngine):
+            raise TypeError("merge() takes a StatusEngine")
+        self._engine.merge(other._engine)
+
+    def __reduce__(self) -> Tuple[Any, Tuple[bytes]]:
+        return (_restore, (self.snapshot(),))
+
+    def __copy__(self) -> "StatusEngine":
+        return StatusEngine.restore(self.snapshot())
+
+    def __deepcopy__(self, memo: Any) -> "StatusEngine":
+        return StatusEngine.restore(self.snapshot())
+
+    def __repr__(self) -> str:
+        s = self.stats()
+        return f"StatusEngine(clients={s.clients}, online={s.online}, config={self.config!r})"
+
+
+def _restore(data: bytes) -> StatusEngine:
+    return StatusEngine.restore(data)

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Builds the Python package from nothing and tests it: stubtest + pytest.
+# Usage: scripts/ci/python.sh [extra pytest args]
+# Works on a fresh machine with Rust (cargo) and Python >= 3.9 (python3 with venv + pip).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+VENV="$ROOT/target/py-venv"
+PY="${PYTHON:-python3}"
+
+MATURIN_VERSION="1.16.0"
+PYTEST_VERSION="9.2.0"
+MYPY_VERSION="2.4.1"
+
+if [ ! -x "$VENV/bin/python" ]; then
+    echo "== creating $VENV"
+    "$PY" -m venv "$VENV"
+fi
+VPY="$VENV/bin/python"
+
+echo "== tools (maturin $MATURIN_VERSION, pytest $PYTEST_VERSION, mypy $MYPY_VERSION)"
+"$VPY" -m pip install -q --disable-pip-version-check \
+    "maturin==$MATURIN_VERSION" "pytest==$PYTEST_VERSION" "mypy==$MYPY_VERSION"
+
+echo "== pip install ./bindings/python"
+start=$(date +%s)
+"$VPY" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps ./bindings/python
+echo "   built and installed in $(( $(date +%s) - start )) s"
+
+echo "== cli (for the cross-language snapshot tests)"
+cargo build -q --release -p mqtt-status-cli
+export MQTT_STATUS_CLI="$ROOT/target/release/mqtt-status"
+
+# Run from outside the source tree so the installed package (not python/) is imported.
+cd "$ROOT/target"
+echo "== stubtest"
+"$VPY" -m mypy.stubtest mqtt_status
+
+echo "== pytest"
+set +e
+"$VPY" -m pytest -q "$ROOT/bindings/python/tests" "$@"
+rc=$?
+set -e
+if [ "$rc" -ne 0 ]; then
+    # Exit code 5 (no tests collected) is a failure too.
+    echo "python tests FAILED (pytest exit $rc)" >&2
+    exit "$rc"
+fi
+echo "== python: OK"
