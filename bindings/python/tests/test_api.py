@@ -109,8 +109,10 @@ def test_ingest_many_until_and_errors() -> None:
     assert [(x.index, x.code, x.field) for x in r.errors] == [(2, "invalid_json", None)]
     assert r.to_dict()["errors"][0]["code"] == "invalid_json"
     assert e.is_online(A)
-    with pytest.raises(TypeError):
-        e.ingest_many([line(ev(A, "c1", "connect", 10))], until=5)
+    # ... and for an iterable of bodies: the later event is skipped, not counted.
+    f = StatusEngine()
+    r = f.ingest_many([ev(A, "c1", "connect", 10), ev(A, "c1", "tcpclean", 20)], until=15)
+    assert (r.applied, f.stats().events, f.is_online(A)) == (1, 1, True)
 
 
 def test_queries_and_result_types() -> None:

@@ -318,7 +318,7 @@ class StatusEngine:
         """Ingests a batch: JSONL text (``str``/``bytes``, GIL released), or an iterable of bodies
         or envelopes (``str``/``bytes``/``dict``). Bad items are reported, good ones applied.
 
-        ``until`` (JSONL only): events with a time after it are skipped without counting.
+        ``until``: events with a time after it are skipped without counting.
         """
         if isinstance(data, (str, bytes, bytearray, memoryview)):
             if isinstance(data, memoryview):
@@ -326,10 +326,8 @@ class StatusEngine:
             return BatchReport._from_json(self._engine.ingest_many(data, until))
         if isinstance(data, Mapping):
             raise TypeError("ingest_many takes JSONL text or an iterable of bodies; use ingest() for one dict")
-        if until is not None:
-            raise TypeError("until is only supported for JSONL (str or bytes) input")
         items = [_body(item) for item in data]
-        return BatchReport._from_json(self._engine.ingest_items(items))
+        return BatchReport._from_json(self._engine.ingest_items(items, until))
 
     # -- queries --------------------------------------------------------------------------
 
