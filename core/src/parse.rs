@@ -7,7 +7,7 @@
 use alloc::borrow::Cow;
 use alloc::string::String;
 use core::fmt;
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::{Error, EventType, Notification};
 
@@ -80,7 +80,7 @@ impl<'de> Visitor<'de> for ValSeed {
         Ok(Val::Null)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Val<'de>, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        while seq.next_element_seed(Skip)?.is_some() {}
         Ok(Val::Compound)
     }
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Val<'de>, A::Error> {
@@ -89,8 +89,55 @@ impl<'de> Visitor<'de> for ValSeed {
                 .visit_map(map)
                 .map(|r| Val::Object(alloc::boxed::Box::new(r)))
         } else {
-            IgnoredAny.visit_map(map).map(|_| Val::Compound)
+            Skip.visit_map(map).map(|()| Val::Compound)
         }
+    }
+}
+
+/// Skips one value through `deserialize_any`, unlike `IgnoredAny`, so that serde_json's nesting
+/// limit (128) and UTF-8 validation apply to ignored values too (`invalid_json`, never a deep
+/// recursion).
+struct Skip;
+
+impl<'de> DeserializeSeed<'de> for Skip {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Skip {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(Skip)?.is_some() {}
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while map.next_key_seed(Skip)?.is_some() {
+            map.next_value_seed(Skip)?;
+        }
+        Ok(())
     }
 }
 
@@ -157,7 +204,7 @@ impl<'de> Visitor<'de> for RawVisitor {
                 Key::Tag => (&mut raw.tag, "tag"),
                 Key::Body => (&mut raw.body, "body"),
                 Key::Other => {
-                    map.next_value::<IgnoredAny>()?;
+                    map.next_value_seed(Skip)?;
                     continue;
                 }
             };
@@ -323,6 +370,9 @@ pub fn with_notification<R>(
         (a, b) => a.or(b),
     };
     match body {
+        Val::Object(inner) if inner.body.is_some() => {
+            Err(Error::invalid("body", "an envelope inside an envelope"))
+        }
         Val::Object(inner) => resolve(inner, tag, max_id_len).map(f),
         Val::Str(text) => {
             let inner = decode(text.as_bytes(), false)?;
