@@ -208,7 +208,12 @@ impl Engine {
 
     /// A list of bodies/envelopes (each `str` or bytes-like), GIL released; report as JSON.
     #[pyo3(signature = (items, until=None))]
-    fn ingest_items(&self, py: Python<'_>, items: Vec<Bound<'_, PyAny>>, until: Option<u64>) -> PyResult<String> {
+    fn ingest_items(
+        &self,
+        py: Python<'_>,
+        items: Vec<Bound<'_, PyAny>>,
+        until: Option<u64>,
+    ) -> PyResult<String> {
         let mut owned: Vec<Vec<u8>> = Vec::with_capacity(items.len());
         for item in &items {
             owned.push(body_bytes(item, "item")?);
