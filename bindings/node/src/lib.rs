@@ -1,1 +1,372 @@
-//! Placeholder: filled in by its issue.
+//! Native Node.js addon of `mqtt-status` (napi-rs): the npm package `mqtt-status-native`, which
+//! the package `mqtt-status` loads when it is installed (falling back to WebAssembly otherwise).
+//!
+//! This crate only converts, rule for rule like `bindings/wasm`: JavaScript values in (strings,
+//! bytes, or objects serialized with the host's own `JSON.stringify`), core calls, core answers
+//! out as plain objects (the core's serde JSON read back with the host's `JSON.parse`, so the
+//! shape is exactly the one the WebAssembly build gives: `null`, never `undefined`). Every judgment
+//! lives in the core. Errors are thrown as real `Error` objects carrying `.code` and `.field`.
+
+use std::cell::{Ref, RefCell, RefMut};
+
+use mqtt_status::{Config, Error as CoreError, StatusEngine as Engine, MAX_TIME};
+use napi::bindgen_prelude::*;
+use napi::{JsString, JsValue, ValueType};
+use napi_derive::napi;
+
+/// The thrown `Error`: message, `.code` and `.field` (`null` when no single field is at fault).
+fn js_error(env: &Env, e: &CoreError) -> Error {
+    let build = || -> Result<Error> {
+        let err = JsError::from(Error::new(e.code().as_str(), e.to_string())).into_unknown(*env);
+        let mut obj = err.coerce_to_object()?;
+        match e.field() {
+            Some(f) => obj.set_named_property("field", f)?,
+            None => obj.set_named_property("field", Null)?,
+        }
+        Ok(Error::from(obj.to_unknown()))
+    };
+    build().unwrap_or_else(|err| err)
+}
+
+fn invalid(env: &Env, field: &'static str, reason: &str) -> Error {
+    js_error(env, &CoreError::InvalidField { field, reason: reason.into() })
+}
+
+fn unserializable(reason: &str) -> CoreError {
+    CoreError::InvalidJson { reason: format!("body cannot be serialized with JSON.stringify: {reason}") }
+}
+
+/// The global `JSON` object.
+fn json<'e>(env: &'e Env) -> Result<Object<'e>> {
+    env.get_global()?.get_named_property::<Object<'_>>("JSON")
+}
+
+/// A plain JS value from a core answer: its serde JSON read back with `JSON.parse`.
+fn to_js<'e, T: serde::Serialize>(env: &'e Env, value: &T) -> Result<Unknown<'e>> {
+    let text = serde_json::to_string(value).map_err(|e| Error::from_reason(e.to_string()))?;
+    let parse = json(env)?.get_named_property::<Function<'_, String, Unknown<'_>>>("parse")?;
+    parse.call(text)
+}
+
+fn is_absent(v: &Unknown<'_>) -> Result<bool> {
+    Ok(matches!(v.get_type()?, ValueType::Undefined | ValueType::Null))
+}
+
+fn string_of(v: Unknown<'_>) -> Result<String> {
+    let s: JsString<'_> = v.coerce_to_string()?;
+    s.into_utf8()?.into_owned()
+}
+
+/// A body's bytes; or, when `JSON.stringify` refuses the value, the reason, and empty bytes for
+/// the core (which rejects them as `invalid_json` and counts the rejection like any other).
+enum Owned {
+    Bytes(Vec<u8>),
+    Failed(String),
+}
+
+impl Owned {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Owned::Bytes(b) => b,
+            Owned::Failed(_) => b"",
+        }
+    }
+}
+
+/// The bytes of a string, `Uint8Array` (`Buffer`) or `ArrayBuffer`, if `v` is one.
+fn raw_bytes(env: &Env, v: Unknown<'_>) -> Result<Option<Vec<u8>>> {
+    if v.get_type()? == ValueType::String {
+        return Ok(Some(string_of(v)?.into_bytes()));
+    }
+    if v.is_typedarray()? {
+        // SAFETY: `v` is a live typed array of this env; `from_napi_value` checks its element
+        // type and fails for anything but a Uint8Array.
+        if let Ok(slice) = unsafe { Uint8ArraySlice::from_napi_value(env.raw(), v.raw()) } {
+            return Ok(Some(slice.as_ref().to_vec()));
+        }
+    } else if v.is_arraybuffer()? {
+        // SAFETY: `v` is a live ArrayBuffer of this env (checked just above).
+        let buffer = unsafe { ArrayBuffer::from_napi_value(env.raw(), v.raw()) }?;
+        return Ok(Some(buffer.to_vec()));
+    }
+    Ok(None)
+}
+
+/// One body: raw text/bytes as they are, anything else through the host's `JSON.stringify`.
+fn body(env: &Env, v: Unknown<'_>) -> Result<Owned> {
+    if let Some(b) = raw_bytes(env, v)? {
+        return Ok(Owned::Bytes(b));
+    }
+    let stringify = json(env)?.get_named_property::<Function<'_, Unknown<'_>, Unknown<'_>>>("stringify")?;
+    match stringify.call(v) {
+        Ok(s) if s.get_type()? == ValueType::String => Ok(Owned::Bytes(string_of(s)?.into_bytes())),
+        Ok(_) => Ok(Owned::Failed("it gives no text".into())),
+        Err(e) => {
+            // The exception thrown by JSON.stringify (a TypeError) is pending: take its message.
+            let reason = if e.reason.is_empty() { "it throws".into() } else { e.reason.clone() };
+            let reason = reason.strip_prefix("TypeError: ").map(String::from).unwrap_or(reason);
+            Ok(Owned::Failed(reason))
+        }
+    }
+}
+
+/// Rejects keys other than `allowed` (so a misspelt option is an error, not a silent default).
+fn check_keys<'e>(env: &'e Env, v: Unknown<'e>, allowed: &[&str], what: &'static str) -> Result<Object<'e>> {
+    if v.get_type()? != ValueType::Object || v.is_array()? {
+        return Err(invalid(env, what, "must be an object"));
+    }
+    let obj = v.coerce_to_object()?;
+    let object_ctor = env.get_global()?.get_named_property::<Unknown<'_>>("Object")?.coerce_to_object()?;
+    let keys_fn = object_ctor.get_named_property::<Function<'_, Unknown<'_>, Array<'_>>>("keys")?;
+    let keys = keys_fn.call(v)?;
+    for i in 0..keys.len() {
+        let key: String = keys.get::<String>(i)?.unwrap_or_default();
+        if !allowed.contains(&key.as_str()) {
+            let reason = format!("unknown option {key:?} (expected one of {})", allowed.join(", "));
+            return Err(js_error(env, &CoreError::InvalidField { field: what, reason }));
+        }
+    }
+    Ok(obj)
+}
+
+fn opt_bool(env: &Env, v: Unknown<'_>, field: &'static str, default: bool) -> Result<bool> {
+    match v.get_type()? {
+        ValueType::Undefined | ValueType::Null => Ok(default),
+        ValueType::Boolean => v.coerce_to_bool(),
+        _ => Err(invalid(env, field, "must be a boolean")),
+    }
+}
+
+/// A non-negative integer up to `max` (JS numbers only).
+fn opt_uint(env: &Env, v: Unknown<'_>, field: &'static str, max: u64) -> Result<Option<u64>> {
+    match v.get_type()? {
+        ValueType::Undefined | ValueType::Null => Ok(None),
+        ValueType::Number => {
+            let n = v.coerce_to_number()?.get_double()?;
+            if n.is_finite() && n >= 0.0 && n.fract() == 0.0 && n <= max as f64 {
+                Ok(Some(n as u64))
+            } else {
+                Err(invalid(env, field, &format!("must be an integer between 0 and {max}")))
+            }
+        }
+        _ => Err(invalid(env, field, &format!("must be an integer between 0 and {max}"))),
+    }
+}
+
+fn opt_string(env: &Env, v: Option<Unknown<'_>>, field: &'static str) -> Result<Option<String>> {
+    match v {
+        None => Ok(None),
+        Some(v) => match v.get_type()? {
+            ValueType::Undefined | ValueType::Null => Ok(None),
+            ValueType::String => string_of(v).map(Some),
+            _ => Err(invalid(env, field, "must be a string")),
+        },
+    }
+}
+
+fn string_arg(env: &Env, v: Unknown<'_>, field: &'static str) -> Result<String> {
+    if v.get_type()? == ValueType::String {
+        string_of(v)
+    } else {
+        Err(invalid(env, field, "must be a string"))
+    }
+}
+
+fn freed() -> Error {
+    Error::from_reason("StatusEngine was freed")
+}
+
+fn busy() -> Error {
+    Error::from_reason("StatusEngine is busy (re-entrant call)")
+}
+
+/// The status engine: feed it notifications, ask who is online.
+#[napi(js_name = "StatusEngine")]
+pub struct NodeStatusEngine {
+    inner: RefCell<Option<Engine>>,
+}
+
+impl NodeStatusEngine {
+    fn engine(&self) -> Result<Ref<'_, Engine>> {
+        let r = self.inner.try_borrow().map_err(|_| busy())?;
+        Ref::filter_map(r, Option::as_ref).map_err(|_| freed())
+    }
+
+    fn engine_mut(&self) -> Result<RefMut<'_, Engine>> {
+        let r = self.inner.try_borrow_mut().map_err(|_| busy())?;
+        RefMut::filter_map(r, Option::as_mut).map_err(|_| freed())
+    }
+
+    fn wrap(engine: Engine) -> Self {
+        NodeStatusEngine { inner: RefCell::new(Some(engine)) }
+    }
+}
+
+#[napi]
+impl NodeStatusEngine {
+    /// `new StatusEngine({closeOnDisconnect, takeover, tombstonesPerClient, maxIdLen})`; every
+    /// option is optional. Unknown or mistyped options throw `invalid_field`.
+    #[napi(constructor)]
+    pub fn new(env: Env, options: Option<Unknown<'_>>) -> Result<Self> {
+        let mut config = Config::default();
+        if let Some(options) = options.filter(|o| !is_absent(o).unwrap_or(true)) {
+            let keys = ["closeOnDisconnect", "takeover", "tombstonesPerClient", "maxIdLen"];
+            let obj = check_keys(&env, options, &keys, "options")?;
+            let get = |k: &str| obj.get_named_property::<Unknown<'_>>(k);
+            config.close_on_disconnect =
+                opt_bool(&env, get("closeOnDisconnect")?, "closeOnDisconnect", config.close_on_disconnect)?;
+            config.takeover = opt_bool(&env, get("takeover")?, "takeover", config.takeover)?;
+            let t = opt_uint(&env, get("tombstonesPerClient")?, "tombstonesPerClient", u32::MAX.into())?;
+            config.tombstones_per_client = t.map_or(config.tombstones_per_client, |t| t as u32);
+            let m = opt_uint(&env, get("maxIdLen")?, "maxIdLen", u32::MAX.into())?;
+            config.max_id_len = m.map_or(config.max_id_len, |m| m as u32);
+        }
+        Engine::new(config).map(Self::wrap).map_err(|e| js_error(&env, &e))
+    }
+
+    /// Ingests one body or envelope (string, `Uint8Array` or object) with an optional tag;
+    /// returns the transition or `null`.
+    #[napi]
+    pub fn ingest<'e>(
+        &self,
+        env: &'e Env,
+        input: Unknown<'e>,
+        tag: Option<Unknown<'e>>,
+    ) -> Result<Unknown<'e>> {
+        let tag = opt_string(env, tag, "tag")?;
+        let bytes = body(env, input)?;
+        let result = self.engine_mut()?.ingest_json(bytes.bytes(), tag.as_deref());
+        match (result, bytes) {
+            (Ok(None), _) => Null.into_unknown(env),
+            (Ok(Some(t)), _) => to_js(env, &t),
+            (Err(_), Owned::Failed(reason)) => Err(js_error(env, &unserializable(&reason))),
+            (Err(e), _) => Err(js_error(env, &e)),
+        }
+    }
+
+    /// Ingests JSONL (string or bytes, one body or envelope per line) or an array of bodies;
+    /// `options.until` skips events after that time. Returns the batch report.
+    #[napi(js_name = "ingestMany")]
+    pub fn ingest_many<'e>(
+        &self,
+        env: &'e Env,
+        input: Unknown<'e>,
+        options: Option<Unknown<'e>>,
+    ) -> Result<Unknown<'e>> {
+        let mut until = None;
+        if let Some(options) = options.filter(|o| !is_absent(o).unwrap_or(true)) {
+            let obj = check_keys(env, options, &["until"], "options")?;
+            until = opt_uint(env, obj.get_named_property::<Unknown<'_>>("until")?, "until", MAX_TIME)?;
+        }
+        if let Some(bytes) = raw_bytes(env, input)? {
+            let report = self.engine_mut()?.ingest_many_until(&bytes, until);
+            return to_js(env, &report);
+        }
+        if !input.is_array()? {
+            return Err(invalid(env, "input", "must be a string, a Uint8Array or an array"));
+        }
+        // SAFETY: `input` is a live JS array of this env (checked just above).
+        let array = unsafe { Array::from_napi_value(env.raw(), input.raw()) }?;
+        let mut items = Vec::with_capacity(array.len() as usize);
+        for i in 0..array.len() {
+            let item = array.get::<Unknown<'_>>(i)?.map_or_else(|| ().into_unknown(env), Ok)?;
+            items.push(body(env, item)?);
+        }
+        let mut report = self.engine_mut()?.ingest_items_until(items.iter().map(Owned::bytes), until);
+        for e in &mut report.errors {
+            if let Some(Owned::Failed(reason)) = items.get(e.index as usize) {
+                e.message = unserializable(reason).to_string();
+            }
+        }
+        to_js(env, &report)
+    }
+
+    /// Whether the client has an open channel (an unknown client is offline).
+    #[napi(js_name = "isOnline")]
+    pub fn is_online(&self, env: Env, client_id: Unknown<'_>) -> Result<bool> {
+        let id = string_arg(&env, client_id, "clientId")?;
+        Ok(self.engine()?.is_online(&id))
+    }
+
+    /// Everything known about one client, or `null`.
+    #[napi]
+    pub fn client<'e>(&self, env: &'e Env, client_id: Unknown<'e>) -> Result<Unknown<'e>> {
+        let id = string_arg(env, client_id, "clientId")?;
+        let status = self.engine()?.client(&id);
+        match status {
+            Some(c) => to_js(env, &c),
+            None => Null.into_unknown(env),
+        }
+    }
+
+    /// Online client ids, sorted; `{group, after, limit}` filter and paginate.
+    #[napi(js_name = "onlineClients")]
+    pub fn online_clients(&self, env: Env, query: Option<Unknown<'_>>) -> Result<Vec<String>> {
+        let (mut group, mut after, mut limit) = (None, None, None);
+        if let Some(query) = query.filter(|q| !is_absent(q).unwrap_or(true)) {
+            let obj = check_keys(&env, query, &["group", "after", "limit"], "query")?;
+            let get = |k: &str| obj.get_named_property::<Unknown<'_>>(k);
+            group = opt_string(&env, Some(get("group")?), "group")?;
+            after = opt_string(&env, Some(get("after")?), "after")?;
+            limit = opt_uint(&env, get("limit")?, "limit", MAX_TIME)?;
+        }
+        let limit = limit.map(|l| usize::try_from(l).unwrap_or(usize::MAX));
+        Ok(self.engine()?.online_clients(group.as_deref(), after.as_deref(), limit))
+    }
+
+    /// Number of online clients, in all or in one group.
+    #[napi(js_name = "countOnline")]
+    pub fn count_online(&self, env: Env, group: Option<Unknown<'_>>) -> Result<f64> {
+        let group = opt_string(&env, group, "group")?;
+        Ok(self.engine()?.count_online(group.as_deref()) as f64)
+    }
+
+    /// Every group seen, sorted: `[{groupId, online, known}]`.
+    #[napi]
+    pub fn groups<'e>(&self, env: &'e Env) -> Result<Unknown<'e>> {
+        let groups = self.engine()?.groups();
+        to_js(env, &groups)
+    }
+
+    /// Engine-wide counters and gauges.
+    #[napi]
+    pub fn stats<'e>(&self, env: &'e Env) -> Result<Unknown<'e>> {
+        let stats = self.engine()?.stats();
+        to_js(env, &stats)
+    }
+
+    /// The whole state, configuration included, as versioned binary bytes.
+    #[napi]
+    pub fn snapshot(&self) -> Result<Uint8Array> {
+        Ok(Uint8Array::from(self.engine()?.snapshot()))
+    }
+
+    /// An engine from `snapshot()` bytes (of any backend or language).
+    #[napi(factory)]
+    pub fn restore(env: Env, bytes: Unknown<'_>) -> Result<Self> {
+        let is_string = bytes.get_type()? == ValueType::String;
+        let Some(bytes) = raw_bytes(&env, bytes)?.filter(|_| !is_string) else {
+            let reason = "expected a Uint8Array".into();
+            return Err(js_error(&env, &CoreError::InvalidSnapshot { reason }));
+        };
+        Engine::restore(&bytes).map(Self::wrap).map_err(|e| js_error(&env, &e))
+    }
+
+    /// Joins another engine's state into this one (same configuration required).
+    #[napi]
+    pub fn merge(&self, env: Env, other: &NodeStatusEngine) -> Result<()> {
+        if std::ptr::eq(self, other) {
+            return Ok(()); // a merge is idempotent
+        }
+        let other = other.engine()?;
+        self.engine_mut()?.merge(&other).map_err(|e| js_error(&env, &e))
+    }
+
+    /// Releases the engine's memory now instead of at garbage collection (as in the WebAssembly
+    /// build); the engine must not be used afterwards.
+    #[napi]
+    pub fn free(&self) -> Result<()> {
+        *self.inner.try_borrow_mut().map_err(|_| busy())? = None;
+        Ok(())
+    }
+}

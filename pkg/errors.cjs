@@ -1,0 +1,21 @@
+'use strict';
+// Shared helpers of every entry point (conversion-free: the engines throw the errors themselves).
+
+/** The stable error codes, identical in every language. */
+const ERROR_CODES = Object.freeze([
+  'invalid_json',
+  'missing_field',
+  'invalid_field',
+  'unknown_event_type',
+  'tag_mismatch',
+  'invalid_snapshot',
+  'config_mismatch',
+]);
+
+/** Whether `e` is an error thrown by the engine (an `Error` with a known `.code` and `.field`). */
+function isStatusError(e) {
+  return e instanceof Error && ERROR_CODES.includes(e.code) && 'field' in e;
+}
+
+exports.ERROR_CODES = ERROR_CODES;
+exports.isStatusError = isStatusError;

@@ -1,0 +1,218 @@
+// Type declarations of `mqtt-status` (every entry point: Node native or WebAssembly, browser).
+// The shapes are the core's serde output: camelCase keys, `null` (never `undefined`) where a value
+// is unknown, plain objects and arrays.
+
+/** The three notification types (also the RocketMQ message tag). */
+export type EventType = 'connect' | 'disconnect' | 'tcpclean';
+
+/** The stable error codes, identical in every language. */
+export type ErrorCode =
+  | 'invalid_json'
+  | 'missing_field'
+  | 'invalid_field'
+  | 'unknown_event_type'
+  | 'tag_mismatch'
+  | 'invalid_snapshot'
+  | 'config_mismatch';
+
+/** Engine policies; every key is optional. Unknown keys or wrong types throw `invalid_field`. */
+export interface StatusEngineOptions {
+  /** A `disconnect` closes its channel as well as a `tcpclean` (default false). */
+  closeOnDisconnect?: boolean | null;
+  /** Only the client's newest `connect` (by time, ties by channelId) can be open (default false). */
+  takeover?: boolean | null;
+  /** Closed channels remembered per client to absorb redeliveries (default 8, at most 1024). */
+  tombstonesPerClient?: number | null;
+  /** Longest accepted clientId / channelId / clientIp in bytes (default 256, 1..65535). */
+  maxIdLen?: number | null;
+}
+
+/** A status notification body as the broker sends it (unknown fields are ignored). */
+export interface Notification {
+  clientId: string;
+  channelId: string;
+  /** Required unless the tag gives it. */
+  eventType?: EventType;
+  /** Milliseconds; an integer or a string of digits, at most 2^53 − 1. */
+  time: number | string;
+  clientIp?: string | null;
+  [unknownField: string]: unknown;
+}
+
+/** A dumped RocketMQ message: the tag and the body (an object or its JSON text). */
+export interface Envelope {
+  tag?: EventType;
+  body: Notification | string;
+}
+
+/**
+ * One input: JSON text or UTF-8 bytes of a body or envelope, or an object, which is serialized
+ * with `JSON.stringify` first (conversion only: the engine judges the JSON text).
+ */
+export type Body = string | Uint8Array | ArrayBuffer | Notification | Envelope | object;
+
+/** A client's online status flipped; returned by the ingest that caused it. */
+export interface Transition {
+  clientId: string;
+  online: boolean;
+  time: number;
+  channelId: string;
+  eventType: EventType;
+}
+
+export type ChannelState = 'open' | 'closed' | 'superseded';
+
+/** One row of a client's channel table. */
+export interface ChannelStatus {
+  channelId: string;
+  state: ChannelState;
+  connectTime: number | null;
+  disconnectTime: number | null;
+  /** Time it closed under the active policy; null when open, superseded or closed only by inference. */
+  closeTime: number | null;
+  clientIp: string | null;
+}
+
+/** Everything known about one client. */
+export interface ClientStatus {
+  clientId: string;
+  /** The part before `@@@`, or null for an id without group. */
+  groupId: string | null;
+  deviceId: string;
+  online: boolean;
+  lastEventTime: number | null;
+  lastIp: string | null;
+  /** Distinct channels whose `connect` was seen (compacted ones included). */
+  connects: number;
+  /** Events for unknown channels at or before this time are late (ignored). */
+  horizon: number | null;
+  /** Remembered channels, sorted by channelId. */
+  channels: ChannelStatus[];
+}
+
+export interface GroupCount {
+  groupId: string;
+  online: number;
+  known: number;
+}
+
+export interface Stats {
+  events: number;
+  applied: number;
+  duplicates: number;
+  late: number;
+  rejected: number;
+  clients: number;
+  online: number;
+  openChannels: number;
+  tombstones: number;
+  wentOnline: number;
+  wentOffline: number;
+  maxTime: number | null;
+}
+
+/** One rejected item of a batch. */
+export interface BatchError {
+  /** 0-based item index (for JSONL: the line, blank lines included). */
+  index: number;
+  code: ErrorCode;
+  field: string | null;
+  message: string;
+}
+
+/** Result of `ingestMany`: good items are all applied, bad ones reported. */
+export interface BatchReport {
+  applied: number;
+  duplicates: number;
+  late: number;
+  errors: BatchError[];
+  transitions: Transition[];
+}
+
+export interface IngestManyOptions {
+  /** Skip (without counting) events whose time is after this (replay "as of"). */
+  until?: number | null;
+}
+
+export interface OnlineClientsQuery {
+  /** Only clients of this group. */
+  group?: string | null;
+  /** Exclusive cursor: the last clientId of the previous page. */
+  after?: string | null;
+  /** Page size. */
+  limit?: number | null;
+}
+
+/** What the engine throws: a real `Error` with the stable `.code` and the field at fault. */
+export interface StatusError extends Error {
+  code: ErrorCode;
+  /** `clientId`, `channelId`, `eventType`, `time`, `clientIp`, `tag`, `body`, an option name… or null. */
+  field: string | null;
+}
+
+/** The status engine: feed it notifications, ask who is online. */
+export declare class StatusEngine {
+  /** @throws {StatusError} `invalid_field` for a bad option. */
+  constructor(options?: StatusEngineOptions | null);
+  /**
+   * Ingests one body or envelope, with the RocketMQ message tag if there is one.
+   * @returns the transition if the client's status flipped, else null.
+   * @throws {StatusError} for a bad input (which changes nothing).
+   */
+  ingest(body: Body, tag?: EventType | string | null): Transition | null;
+  /**
+   * Ingests JSONL text or bytes (one body or envelope per line) or an array of bodies/envelopes.
+   * Bad items do not abort the batch; they are reported.
+   */
+  ingestMany(input: string | Uint8Array | ArrayBuffer | readonly Body[], options?: IngestManyOptions | null): BatchReport;
+  /** Whether the client has an open channel (an unknown client is offline). */
+  isOnline(clientId: string): boolean;
+  /** Everything known about one client, or null if never seen. */
+  client(clientId: string): ClientStatus | null;
+  /** Online client ids sorted by id; filter by group, paginate with after/limit. */
+  onlineClients(query?: OnlineClientsQuery | null): string[];
+  /** Number of online clients, in all or in one group. */
+  countOnline(group?: string | null): number;
+  /** Every group seen, sorted by groupId. */
+  groups(): GroupCount[];
+  /** Engine-wide counters and gauges. */
+  stats(): Stats;
+  /** The whole state, configuration included, as versioned binary bytes (same in every language). */
+  snapshot(): Uint8Array;
+  /**
+   * An engine from `snapshot()` bytes of any backend or language.
+   * @throws {StatusError} `invalid_snapshot` for corrupt, truncated or foreign bytes.
+   */
+  static restore(bytes: Uint8Array | ArrayBuffer): StatusEngine;
+  /**
+   * Joins another engine's state into this one (an engine of the same backend; across backends
+   * go through `snapshot()`/`restore()`).
+   * @throws {StatusError} `config_mismatch` if the configurations differ.
+   */
+  merge(other: StatusEngine): void;
+  /** Releases the engine's memory now rather than at garbage collection; do not use it afterwards. */
+  free(): void;
+}
+
+/** Which backend this entry point loaded. */
+export declare const backend: 'native' | 'wasm';
+
+/** Node only: why the native addon did not load when the WebAssembly fallback was taken (else null). */
+export declare const nativeError: Error | null;
+
+/**
+ * Loads the WebAssembly module in browsers (the .wasm next to the glue by default; or a URL,
+ * Request, Response, bytes or compiled `WebAssembly.Module`, see `mqtt-status/web`); a no-op in
+ * Node. Call it once before creating engines; calling it again is harmless.
+ */
+export declare function init(input?: unknown): Promise<unknown>;
+export default init;
+
+/** Synchronous `init` from bytes or a compiled module (browsers, workers); a no-op in Node. */
+export declare function initSync(module?: unknown): unknown;
+
+/** The stable error codes. */
+export declare const ERROR_CODES: readonly ErrorCode[];
+
+/** Whether `e` is an error thrown by the engine. */
+export declare function isStatusError(e: unknown): e is StatusError;

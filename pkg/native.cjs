@@ -1,0 +1,13 @@
+'use strict';
+// `mqtt-status/native`: the native addon (package `mqtt-status-native`); throws if it is not
+// installed or not built for this platform.
+const native = require('mqtt-status-native');
+const { ERROR_CODES, isStatusError } = require('./errors.cjs');
+
+exports.StatusEngine = native.StatusEngine;
+exports.backend = 'native';
+exports.nativeError = null;
+exports.init = async function init() {};
+exports.initSync = function initSync() {};
+exports.ERROR_CODES = ERROR_CODES;
+exports.isStatusError = isStatusError;

@@ -1,0 +1,12 @@
+'use strict';
+// `mqtt-status/wasm`: the WebAssembly backend in Node, whatever else is installed.
+const wasm = require('./dist/node/mqtt_status_wasm.cjs');
+const { ERROR_CODES, isStatusError } = require('./errors.cjs');
+
+exports.StatusEngine = wasm.StatusEngine;
+exports.backend = 'wasm';
+exports.nativeError = null;
+exports.init = async function init() {};
+exports.initSync = function initSync() {};
+exports.ERROR_CODES = ERROR_CODES;
+exports.isStatusError = isStatusError;

@@ -1,0 +1,45 @@
+// Browser entry of `mqtt-status`: the WebAssembly build. Call `await init()` once before creating
+// engines (no top-level await here, so bundlers and CommonJS output keep working).
+//
+//   import init, { StatusEngine } from 'mqtt-status';   // or '/pkg/web.js' from a static server
+//   await init();                                       // fetches dist/web/mqtt_status_wasm_bg.wasm
+//   const engine = new StatusEngine({ takeover: true });
+import wbInit, { initSync as wbInitSync, StatusEngine } from './dist/web/mqtt_status_wasm.js';
+
+export { StatusEngine };
+
+/** Always "wasm" here. */
+export const backend = 'wasm';
+
+/** Always null here (there is no native addon in a browser). */
+export const nativeError = null;
+
+/** The stable error codes, identical in every language. */
+export const ERROR_CODES = Object.freeze([
+  'invalid_json',
+  'missing_field',
+  'invalid_field',
+  'unknown_event_type',
+  'tag_mismatch',
+  'invalid_snapshot',
+  'config_mismatch',
+]);
+
+/** Whether `e` is an error thrown by the engine (an `Error` with a known `.code` and `.field`). */
+export function isStatusError(e) {
+  return e instanceof Error && ERROR_CODES.includes(e.code) && 'field' in e;
+}
+
+/**
+ * Loads the WebAssembly module. `input` (optional): URL, Request, Response, bytes or a compiled
+ * WebAssembly.Module; by default the .wasm next to the glue, resolved from this module's URL.
+ * Calling it again is harmless.
+ */
+export default function init(input) {
+  return wbInit(input === undefined ? undefined : { module_or_path: input });
+}
+
+/** Synchronous variant for workers that already hold the bytes or a compiled module. */
+export function initSync(module) {
+  return wbInitSync({ module });
+}
