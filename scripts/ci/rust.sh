@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 cargo fmt --all -- --check
-cargo clippy --workspace --all-targets --exclude mqtt-status-node --exclude mqtt-status-wasm -- -D warnings
+cargo clippy --workspace --all-targets --exclude mqtt-status-wasm -- -D warnings
+cargo clippy -p mqtt-status-wasm --target wasm32-unknown-unknown -- -D warnings
 cargo clippy -p mqtt-status --no-default-features -- -D warnings
 cargo test --workspace --exclude mqtt-status-python --exclude mqtt-status-node --exclude mqtt-status-wasm
 # no_std proof: the core builds for a bare-metal target without its std feature.
