@@ -1,209 +1,247 @@
-// The replay console: every answer on this page comes from the mqtt-status WebAssembly engine.
-import init, { StatusEngine } from '/pkg/web.js';
-import { indexLog, fmtTime } from './log.js';
-import { drawPlot } from './plot.js';
+// The replay console: loads a log, replays it with the mqtt-status WebAssembly engine and shows
+// the engine's answers. Every judgment on this page is the engine's; see replay.js.
+import { indexLog, floorIndex, fmtTime, iso, parseTime } from './log.js';
+import { engineFor, dispose, onlineSeries, judgeLines } from './replay.js';
+import { drawPlot, drawLanes } from './plot.js';
+import { renderStats, renderErrors, renderGroups, renderOnline, renderClient, byFirstTime } from './views.js';
 
+let StatusEngine; // set once /pkg/web.js has loaded
 const $ = (id) => document.getElementById(id);
-const state = { text: '', log: null, engine: null, at: null, moveCursor: () => {} };
+const ONLINE_LISTED = 48;
 
+const state = {
+  text: '', name: '', log: null, engine: null, at: null, t: 0, report: null, opts: null,
+  moveCursor: () => {}, client: null, judged: new Map(), replays: 0, points: [], pointTimes: [], slowAt: false,
+};
+
+/** The engine configuration chosen in the policy fieldset (the open log keeps its own: state.opts). */
 function options() {
+  const n = (id, dflt) => (Number.isInteger(Number($(id).value)) && $(id).value !== '' ? Number($(id).value) : dflt);
   return {
     takeover: $('takeover').checked,
     closeOnDisconnect: $('close-on-disconnect').checked,
-    tombstonesPerClient: Number($('tombstones').value) || 0,
+    tombstonesPerClient: n('tombstones', 8),
+    maxIdLen: n('max-id-len', 256),
   };
 }
 
-/** A fresh engine fed the whole log, or only events with time <= until. */
-function engineFor(text, until) {
-  const e = new StatusEngine(options());
-  e.ingestMany(text, until === undefined ? undefined : { until });
-  return e;
+function setStatus(text, kind = '') {
+  $('engine-status').textContent = text;
+  $('engine-status').title = text;
+  $('engine-status').className = kind;
+  $('load-error').textContent = kind === 'error' ? text : '';
 }
 
-function showStats(stats) {
-  const dl = $('stats');
-  dl.textContent = '';
-  for (const [k, v] of Object.entries(stats)) {
-    const dt = document.createElement('dt');
-    dt.textContent = k;
-    const dd = document.createElement('dd');
-    dd.textContent = k === 'maxTime' ? fmtTime(v) : String(v);
-    dd.id = `stat-${k}`;
-    dl.append(dt, dd);
+const frame = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+
+/** Replays `text` into a fresh engine and redraws everything. */
+async function replay(text, name = 'log') {
+  setStatus(`replaying ${name}…`, 'busy');
+  document.body.dataset.ready = 'false';
+  await frame();
+  const started = performance.now();
+  try {
+    const opts = options();
+    const log = indexLog(text);
+    const engine = new StatusEngine(opts);
+    const report = engine.ingestMany(text);
+    dispose(state.engine);
+    if (text !== state.text) { // a new log: close the inspector (a policy change keeps it open)
+      state.client = null;
+      $('client-view').textContent = '';
+    }
+    Object.assign(state, { text, name, log, engine, report, opts, judged: new Map() });
+    Object.assign(window.mqttStatus, { engine, log, report, text });
+    const stats = engine.stats();
+    $('source').textContent = `${name}: ${log.entries.length.toLocaleString('en')} lines, ` +
+      `${report.transitions.length.toLocaleString('en')} transitions`;
+    renderStats(stats);
+    renderErrors(report.errors, log.lines);
+    const points = onlineSeries(StatusEngine, opts, log.entries);
+    state.points = points;
+    state.pointTimes = points.map((p) => p.time);
+    state.moveCursor = drawPlot($('plot'), points, (t) => showAt(t));
+    const ids = $('client-ids');
+    ids.textContent = '';
+    for (const id of log.clientIds.slice(0, 5000)) ids.append(new Option(id));
+    $('slider').min = String(log.min);
+    $('slider').max = String(log.max);
+    for (const s of ['summary', 'timeline', 'inspect']) $(s).hidden = false;
+    showAt(log.times.length ? log.max : 0);
+    state.replays += 1;
+    document.body.dataset.replays = String(state.replays);
+    document.body.dataset.ready = 'true';
+    const ms = Math.round(performance.now() - started);
+    setStatus(`replayed ${name} in ${ms} ms: ${stats.online} of ${stats.clients} clients online at the end`, 'ok');
+  } catch (err) {
+    console.error(err);
+    setStatus(`could not replay ${name}: ${err.message ?? err}`, 'error');
   }
 }
 
-function showErrors(errors) {
-  $('bad-count').textContent = String(errors.length);
-  const ol = $('bad-list');
-  ol.textContent = '';
-  for (const e of errors.slice(0, 500)) {
-    const li = document.createElement('li');
-    li.textContent = `line ${e.index + 1}: ${e.code}${e.field ? ` (${e.field})` : ''} — ${e.message}`;
-    ol.append(li);
-  }
-  $('bad').open = errors.length > 0 && errors.length <= 20;
-}
-
-/** Online count after each step of time: events sorted by time, fed in ~300 steps. */
-function series(log) {
-  const timed = log.entries.filter((e) => e.time !== null).sort((a, b) => a.time - b.time);
-  const scratch = new StatusEngine(options());
-  const points = [];
-  const steps = Math.min(300, timed.length);
-  let from = 0;
-  for (let s = 1; s <= steps; s++) {
-    let to = Math.floor((s * timed.length) / steps);
-    while (to < timed.length && timed[to].time === timed[to - 1].time) to++;
-    if (to <= from) continue;
-    scratch.ingestMany(timed.slice(from, to).map((e) => e.line).join('\n'));
-    points.push({ time: timed[to - 1].time, online: scratch.countOnline() });
-    from = to;
-  }
-  scratch.free();
-  if (points.length) points.unshift({ time: timed[0].time, online: 0 });
-  return points;
-}
-
-function sliderTime() {
-  const { min, max } = state.log;
-  return Math.round(min + ((max - min) * Number($('slider').value)) / 1000);
-}
-
+/** Shows the state as of instant `t`: a fresh engine fed only the events with time <= t. */
 function showAt(t) {
-  if (state.at) state.at.free();
-  state.at = engineFor(state.text, t);
-  window.mqttStatus.at = state.at;
+  if (!state.log) return;
+  const started = performance.now();
+  let at;
+  try {
+    at = engineFor(StatusEngine, state.opts, state.text, t);
+  } catch (err) { // an instant the engine refuses (negative, beyond 2^53 - 1)
+    $('goto-error').textContent = `${err.message ?? err}`;
+    return;
+  }
+  state.slowAt = performance.now() - started > 60;
+  $('goto-error').textContent = '';
+  state.t = t;
+  dispose(state.at);
+  state.at = at;
+  window.mqttStatus.at = at;
+  window.mqttStatus.t = t;
+  const stats = at.stats();
+  const online = at.countOnline();
   $('at-label').textContent = fmtTime(t);
   $('at-label').dataset.time = String(t);
-  $('at-online').textContent = String(state.at.countOnline());
-  const tbody = $('groups').tBodies[0];
-  tbody.textContent = '';
-  for (const g of state.at.groups()) {
-    const tr = tbody.insertRow();
-    for (const v of [g.groupId, g.online, g.known]) tr.insertCell().textContent = String(v);
+  $('at-online').textContent = String(online);
+  $('at-channels').textContent = String(stats.openChannels);
+  $('at-clients').textContent = String(stats.clients);
+  $('slider').value = String(t);
+  $('slider').setAttribute('aria-valuetext', `${iso(t)}, ${online} online`);
+  renderGroups(at.groups());
+  renderOnline(at.onlineClients({ limit: ONLINE_LISTED }), online, inspect);
+  state.moveCursor(t, online);
+  if (state.client) inspect(state.client, { scroll: false });
+}
+
+/** While dragging over a big log: moves the label and cursor; the counts wait for the engine. */
+function preview(t) {
+  $('at-label').textContent = `${fmtTime(t)} …`;
+  $('at-online').textContent = '…';
+  const i = floorIndex(state.pointTimes, t);
+  state.moveCursor(t, i >= 0 ? state.points[i].online : 0);
+}
+
+/** Opens the inspector on client `id` as of the current instant. */
+function inspect(id, { scroll = true } = {}) {
+  if (!state.log || !id) return;
+  state.client = id;
+  $('client-id').value = id;
+  if (!state.judged.has(id)) {
+    const mine = state.log.entries.filter((e) => e.clientId === id);
+    state.judged.set(id, judgeLines(StatusEngine, state.opts, mine));
   }
-  state.moveCursor(t);
-  if ($('client-id').value) showClient($('client-id').value);
+  // The lanes show the client's whole history (the engine fed the whole log), over the span of
+  // its own events and the selected instant, so short sessions stay visible.
+  const judged = state.judged.get(id);
+  const full = state.engine.client(id);
+  let lo = state.t, hi = state.t;
+  for (const e of judged) if (e.time !== null) { lo = Math.min(lo, e.time); hi = Math.max(hi, e.time); }
+  const pad = Math.max(1000, (hi - lo) * 0.03);
+  renderClient(id, state.at.client(id), judged, state.t, (host) => drawLanes(host,
+    full ? byFirstTime(full.channels) : [], Math.max(lo - pad, state.log.min), Math.min(hi + pad, state.log.max), state.t, (t) => showAt(t)));
+  if (scroll) $('inspect').scrollIntoView({ behavior: 'smooth', block: 'start' });
 }
 
-/** How the engine judged each of one client's lines, fed in log (arrival) order. */
-function judgeLines(entries) {
-  const scratch = new StatusEngine(options());
-  const out = entries.map((e) => {
-    const before = scratch.stats();
-    let verdict;
-    try {
-      const t = scratch.ingest(e.line);
-      const after = scratch.stats();
-      verdict = after.late > before.late ? 'late' : after.duplicates > before.duplicates ? 'duplicate' : 'applied';
-      if (t) verdict += t.online ? ' → online' : ' → offline';
-    } catch (err) {
-      verdict = `rejected: ${err.code}`;
-    }
-    return { ...e, verdict };
-  });
-  scratch.free();
-  return out;
+async function loadFile(file) {
+  if (file) await replay(await file.text(), file.name);
 }
 
-function cell(tr, text, cls) {
-  const td = tr.insertCell();
-  td.textContent = text;
-  if (cls) td.className = cls;
-}
-
-function showClient(id) {
-  const view = $('client-view');
-  view.textContent = '';
-  const status = state.at.client(id);
-  const head = document.createElement('p');
-  const t = Number($('at-label').dataset.time);
-  head.innerHTML = status
-    ? `<strong></strong> is <span class="badge ${status.online ? 'on' : 'off'}">${status.online ? 'online' : 'offline'}</span> as of the slider`
-    : '<strong></strong> has no events up to the slider time';
-  head.querySelector('strong').textContent = id;
-  view.append(head);
-  if (status) {
-    const info = document.createElement('p');
-    info.className = 'small';
-    info.textContent = `last event ${fmtTime(status.lastEventTime)} · last ip ${status.lastIp ?? '—'} · ` +
-      `connects ${status.connects} · horizon ${fmtTime(status.horizon)}`;
-    view.append(info);
-    const table = document.createElement('table');
-    table.innerHTML = '<caption>Channels</caption><thead><tr><th>channel</th><th>state</th><th>connect</th><th>disconnect</th><th>close</th><th>ip</th></tr></thead><tbody></tbody>';
-    for (const c of status.channels) {
-      const tr = table.tBodies[0].insertRow();
-      cell(tr, c.channelId, 'mono');
-      cell(tr, c.state, `state-${c.state}`);
-      for (const v of [c.connectTime, c.disconnectTime, c.closeTime]) cell(tr, fmtTime(v));
-      cell(tr, c.clientIp ?? '—');
-    }
-    view.append(table);
-  }
-  const mine = state.log.entries.filter((e) => e.clientId === id);
-  const judged = judgeLines(mine).sort((a, b) => (a.time ?? 0) - (b.time ?? 0) || a.index - b.index);
-  const tl = document.createElement('table');
-  tl.innerHTML = '<caption>Event timeline (by event time; verdict in arrival order)</caption><thead><tr><th>line</th><th>time</th><th>event</th><th>channel</th><th>verdict</th></tr></thead><tbody></tbody>';
-  for (const e of judged) {
-    const tr = tl.tBodies[0].insertRow();
-    if (e.time !== null && e.time > t) tr.className = 'future';
-    cell(tr, String(e.index + 1));
-    cell(tr, fmtTime(e.time));
-    cell(tr, e.kind);
-    cell(tr, e.channelId ?? '—', 'mono');
-    cell(tr, e.verdict);
-  }
-  view.append(tl);
-}
-
-function replay(text, name) {
-  state.text = text;
-  state.log = indexLog(text);
-  if (state.engine) state.engine.free();
-  state.engine = new StatusEngine(options());
-  const report = state.engine.ingestMany(text);
-  Object.assign(window.mqttStatus, { engine: state.engine, log: state.log, report });
-  $('source').textContent = `${name}: ${state.log.entries.length} lines, ${report.transitions.length} transitions`;
-  showStats(state.engine.stats());
-  showErrors(report.errors);
-  state.moveCursor = drawPlot($('plot'), series(state.log));
-  const ids = $('client-ids');
-  ids.textContent = '';
-  for (const id of state.engine.onlineClients({ limit: 200 })) ids.append(new Option(id));
-  for (const s of ['summary', 'timeline', 'inspect']) $(s).hidden = false;
-  $('slider').value = '1000';
-  showAt(sliderTime());
-  document.body.dataset.ready = 'true';
-}
-
-async function readFile(file) {
-  replay(await file.text(), file.name);
+/** The previous (delta -1) or next (+1) distinct event time from the current instant. */
+function step(delta) {
+  const { times } = state.log;
+  const i = floorIndex(times, state.t);
+  const j = delta < 0 ? (times[i] === state.t ? i - 1 : i) : i + 1;
+  if (j >= 0 && j < times.length) showAt(times[j]);
 }
 
 function wire() {
-  $('file').addEventListener('change', (e) => e.target.files[0] && readFile(e.target.files[0]));
+  $('file').addEventListener('change', (e) => loadFile(e.target.files[0]));
+  // Drop a file anywhere on the page (a drop the page ignored would navigate away from it).
   const drop = $('drop');
-  drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
-  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
-  drop.addEventListener('drop', (e) => {
+  for (const ev of ['dragenter', 'dragover']) {
+    document.addEventListener(ev, (e) => { e.preventDefault(); drop.classList.add('over'); });
+  }
+  document.addEventListener('dragleave', (e) => { if (!e.relatedTarget) drop.classList.remove('over'); });
+  document.addEventListener('drop', (e) => {
     e.preventDefault();
     drop.classList.remove('over');
-    if (e.dataTransfer.files[0]) readFile(e.dataTransfer.files[0]);
+    loadFile(e.dataTransfer.files[0]);
   });
-  $('replay-paste').addEventListener('click', () => replay($('paste').value, 'pasted text'));
+  $('load-sample').addEventListener('click', async () => {
+    const res = await fetch(new URL('../data/sample.jsonl', import.meta.url));
+    if (res.ok) await replay(await res.text(), 'examples/data/sample.jsonl');
+    else setStatus(`could not fetch the sample log: HTTP ${res.status}`, 'error');
+  });
+  $('replay-paste').addEventListener('click', () => replay($('paste').value, 'pasted lines'));
+  $('paste').addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) replay($('paste').value, 'pasted lines');
+  });
+  $('policy').addEventListener('change', () => { if (state.log) replay(state.text, state.name); });
+  // The slider is linear in time (its value is epoch ms, aligned with the plot). Its keys step
+  // through the log: arrows to the previous / next event time, Page keys by 1/20 of the span.
+  $('slider').addEventListener('keydown', (e) => {
+    const page = (state.log.max - state.log.min) / 20;
+    const keys = {
+      ArrowLeft: () => step(-1), ArrowDown: () => step(-1), ArrowRight: () => step(1), ArrowUp: () => step(1),
+      PageDown: () => showAt(Math.max(state.log.min, Math.round(state.t - page))),
+      PageUp: () => showAt(Math.min(state.log.max, Math.round(state.t + page))),
+      Home: () => showAt(state.log.min), End: () => showAt(state.log.max),
+    };
+    if (state.log && keys[e.key]) { e.preventDefault(); keys[e.key](); }
+  });
+  // Small logs follow a drag live. When replaying up to T takes long (a big log), the label and
+  // the cursor follow the drag and the engine answers once the slider rests for 150 ms.
   let pending = false;
+  let timer = 0;
+  const sliderTime = () => Number($('slider').value);
   $('slider').addEventListener('input', () => {
+    if (state.slowAt) {
+      preview(sliderTime());
+      clearTimeout(timer);
+      timer = setTimeout(() => showAt(sliderTime()), 150);
+      return;
+    }
     if (pending) return;
     pending = true;
-    requestAnimationFrame(() => { pending = false; showAt(sliderTime()); });
+    requestAnimationFrame(() => {
+      pending = false;
+      showAt(sliderTime());
+    });
   });
-  $('search').addEventListener('submit', (e) => { e.preventDefault(); showClient($('client-id').value.trim()); });
+  $('prev').addEventListener('click', () => step(-1));
+  $('next').addEventListener('click', () => step(1));
+  $('goto').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const t = parseTime($('at-input').value);
+    $('goto-error').textContent = t === null ? 'not a time: use epoch ms or ISO-8601 (UTC unless a zone is given)' : '';
+    if (t !== null) showAt(t);
+  });
+  $('search').addEventListener('submit', (e) => {
+    e.preventDefault();
+    inspect($('client-id').value.trim());
+  });
 }
 
-await init();
-window.mqttStatus = { StatusEngine, engine: null, at: null, log: null, report: null, replay, engineFor };
-wire();
-$('engine-status').textContent = 'engine ready — open a log';
-document.body.dataset.engine = 'ready';
+try {
+  // The wasm package's contract: an ES module with `default init()` and `StatusEngine`.
+  const wasm = await import('/pkg/web.js');
+  await wasm.default();
+  StatusEngine = wasm.StatusEngine;
+  window.mqttStatus = {
+    ...wasm, engine: null, at: null, t: null, log: null, report: null, text: '',
+    /** Replays JSONL text into the page, as if it had been opened. */
+    replay,
+    /** Shows the state as of an instant (epoch ms). */
+    showAt,
+    /** Opens the inspector on a client. */
+    inspect,
+    /** A fresh engine with the page's policy fed `text` (default: the open log), up to `until`. */
+    engineFor: (text = state.text, until) => engineFor(StatusEngine, state.opts ?? options(), text, until),
+  };
+  wire();
+  setStatus('engine ready: open a log', 'ok');
+  document.body.dataset.engine = 'ready';
+} catch (err) {
+  console.error(err);
+  setStatus(`could not load the WebAssembly engine (/pkg/web.js): ${err.message ?? err}`, 'error');
+  document.body.dataset.engine = 'failed';
+}
