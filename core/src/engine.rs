@@ -192,7 +192,9 @@ impl StatusEngine {
         let config = self.config;
         let client = &mut self.clients[idx as usize];
         let was = client.online(&config);
-        let ip = n.client_ip.map(Ip::new);
+        // "" is no address, as in JSON; kept as an empty text it would make the snapshot
+        // unrestorable (restore rejects empty strings) and differ from the parsed path.
+        let ip = n.client_ip.filter(|ip| !ip.is_empty()).map(Ip::new);
         let changed = match client.find(n.channel_id) {
             Some(i) => client.channels.as_mut_slice()[i].apply(n.event_type, n.time, ip.as_ref()),
             None if client.is_late(n.time) => return Ok((Outcome::Late, None)),

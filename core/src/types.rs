@@ -72,7 +72,7 @@ pub struct Notification<'a> {
     pub event_type: EventType,
     /// Event time in milliseconds (at most 2^53 − 1, so every language holds it exactly).
     pub time: u64,
-    /// `ip:port` of the client, when the broker sent one.
+    /// `ip:port` of the client, when the broker sent one (`Some("")` counts as absent).
     pub client_ip: Option<&'a str>,
 }
 
@@ -137,7 +137,7 @@ pub struct ClientStatus {
     pub online: bool,
     /// Time of the latest applied event of this client.
     pub last_event_time: Option<u64>,
-    /// `ip:port` carried by the latest event that had one.
+    /// `ip:port` of the most recently active channel that reported one (by latest event time).
     pub last_ip: Option<String>,
     /// Number of distinct channels whose `connect` was seen (compacted ones included).
     pub connects: u64,

@@ -1,15 +1,21 @@
 //! Replays every conformance vector in `tests/vectors/*.json` (format: `tests/vectors/README.md`).
+//! With `VECTORS_PRINT_SNAPSHOTS=1`, `snapshot` steps print the actual bytes instead of comparing (to
+//! write a golden file once its state has been checked by hand).
 use mqtt_status::{Config, Error, StatusEngine};
 use serde_json::{json, to_value, Value};
 
-fn config(v: Option<&Value>) -> Config {
-    serde_json::from_value(v.cloned().unwrap_or_else(|| json!({}))).expect("bad config in vector")
+const OPS: [&str; 8] =
+    ["ingest", "ingestHex", "ingestMany", "query", "snapshotRestore", "snapshot", "restore", "merge"];
+const EXTRA: [&str; 4] = ["tag", "args", "expect", "expectError"];
+
+fn engine(config: Option<&Value>, at: &str) -> StatusEngine {
+    let config: Config = serde_json::from_value(config.cloned().unwrap_or_else(|| json!({})))
+        .unwrap_or_else(|e| panic!("{at}: bad config: {e}"));
+    StatusEngine::new(config).unwrap_or_else(|e| panic!("{at}: bad config: {e}"))
 }
-fn body(v: &Value) -> Vec<u8> {
-    match v {
-        Value::String(s) => s.clone().into_bytes(),
-        other => serde_json::to_vec(other).unwrap(),
-    }
+/// An object is serialized to compact JSON, a string passed as-is.
+fn bytes(v: &Value) -> Vec<u8> {
+    v.as_str().map_or_else(|| serde_json::to_vec(v).unwrap(), |s| s.as_bytes().to_vec())
 }
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
@@ -18,102 +24,106 @@ fn unhex(s: &str) -> Vec<u8> {
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("bad hex")).collect()
 }
 /// The state without this instance's ingest counters: a fresh engine merged with this one.
-fn state(e: &StatusEngine) -> Vec<u8> {
+fn state(e: &StatusEngine) -> String {
     let mut fresh = StatusEngine::new(*e.config()).unwrap();
     fresh.merge(e).unwrap();
-    fresh.snapshot()
+    hex(&fresh.snapshot())
 }
 
-fn run(steps: &[Value], mut eng: StatusEngine, at: &str) -> StatusEngine {
-    for (i, step) in steps.iter().enumerate() {
-        let at = format!("{at}, step {i}");
-        let (stats0, state0, snap0) = (eng.stats(), state(&eng), eng.snapshot());
-        let (tag, args) = (step.get("tag").and_then(Value::as_str), &step["args"]);
-        let arg = |k: &str| args.get(k).and_then(Value::as_str);
-        let mut is_ingest = true;
-        let result: Result<Value, Error> = if let Some(b) = step.get("ingest") {
-            eng.ingest_json(&body(b), tag).map(|t| to_value(t).unwrap())
-        } else if let Some(h) = step.get("ingestHex") {
-            eng.ingest_json(&unhex(h.as_str().expect("ingestHex is a string")), tag)
-                .map(|t| to_value(t).unwrap())
-        } else {
-            is_ingest = false;
-            if let Some(m) = step.get("ingestMany") {
-                let report = match m {
-                    Value::String(s) => eng.ingest_many(s.as_bytes()),
-                    Value::Array(items) => eng.ingest_items(items.iter().map(body)),
-                    _ => panic!("{at}: ingestMany must be a string or an array"),
-                };
-                let mut v = to_value(report).unwrap();
-                v["errors"].as_array_mut().unwrap().iter_mut().for_each(|e| {
-                    e.as_object_mut().unwrap().remove("message");
-                });
-                Ok(v)
-            } else if let Some(q) = step.get("query") {
-                Ok(match q.as_str().unwrap() {
-                    "isOnline" => json!(eng.is_online(arg("clientId").expect("clientId"))),
-                    "client" => to_value(eng.client(arg("clientId").expect("clientId"))).unwrap(),
-                    "onlineClients" => {
-                        let limit = args.get("limit").and_then(Value::as_u64).map(|l| l as usize);
-                        json!(eng.online_clients(arg("group"), arg("after"), limit))
-                    }
-                    "countOnline" => json!(eng.count_online(arg("group"))),
-                    "groups" => to_value(eng.groups()).unwrap(),
-                    "stats" => to_value(eng.stats()).unwrap(),
-                    other => panic!("{at}: unknown query {other:?}"),
-                })
-            } else if step.get("snapshotRestore").is_some() {
-                let restored =
-                    StatusEngine::restore(&snap0).unwrap_or_else(|e| panic!("{at}: restore failed: {e}"));
-                assert_eq!(hex(&restored.snapshot()), hex(&snap0), "{at}: restored snapshot differs");
-                eng = restored;
-                Ok(Value::Null)
-            } else if let Some(want) = step.get("snapshot") {
-                if std::env::var_os("VECTORS_PRINT_SNAPSHOTS").is_some() {
-                    println!("{at}: snapshot {}", hex(&snap0)); // to write golden files
-                } else {
-                    assert_eq!(
-                        hex(&snap0),
-                        want.as_str().unwrap(),
-                        "{at}: snapshot bytes differ (actual left)"
-                    );
-                }
-                Ok(Value::Null)
-            } else if let Some(h) = step.get("restore") {
-                StatusEngine::restore(&unhex(h.as_str().unwrap())).map(|e| eng = e).map(|()| Value::Null)
-            } else if let Some(m) = step.get("merge") {
-                let nested = m["steps"].as_array().map_or(&[][..], Vec::as_slice);
-                let other = run(
-                    nested,
-                    StatusEngine::new(config(m.get("config"))).unwrap(),
-                    &format!("{at} (merge)"),
-                );
-                eng.merge(&other).map(|()| Value::Null)
-            } else {
-                panic!("{at}: no known operation in {step}")
+/// Runs one step's operation; `Ok(answer)` is compared with `expect`.
+fn op(eng: &mut StatusEngine, step: &Value, snap: &[u8], at: &str) -> Result<Value, Error> {
+    let (tag, args) = (step.get("tag").and_then(Value::as_str), &step["args"]);
+    let arg = |k: &str| args.get(k).and_then(Value::as_str);
+    let id = || arg("clientId").unwrap_or_else(|| panic!("{at}: args.clientId missing"));
+    let s = |k: &str| step[k].as_str().unwrap_or_else(|| panic!("{at}: {k} must be a string"));
+    Ok(match OPS.iter().find(|k| step.get(**k).is_some()).copied() {
+        Some("ingest") => to_value(eng.ingest_json(&bytes(&step["ingest"]), tag)?).unwrap(),
+        Some("ingestHex") => to_value(eng.ingest_json(&unhex(s("ingestHex")), tag)?).unwrap(),
+        Some("ingestMany") => {
+            let report = match &step["ingestMany"] {
+                Value::Array(items) => eng.ingest_items(items.iter().map(bytes)),
+                Value::String(text) => eng.ingest_many(text.as_bytes()),
+                _ => panic!("{at}: ingestMany must be a string or an array"),
+            };
+            let mut v = to_value(report).unwrap();
+            for e in v["errors"].as_array_mut().unwrap() {
+                e.as_object_mut().unwrap().remove("message"); // messages are not compared
             }
-        };
-        match (result, step.get("expectError")) {
+            v
+        }
+        Some("query") => match s("query") {
+            "isOnline" => json!(eng.is_online(id())),
+            "client" => to_value(eng.client(id())).unwrap(),
+            "onlineClients" => {
+                let limit = args.get("limit").and_then(Value::as_u64).map(|l| l as usize);
+                json!(eng.online_clients(arg("group"), arg("after"), limit))
+            }
+            "countOnline" => json!(eng.count_online(arg("group"))),
+            "groups" => to_value(eng.groups()).unwrap(),
+            "stats" => to_value(eng.stats()).unwrap(),
+            other => panic!("{at}: unknown query {other:?}"),
+        },
+        Some("snapshotRestore") => {
+            *eng = StatusEngine::restore(snap).unwrap_or_else(|e| panic!("{at}: restore failed: {e}"));
+            assert_eq!(hex(&eng.snapshot()), hex(snap), "{at}: the restored engine's snapshot differs");
+            Value::Null
+        }
+        Some("snapshot") if std::env::var_os("VECTORS_PRINT_SNAPSHOTS").is_some() => {
+            println!("{at}: snapshot {}", hex(snap));
+            Value::Null
+        }
+        Some("snapshot") => {
+            assert_eq!(hex(snap), s("snapshot"), "{at}: snapshot bytes differ (actual left)");
+            Value::Null
+        }
+        Some("restore") => {
+            *eng = StatusEngine::restore(&unhex(s("restore")))?;
+            Value::Null
+        }
+        Some("merge") => {
+            let m = &step["merge"];
+            let sub = format!("{at} (merge)");
+            let other = run(
+                m["steps"].as_array().map_or(&[][..], Vec::as_slice),
+                engine(m.get("config"), &sub),
+                &sub,
+            );
+            eng.merge(&other)?;
+            Value::Null
+        }
+        _ => unreachable!(),
+    })
+}
+
+fn run(steps: &[Value], mut eng: StatusEngine, name: &str) -> StatusEngine {
+    for (i, step) in steps.iter().enumerate() {
+        let at = format!("{name}, step {i}");
+        let keys: Vec<&str> = step.as_object().map_or(vec![], |o| o.keys().map(String::as_str).collect());
+        let ops = keys.iter().filter(|k| OPS.contains(k)).count();
+        let known = keys.iter().all(|k| OPS.contains(k) || EXTRA.contains(k));
+        assert!(ops == 1 && known, "{at}: a step needs exactly one operation and only known keys: {step}");
+        let (stats0, state0, snap0) = (eng.stats(), state(&eng), eng.snapshot());
+        match (op(&mut eng, step, &snap0, &at), step.get("expectError")) {
             (Ok(v), None) => {
                 if let Some(want) = step.get("expect") {
                     assert_eq!(&v, want, "{at}: answer differs (actual left)");
                 }
             }
             (Ok(v), Some(w)) => panic!("{at}: expected error {w}, got {v}"),
-            (Err(e), None) => panic!("{at}: unexpected error {:?} {:?}: {e}", e.code().as_str(), e.field()),
+            (Err(e), None) => panic!("{at}: unexpected error {} {:?}: {e}", e.code(), e.field()),
             (Err(e), Some(w)) => {
-                let want =
-                    json!({"code": w["code"], "field": w.get("field").cloned().unwrap_or(Value::Null)});
+                let want = json!({"code": w["code"], "field": w.get("field").unwrap_or(&Value::Null)});
                 assert_eq!(
                     json!({"code": e.code().as_str(), "field": e.field()}),
                     want,
                     "{at}: wrong error ({e})"
                 );
-                if is_ingest {
-                    let mut s = stats0.clone();
+                if keys.contains(&"ingest") || keys.contains(&"ingestHex") {
+                    // A rejection is counted (events, rejected) and changes nothing else.
+                    let mut s = stats0;
                     (s.events, s.rejected) = (s.events + 1, s.rejected + 1);
                     assert_eq!(eng.stats(), s, "{at}: a rejected input changed stats beyond events/rejected");
-                    assert_eq!(hex(&state(&eng)), hex(&state0), "{at}: a rejected input changed the state");
+                    assert_eq!(state(&eng), state0, "{at}: a rejected input changed the state");
                 } else {
                     assert_eq!(hex(&eng.snapshot()), hex(&snap0), "{at}: a failed step changed the snapshot");
                 }
@@ -129,13 +139,13 @@ fn conformance_vectors() {
     let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
     files.retain(|p| p.extension().is_some_and(|x| x == "json"));
     files.sort();
+    assert!(files.len() >= 40, "only {} vectors in {}", files.len(), dir.display());
     for path in &files {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let v: Value =
             serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let eng =
-            StatusEngine::new(config(v.get("config"))).unwrap_or_else(|e| panic!("{name}: bad config: {e}"));
-        run(v["steps"].as_array().unwrap_or_else(|| panic!("{name}: no steps")), eng, &name);
+        assert_eq!(v["name"].as_str(), name.strip_suffix(".json"), "{name}: `name` must be the file name");
+        let steps = v["steps"].as_array().unwrap_or_else(|| panic!("{name}: no steps"));
+        run(steps, engine(v.get("config"), &name), &name);
     }
-    assert!(files.len() >= 40, "only {} vectors in {}", files.len(), dir.display());
 }
