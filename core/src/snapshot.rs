@@ -275,9 +275,77 @@ fn read_client(r: &mut Reader<'_>, config: &Config, base: &Client) -> Result<Cli
         client.channels.push(ch);
     }
     let before = client.channels.as_slice().len();
+    if before == 0 && client.horizon == NONE {
+        // Only compaction empties a client, and it always leaves a horizon.
+        return Err(Error::snapshot("client without channels or horizon"));
+    }
     client.compact(config);
     if client.channels.as_slice().len() != before {
         return Err(Error::snapshot("more tombstones than tombstonesPerClient allows"));
     }
     Ok(client)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seal(mut body: Vec<u8>) -> Vec<u8> {
+        let sum = hash_bytes(&body);
+        body.extend_from_slice(&sum.to_le_bytes());
+        body
+    }
+
+    #[test]
+    fn a_client_with_nothing_is_refused() {
+        let mut body = MAGIC.to_vec();
+        // version, flags, tombstones 8, maxIdLen 256 (varint), seven zero counters, one client
+        // "a" with no horizon, no dropped connects and no channels.
+        body.extend_from_slice(&[
+            SNAPSHOT_VERSION,
+            0,
+            8,
+            0x80,
+            0x02,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            1,
+            1,
+            b'a',
+            0,
+            0,
+            0,
+        ]);
+        let err = StatusEngine::restore(&seal(body)).unwrap_err();
+        assert_eq!(err, Error::snapshot("client without channels or horizon"));
+        // The same client with a horizon is what compaction leaves behind: accepted.
+        let mut body = MAGIC.to_vec();
+        body.extend_from_slice(&[
+            SNAPSHOT_VERSION,
+            0,
+            8,
+            0x80,
+            0x02,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            1,
+            1,
+            b'a',
+            6,
+            0,
+            0,
+        ]);
+        let e = StatusEngine::restore(&seal(body)).unwrap();
+        assert_eq!(e.client("a").and_then(|c| c.horizon), Some(5));
+    }
 }
