@@ -2,6 +2,7 @@
 # Rust: format, lints, every crate's tests (core, CLI), and the no_std build of the core.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+bash scripts/ci/versions.sh
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --exclude mqtt-status-wasm -- -D warnings
 cargo clippy -p mqtt-status-wasm --target wasm32-unknown-unknown -- -D warnings
