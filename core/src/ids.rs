@@ -151,12 +151,52 @@ impl Ip {
     }
 }
 
+/// Writes `v` in decimal at the start of `out`; returns the length (at most 5 for a `u16`).
+fn put_u(out: &mut [u8], mut v: u32) -> usize {
+    let mut tmp = [0u8; 10];
+    let mut i = tmp.len();
+    loop {
+        i -= 1;
+        tmp[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    let len = tmp.len() - i;
+    out[..len].copy_from_slice(&tmp[i..]);
+    len
+}
+
+impl Ip {
+    /// Calls `f` with the text form's bytes, rendered on the stack for `V4` (no allocation).
+    fn with_text<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
+        match self {
+            Ip::Text(t) => f(t.as_bytes()),
+            Ip::V4(a, p) => {
+                // `255.255.255.255:65535` is 21 bytes.
+                let mut buf = [0u8; 21];
+                let mut n = 0;
+                for (i, &x) in a.iter().enumerate() {
+                    if i > 0 {
+                        buf[n] = b'.';
+                        n += 1;
+                    }
+                    n += put_u(&mut buf[n..], u32::from(x));
+                }
+                buf[n] = b':';
+                n += 1;
+                n += put_u(&mut buf[n..], u32::from(*p));
+                f(&buf[..n])
+            }
+        }
+    }
+}
+
 impl Ord for Ip {
     fn cmp(&self, other: &Self) -> Ordering {
-        match (self, other) {
-            (Ip::Text(a), Ip::Text(b)) => a.as_bytes().cmp(b.as_bytes()),
-            _ => self.to_text().cmp(&other.to_text()),
-        }
+        // Orders as the text does (bytewise), without rendering to `String`s.
+        self.with_text(|a| other.with_text(|b| a.cmp(b)))
     }
 }
 
@@ -210,6 +250,9 @@ mod tests {
             }
         }
         assert!(matches!(Ip::new(ips[0]), Ip::V4(..)));
+        for a in ["0.0.0.0:0", "255.255.255.255:65535", "9.10.99.100:1000"] {
+            Ip::new(a).with_text(|t| assert_eq!(t, a.as_bytes()));
+        }
         assert!(matches!(Ip::new(ips[3]), Ip::Text(_)));
     }
 }

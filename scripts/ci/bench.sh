@@ -4,3 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 cargo bench -p mqtt-status --bench ingest -- --test
+bash bench/run.sh --preset small

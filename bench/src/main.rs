@@ -1,0 +1,201 @@
+//! `mqtt-status-bench`: Rust throughput of the engine against the parse floor and the seed demo's
+//! baseline on one JSONL stream, query, snapshot and memory costs. Prints one JSON object, which
+//! `bench/run.sh` folds into the table of docs/BENCHMARKS.md.
+//!
+//! ```text
+//! mqtt-status-bench --input FILE [--reps N] [--mem-clients N]   # N = 0 skips memory
+//! mqtt-status-bench --fit-clients N                             # only the fit test
+//! ```
+
+mod alloc_count;
+mod memory;
+
+use mqtt_status::StatusEngine;
+use mqtt_status_bench::baseline::Baseline;
+use mqtt_status_bench::{best_of, floor_line, lines, ns_per};
+use serde_json::{json, Value};
+use std::hint::black_box;
+use std::time::Instant;
+
+#[global_allocator]
+static ALLOC: alloc_count::Counting = alloc_count::Counting;
+
+struct Args {
+    input: Option<String>,
+    reps: usize,
+    mem_clients: u64,
+    fit_clients: u64,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut a = Args { input: None, reps: 3, mem_clients: 0, fit_clients: 0 };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or(format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--input" => a.input = Some(value()?),
+            "--reps" => a.reps = value()?.parse().map_err(|e| format!("--reps: {e}"))?,
+            "--mem-clients" => a.mem_clients = value()?.parse().map_err(|e| format!("--mem-clients: {e}"))?,
+            "--fit-clients" => a.fit_clients = value()?.parse().map_err(|e| format!("--fit-clients: {e}"))?,
+            _ => return Err(format!("unknown argument {flag}")),
+        }
+    }
+    Ok(a)
+}
+
+fn round(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// Throughput of the floor, `ingest_json`, `ingest_many` and the baseline on `data`.
+fn throughput(data: &[u8], reps: usize) -> (Value, StatusEngine) {
+    let ls = lines(data);
+    let n = ls.len();
+    let floor = best_of(
+        reps,
+        || (),
+        |()| {
+            let envelopes = ls.iter().filter(|l| floor_line(l).expect("valid JSON")).count();
+            black_box(envelopes)
+        },
+    );
+    let parse_only = best_of(
+        reps,
+        || (),
+        |()| {
+            let max = mqtt_status::Config::default().max_id_len;
+            let ok = ls
+                .iter()
+                .filter(|l| mqtt_status::with_notification(l, None, max, |n| black_box(n.time)).is_ok());
+            black_box(ok.count())
+        },
+    );
+    let one = best_of(reps, StatusEngine::default, |mut e| {
+        for l in &ls {
+            black_box(e.ingest_json(l, None).expect("valid line"));
+        }
+        e
+    });
+    let many = best_of(reps, StatusEngine::default, |mut e| {
+        let report = e.ingest_many(data);
+        assert!(report.errors.is_empty(), "stream has bad lines: {:?}", report.errors.first());
+        (e, report)
+    });
+    let base = best_of(reps, Baseline::new, |mut b| {
+        for l in &ls {
+            assert!(b.consume(l));
+        }
+        b
+    });
+    let calls0 = alloc_count::alloc_calls();
+    let mut engine = StatusEngine::default();
+    let report = engine.ingest_many(data);
+    let allocs = alloc_count::alloc_calls() - calls0;
+    let (floor_ns, one_ns, many_ns, base_ns) =
+        (ns_per(floor, n), ns_per(one, n), ns_per(many, n), ns_per(base, n));
+    let v = json!({
+        "events": n,
+        "bytes": data.len(),
+        "clients": engine.stats().clients,
+        "transitions": report.transitions.len(),
+        "floor_ns": round(floor_ns),
+        "engine_parse_ns": round(ns_per(parse_only, n)),
+        "ingest_json_ns": round(one_ns),
+        "ingest_many_ns": round(many_ns),
+        "baseline_ns": round(base_ns),
+        "floor_mb_s": round(data.len() as f64 / floor.as_secs_f64() / 1e6),
+        "ingest_many_mb_s": round(data.len() as f64 / many.as_secs_f64() / 1e6),
+        "ingest_json_vs_floor": round(floor_ns / one_ns),
+        "ingest_many_vs_floor": round(floor_ns / many_ns),
+        "baseline_vs_floor": round(floor_ns / base_ns),
+        "ingest_many_vs_baseline": round(base_ns / many_ns),
+        "ingest_many_allocs_per_event": round(allocs as f64 / n as f64),
+    });
+    (v, engine)
+}
+
+fn time_ns<R>(iters: usize, mut f: impl FnMut(usize) -> R) -> f64 {
+    let start = Instant::now();
+    for i in 0..iters {
+        black_box(f(i));
+    }
+    ns_per(start.elapsed(), iters)
+}
+
+/// Query costs and snapshot size/time on the engine the stream left.
+fn queries(e: &StatusEngine) -> Value {
+    let walk_start = Instant::now();
+    let (mut online, mut pages, mut after): (Vec<String>, usize, Option<String>) = (Vec::new(), 0, None);
+    loop {
+        let page = e.online_clients(None, after.as_deref(), Some(1000));
+        pages += 1;
+        if page.len() < 1000 {
+            online.extend(page);
+            break;
+        }
+        after = page.last().cloned();
+        online.extend(page);
+    }
+    let walk = walk_start.elapsed();
+    assert_eq!(online.len() as u64, e.count_online(None));
+    let misses: Vec<String> = (0..online.len().max(1)).map(|i| format!("GID_meter@@@nobody{i}")).collect();
+    let k = online.len().max(1);
+    let hit = time_ns(k * 4, |i| e.is_online(online.get(i % k).map_or("", String::as_str)));
+    let miss = time_ns(k * 4, |i| e.is_online(&misses[i % k]));
+    let client = time_ns(k, |i| e.client(online.get(i % k).map_or("", String::as_str)));
+    let count = time_ns(100_000, |_| e.count_online(None));
+    let count_group = time_ns(100_000, |_| e.count_online(Some("GID_meter")));
+    let clients = e.stats().clients;
+    let snap_start = Instant::now();
+    let snap = e.snapshot();
+    let snap_t = snap_start.elapsed();
+    let restore_start = Instant::now();
+    let copy = StatusEngine::restore(&snap).expect("restore");
+    let restore_t = restore_start.elapsed();
+    assert_eq!(copy.count_online(None), e.count_online(None));
+    drop(copy);
+    json!({
+        "online": online.len(),
+        "is_online_hit_ns": round(hit),
+        "is_online_miss_ns": round(miss),
+        "client_ns": round(client),
+        "count_online_ns": round(count),
+        "count_online_group_ns": round(count_group),
+        "online_walk_ms": round(walk.as_secs_f64() * 1e3),
+        "online_walk_pages": pages,
+        "online_walk_ns_per_client": round(ns_per(walk, online.len())),
+        "snapshot_bytes": snap.len(),
+        "snapshot_bytes_per_client": round(snap.len() as f64 / clients.max(1) as f64),
+        "snapshot_ms": round(snap_t.as_secs_f64() * 1e3),
+        "restore_ms": round(restore_t.as_secs_f64() * 1e3),
+    })
+}
+
+fn main() {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("mqtt-status-bench: {e}");
+            std::process::exit(2);
+        }
+    };
+    let mut out = serde_json::Map::new();
+    if args.fit_clients > 0 {
+        out.insert("fit".into(), memory::fit(args.fit_clients));
+    }
+    // Memory first, on a clean heap, so RSS growth means something.
+    if args.mem_clients > 0 {
+        out.insert("memory".into(), memory::run(args.mem_clients));
+    }
+    if let Some(path) = &args.input {
+        let data = std::fs::read(path).unwrap_or_else(|e| {
+            eprintln!("mqtt-status-bench: {path}: {e}");
+            std::process::exit(2);
+        });
+        let (t, engine) = throughput(&data, args.reps);
+        out.insert("throughput".into(), t);
+        out.insert("queries".into(), queries(&engine));
+    }
+    out.insert("rss_end".into(), json!(alloc_count::rss_bytes()));
+    println!("{}", Value::Object(out));
+}

@@ -1,0 +1,102 @@
+"""Folds the JSON outputs of bench/run.sh (rust.json, python.json, node-*.json, fit.json) into
+one Markdown table. Ratios are speeds (higher is better) between figures of the same run."""
+import argparse
+import json
+import os
+
+
+def load(d, name):
+    p = os.path.join(d, name)
+    if not os.path.exists(p):
+        return None
+    with open(p) as f:
+        return json.load(f)
+
+
+def goal(ok, text):
+    return f"{text}: {'met' if ok else 'MISSED'}"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--preset", default="small")
+    ap.add_argument("--dir", required=True)
+    ap.add_argument("--json")
+    a = ap.parse_args()
+    rust = load(a.dir, "rust.json")
+    t, q, m = rust["throughput"], rust["queries"], rust["memory"]
+    py = load(a.dir, "python.json")
+    nn, nw = load(a.dir, "node-native.json"), load(a.dir, "node-wasm.json")
+    fit = load(a.dir, "fit.json")
+    rows = []
+
+    def row(sec, what, value, ratio="", g=""):
+        rows.append((sec, what, value, ratio, g))
+
+    fl, one, many, base = t["floor_ns"], t["ingest_json_ns"], t["ingest_many_ns"], t["baseline_ns"]
+    s = f"ingest ({t['events']:,} events, {t['bytes'] / 1e6:.1f} MB, {t['clients']:,} clients)"
+    row(s, "parse floor: serde_json, each line as IgnoredAny", f"{fl:.0f} ns/event ({t['floor_mb_s']:.0f} MB/s)", "1.00× floor")
+    ep = t["engine_parse_ns"]
+    row(s, "engine's parser alone (`with_notification`, no state)", f"{ep:.0f} ns/event", f"{fl / ep:.2f}× floor")
+    row(s, "Rust `ingest_json`, line by line", f"{one:.0f} ns/event", f"{fl / one:.2f}× floor")
+    row(s, "Rust `ingest_many`, whole JSONL", f"{many:.0f} ns/event ({t['ingest_many_mb_s']:.0f} MB/s)",
+        f"{fl / many:.2f}× floor", goal(fl / many >= 0.6, "≥ 0.6× floor"))
+    row(s, "baseline (seed demo port)", f"{base:.0f} ns/event", f"{fl / base:.2f}× floor")
+    row(s, "`ingest_many` vs baseline", "", f"{base / many:.2f}× baseline", goal(base / many >= 5, "≥ 5× baseline"))
+    row(s, "`ingest_many` allocations", f"{t['ingest_many_allocs_per_event']:.2f} per event")
+    hosts = [("Python", py, 0.7), ("Node native", nn, 0.7), ("Node wasm", nw, 0.4)]
+    for name, h, want in hosts:
+        if h is None:
+            row(s, f"{name}", "not run")
+            continue
+        r = many / h["batch_ns"]
+        batch = "`ingest_many`" if name == "Python" else "`ingestMany`"
+        row(s, f"{name} {batch}", f"{h['batch_ns']:.0f} ns/event", f"{r:.2f}× Rust batch", goal(r >= want, f"≥ {want}× Rust batch"))
+        row(s, f"{name} `ingest`, line by line", f"{h['ingest_ns']:.0f} ns/event",
+            f"{many / h['ingest_ns']:.2f}× Rust batch", f"overhead {h['ingest_ns'] - one:+.0f} ns/call vs Rust `ingest_json`")
+    n = m["clients"]
+    s = f"memory ({n:,} clients)"
+    ids = m["id_bytes_per_client"]
+    on, on_x = m["online_bytes_per_client"], m["online_bytes_per_client_minus_ids"]
+    row(s, "id bytes per client (clientId + channelId + clientIp)", f"{ids:.1f} B")
+    row(s, "engine, one open channel: live bytes per client", f"{on:.1f} B (ids + {on_x:.1f} B)", "",
+        goal(on_x <= 100, "≤ 100 B + ids"))
+    row(s, "engine, one tombstone: live bytes per client", f"{m['tombstone_bytes_per_client']:.1f} B")
+    bo, bt = m["baseline_online_bytes_per_client"], m["baseline_tombstone_bytes_per_client"]
+    row(s, "baseline, one open channel: live bytes per client", f"{bo:.1f} B", f"{bo / on:.2f}× engine",
+        goal(bo / on >= 5, "≥ 5× less than baseline"))
+    row(s, "baseline, after connect + tcpclean: live bytes per client", f"{bt:.1f} B",
+        f"{bt / max(m['tombstone_bytes_per_client'], 1e-9):.2f}× engine")
+    row(s, "RSS growth per online client: engine / baseline",
+        f"{m['online_rss_growth_per_client']:.0f} B / {m['baseline_online_rss_growth_per_client']:.0f} B")
+    row(s, "process RSS after the engine fill (VmRSS)", f"{m['rss_after_online_fill'] / 2**20:.1f} MiB")
+    s = f"snapshot ({t['clients']:,} clients)"
+    row(s, "snapshot size", f"{q['snapshot_bytes_per_client']:.1f} B per client ({q['snapshot_bytes'] / 1e6:.1f} MB)")
+    row(s, "`snapshot()` / `restore()`", f"{q['snapshot_ms']:.1f} ms / {q['restore_ms']:.1f} ms")
+    s = f"queries ({q['online']:,} online)"
+    row(s, "`is_online` (online id / unknown id)", f"{q['is_online_hit_ns']:.0f} ns / {q['is_online_miss_ns']:.0f} ns")
+    row(s, "`client` (online id)", f"{q['client_ns']:.0f} ns")
+    row(s, "`count_online` (all / one group)", f"{q['count_online_ns']:.1f} ns / {q['count_online_group_ns']:.0f} ns")
+    row(s, "`online_clients` full walk, limit 1000",
+        f"{q['online_walk_ms']:.1f} ms, {q['online_walk_pages']} pages ({q['online_walk_ns_per_client']:.0f} ns per client)")
+    if fit:
+        f = fit["fit"]
+        s = f"fit ({f['clients']:,} clients, one connect each)"
+        row(s, "live bytes / RSS", f"{f['live_bytes'] / 2**30:.2f} GiB ({f['live_bytes_per_client']:.0f} B per client) "
+            f"/ {f['rss_after'] / 2**30:.2f} GiB", "", f"filled in {f['fill_secs']:.1f} s")
+
+    print(f"\nmqtt-status benchmarks, preset {a.preset} (ratios: same run; higher = faster)\n")
+    print("| section | measure | value | ratio | goal / note |")
+    print("|---|---|---|---|---|")
+    last = None
+    for r in rows:
+        sec = r[0] if r[0] != last else ""
+        last = r[0]
+        print("| " + " | ".join((sec,) + r[1:]) + " |")
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump({"rust": rust, "python": py, "node_native": nn, "node_wasm": nw, "fit": fit}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
