@@ -123,7 +123,9 @@ impl Client {
     }
 
     pub(crate) fn find(&self, channel_id: &str) -> Option<usize> {
-        self.channels.as_slice().iter().position(|c| c.key.matches(channel_id))
+        // Keys are unique, so the search order does not matter: newest first, as a redelivery
+        // or a close usually concerns the latest channel.
+        self.channels.as_slice().iter().rposition(|c| c.key.matches(channel_id))
     }
 
     /// Whether an event at `time` for a channel this client does not know is late.

@@ -28,27 +28,28 @@ fn hex_val(c: u8) -> Option<u8> {
 
 impl ChannelKey {
     pub(crate) fn new(id: &str) -> Self {
-        let b = id.as_bytes();
-        if b.len() == 32 {
-            let mut out = [0u8; 16];
-            let mut ok = true;
-            for (i, pair) in b.chunks_exact(2).enumerate() {
-                match (hex_val(pair[0]), hex_val(pair[1])) {
-                    (Some(h), Some(l)) => out[i] = (h << 4) | l,
-                    _ => {
-                        ok = false;
-                        break;
-                    }
-                }
-            }
-            if ok {
-                return ChannelKey::Hex(out);
-            }
+        match Self::hex(id) {
+            Some(h) => ChannelKey::Hex(h),
+            None => ChannelKey::Text(id.into()),
         }
-        ChannelKey::Text(id.into())
     }
 
-    /// Whether this key is the given id, without allocating.
+    /// The packed form of `id` if it is 32 lowercase hex digits (exactly when [`new`](Self::new)
+    /// makes a `Hex` key).
+    pub(crate) fn hex(id: &str) -> Option<[u8; 16]> {
+        let b = id.as_bytes();
+        if b.len() != 32 {
+            return None;
+        }
+        let mut out = [0u8; 16];
+        for (i, pair) in b.chunks_exact(2).enumerate() {
+            out[i] = (hex_val(pair[0])? << 4) | hex_val(pair[1])?;
+        }
+        Some(out)
+    }
+
+    /// Whether this key is the given id, without allocating (a mismatch shows at the first
+    /// differing digit, which is cheaper than packing `id`).
     pub(crate) fn matches(&self, id: &str) -> bool {
         match self {
             ChannelKey::Text(t) => &**t == id,
@@ -108,19 +109,23 @@ pub(crate) enum Ip {
     Text(Box<Box<str>>),
 }
 
-fn parse_u(s: &str, max: u32) -> Option<u32> {
-    // Canonical decimal only (no sign, no leading zero), so rendering gives the same text back.
-    if s.is_empty() || s.len() > 5 || (s.len() > 1 && s.starts_with('0')) {
-        return None;
-    }
+/// Reads a canonical decimal number (no sign, no leading zero, at most five digits, at most
+/// `max`) at `*i`, so rendering gives the same text back.
+fn number(b: &[u8], i: &mut usize, max: u32) -> Option<u32> {
+    let start = *i;
     let mut v = 0u32;
-    for c in s.bytes() {
-        if !c.is_ascii_digit() {
+    while let Some(&c) = b.get(*i).filter(|c| c.is_ascii_digit()) {
+        if *i - start == 5 {
             return None;
         }
         v = v * 10 + u32::from(c - b'0');
+        *i += 1;
     }
-    (v <= max).then_some(v)
+    let len = *i - start;
+    if len == 0 || (len > 1 && b[start] == b'0') || v > max {
+        return None;
+    }
+    Some(v)
 }
 
 impl Ip {
@@ -128,15 +133,20 @@ impl Ip {
         Self::parse_v4(s).unwrap_or_else(|| Ip::Text(Box::new(s.into())))
     }
 
+    /// Exactly `a.b.c.d:port`, each number canonical decimal, read in one pass.
     fn parse_v4(s: &str) -> Option<Ip> {
-        let (addr, port) = s.rsplit_once(':')?;
-        let port = parse_u(port, 65535)? as u16;
-        let mut parts = addr.split('.');
+        let b = s.as_bytes();
+        let mut i = 0;
         let mut a = [0u8; 4];
-        for slot in &mut a {
-            *slot = parse_u(parts.next()?, 255)? as u8;
+        for (k, slot) in a.iter_mut().enumerate() {
+            *slot = number(b, &mut i, 255)? as u8;
+            if b.get(i) != Some(if k < 3 { &b'.' } else { &b':' }) {
+                return None;
+            }
+            i += 1;
         }
-        parts.next().is_none().then_some(Ip::V4(a, port))
+        let port = number(b, &mut i, 65535)? as u16;
+        (i == b.len()).then_some(Ip::V4(a, port))
     }
 
     pub(crate) fn to_text(&self) -> String {
@@ -224,6 +234,7 @@ mod tests {
             let ka = ChannelKey::new(a);
             assert_eq!(ka.to_text(), a);
             assert!(ka.matches(a));
+            assert_eq!(ChannelKey::hex(a).is_some(), matches!(ka, ChannelKey::Hex(_)));
             for b in ids {
                 assert_eq!(ka.cmp(&ChannelKey::new(b)), a.cmp(b), "{a} vs {b}");
             }
@@ -254,5 +265,58 @@ mod tests {
             Ip::new(a).with_text(|t| assert_eq!(t, a.as_bytes()));
         }
         assert!(matches!(Ip::new(ips[3]), Ip::Text(_)));
+    }
+
+    /// The previous, split-based reader of `a.b.c.d:port`, as the reference.
+    fn reference_v4(s: &str) -> Option<([u8; 4], u16)> {
+        fn parse_u(s: &str, max: u32) -> Option<u32> {
+            if s.is_empty() || s.len() > 5 || (s.len() > 1 && s.starts_with('0')) {
+                return None;
+            }
+            let mut v = 0u32;
+            for c in s.bytes() {
+                if !c.is_ascii_digit() {
+                    return None;
+                }
+                v = v * 10 + u32::from(c - b'0');
+            }
+            (v <= max).then_some(v)
+        }
+        let (addr, port) = s.rsplit_once(':')?;
+        let port = parse_u(port, 65535)? as u16;
+        let mut parts = addr.split('.');
+        let mut a = [0u8; 4];
+        for slot in &mut a {
+            *slot = parse_u(parts.next()?, 255)? as u8;
+        }
+        parts.next().is_none().then_some((a, port))
+    }
+
+    #[test]
+    fn the_v4_reader_accepts_what_the_reference_does() {
+        let pieces = [
+            "", "0", "00", "1", "9", "10", "255", "256", "65535", "65536", "99999", "100000", "01", "a",
+            "1a", "+1",
+        ];
+        let seps = [".", ":", "", ".:", "::"];
+        let mut n = 0;
+        for a in pieces {
+            for b in ["1", "255", "0", "256", "01", ""] {
+                for p in pieces {
+                    for s1 in seps {
+                        for s2 in seps {
+                            let text = alloc::format!("{a}.{b}{s1}3.4{s2}{p}");
+                            let ours = match Ip::new(&text) {
+                                Ip::V4(a, p) => Some((a, p)),
+                                Ip::Text(_) => None,
+                            };
+                            assert_eq!(ours, reference_v4(&text), "{text}");
+                            n += usize::from(ours.is_some());
+                        }
+                    }
+                }
+            }
+        }
+        assert!(n > 50, "{n}");
     }
 }

@@ -13,9 +13,17 @@ MATURIN_VERSION="1.16.0"
 PYTEST_VERSION="9.2.0"
 MYPY_VERSION="2.4.1"
 
-if [ ! -x "$VENV/bin/python" ]; then
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -m pip --version >/dev/null 2>&1; then
     echo "== creating $VENV"
-    "$PY" -m venv "$VENV"
+    rm -rf "$VENV"
+    # Debian's python3 lacks ensurepip unless python3-venv is installed: fall back to virtualenv.
+    if ! "$PY" -m venv "$VENV" 2>/dev/null; then
+        rm -rf "$VENV"
+        echo "   (python3 -m venv unavailable; using virtualenv from PyPI)"
+        "$PY" -m pip install -q --user --disable-pip-version-check "virtualenv==20.35.4" \
+            || "$PY" -m pip install -q --user --break-system-packages --disable-pip-version-check "virtualenv==20.35.4"
+        "$PY" -m virtualenv -q "$VENV"
+    fi
 fi
 VPY="$VENV/bin/python"
 
@@ -36,6 +44,8 @@ export MQTT_STATUS_CLI="$ROOT/target/release/mqtt-status"
 cd "$ROOT/target"
 echo "== stubtest"
 "$VPY" -m mypy.stubtest mqtt_status
+echo "== mypy --strict (the tests and the example, typed against the installed stubs)"
+"$VPY" -m mypy --strict "$ROOT/examples/python/consumer.py" "$ROOT/bindings/python/tests"
 
 echo "== pytest"
 set +e

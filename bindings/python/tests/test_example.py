@@ -16,7 +16,7 @@ def ev(client: str, channel: str, kind: str, time: int) -> str:
     return json.dumps({"clientId": client, "channelId": channel, "eventType": kind, "time": time})
 
 
-def run(state: Path, stdin: str) -> subprocess.CompletedProcess:
+def run(state: Path, stdin: str) -> "subprocess.CompletedProcess[str]":
     return subprocess.run([sys.executable, str(CONSUMER), "--state", str(state)], input=stdin,
                           capture_output=True, text=True, check=True, timeout=60)
 

@@ -53,7 +53,11 @@ Body = Union[str, bytes, bytearray, Mapping[str, Any]]
 
 
 def _dumps(obj: Mapping[str, Any]) -> str:
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+    try:
+        return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+    except (TypeError, ValueError, RecursionError) as e:
+        # Not the wire's fault: the caller passed a dict that JSON cannot hold.
+        raise TypeError(f"body dict is not JSON-serializable: {e}") from None
 
 
 def _body(item: Any) -> Any:

@@ -1,6 +1,4 @@
-from typing import List, Optional, Tuple, Union
-
-from typing_extensions import final
+from typing import List, Optional, Tuple, Union, final
 
 __all__ = ["Engine", "SNAPSHOT_VERSION", "__version__"]
 __version__: str

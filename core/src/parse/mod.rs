@@ -6,10 +6,17 @@
 
 use alloc::borrow::Cow;
 use alloc::string::String;
+use alloc::vec::Vec;
 use core::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::{Error, EventType, Notification};
+
+mod fast;
+#[cfg(test)]
+mod tests;
+
+use fast::{fast_envelope, flat};
 
 /// Largest accepted event time: 2^53 − 1, the largest integer every binding's number holds.
 pub const MAX_TIME: u64 = (1 << 53) - 1;
@@ -85,7 +92,7 @@ impl<'de> Visitor<'de> for ValSeed {
     }
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Val<'de>, A::Error> {
         if self.nested {
-            RawVisitor { envelope_allowed: false }
+            RawVisitor { envelope_allowed: false, byte_keys: false }
                 .visit_map(map)
                 .map(|r| Val::Object(alloc::boxed::Box::new(r)))
         } else {
@@ -152,7 +159,26 @@ enum Key {
     Other,
 }
 
-struct KeyVisitor;
+/// Reads a key; with `bytes`, as raw bytes without serde_json's UTF-8 validation (the fast
+/// envelope path: an unknown key is then checked here, and one this cannot vouch for fails the
+/// decode, which sends the line down the general path).
+struct KeyVisitor {
+    bytes: bool,
+}
+
+#[inline]
+fn key(v: &[u8]) -> Key {
+    match v {
+        b"clientId" => Key::ClientId,
+        b"channelId" => Key::ChannelId,
+        b"eventType" => Key::EventType,
+        b"time" => Key::Time,
+        b"clientIp" => Key::ClientIp,
+        b"tag" => Key::Tag,
+        b"body" => Key::Body,
+        _ => Key::Other,
+    }
+}
 
 impl Visitor<'_> for KeyVisitor {
     type Value = Key;
@@ -160,28 +186,35 @@ impl Visitor<'_> for KeyVisitor {
         f.write_str("a field name")
     }
     fn visit_str<E>(self, v: &str) -> Result<Key, E> {
-        Ok(match v {
-            "clientId" => Key::ClientId,
-            "channelId" => Key::ChannelId,
-            "eventType" => Key::EventType,
-            "time" => Key::Time,
-            "clientIp" => Key::ClientIp,
-            "tag" => Key::Tag,
-            "body" => Key::Body,
-            _ => Key::Other,
-        })
+        Ok(key(v.as_bytes()))
+    }
+    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Key, E> {
+        match key(v) {
+            // Raw control characters and lone surrogates (serde_json does not check either when
+            // reading bytes) leave a control byte or invalid UTF-8 behind.
+            Key::Other if v.iter().any(|&b| b < 0x20) || core::str::from_utf8(v).is_err() => {
+                Err(E::custom("unchecked key"))
+            }
+            k => Ok(k),
+        }
     }
 }
 
 impl<'de> DeserializeSeed<'de> for KeyVisitor {
     type Value = Key;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Key, D::Error> {
-        d.deserialize_str(self)
+        if self.bytes {
+            d.deserialize_bytes(self)
+        } else {
+            d.deserialize_str(self)
+        }
     }
 }
 
 struct RawVisitor {
     envelope_allowed: bool,
+    /// Keys as unvalidated bytes (see [`KeyVisitor`]); only for the fast envelope path.
+    byte_keys: bool,
 }
 
 /// Marker message for a repeated key, recognised when mapping serde errors.
@@ -194,7 +227,7 @@ impl<'de> Visitor<'de> for RawVisitor {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Raw<'de>, A::Error> {
         let mut raw = Raw::default();
-        while let Some(key) = map.next_key_seed(KeyVisitor)? {
+        while let Some(key) = map.next_key_seed(KeyVisitor { bytes: self.byte_keys })? {
             let (slot, name) = match key {
                 Key::ClientId => (&mut raw.client_id, "clientId"),
                 Key::ChannelId => (&mut raw.channel_id, "channelId"),
@@ -219,8 +252,12 @@ impl<'de> Visitor<'de> for RawVisitor {
 }
 
 fn decode(bytes: &[u8], envelope_allowed: bool) -> Result<Raw<'_>, Error> {
+    decode_with(bytes, RawVisitor { envelope_allowed, byte_keys: false })
+}
+
+fn decode_with(bytes: &[u8], visitor: RawVisitor) -> Result<Raw<'_>, Error> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let raw = de.deserialize_map(RawVisitor { envelope_allowed }).and_then(|raw| de.end().map(|()| raw));
+    let raw = de.deserialize_map(visitor).and_then(|raw| de.end().map(|()| raw));
     raw.map_err(|e| {
         let msg = alloc::string::ToString::to_string(&e);
         if let Some(rest) = msg.strip_prefix(DUPLICATE) {
@@ -353,22 +390,61 @@ pub fn with_notification<R>(
     max_id_len: u32,
     f: impl FnOnce(Notification<'_>) -> R,
 ) -> Result<R, Error> {
-    let raw = decode(bytes, true)?;
+    with_notification_in(bytes, tag, max_id_len, &mut Vec::new(), f)
+}
+
+/// [`with_notification`] with a caller-owned buffer for an envelope's string `body`, so that a
+/// stream of envelopes decodes without allocating.
+pub(crate) fn with_notification_in<R>(
+    bytes: &[u8],
+    tag: Option<&str>,
+    max_id_len: u32,
+    scratch: &mut Vec<u8>,
+    f: impl FnOnce(Notification<'_>) -> R,
+) -> Result<R, Error> {
+    if let Some((env_tag, inner)) = fast_envelope(bytes, scratch) {
+        let tag = agree(tag, Some(env_tag))?;
+        return resolve(&inner, tag, max_id_len).map(f);
+    }
+    general(bytes, tag, max_id_len, f)
+}
+
+/// Any body or envelope, every error in its documented order.
+fn general<R>(
+    bytes: &[u8],
+    tag: Option<&str>,
+    max_id_len: u32,
+    f: impl FnOnce(Notification<'_>) -> R,
+) -> Result<R, Error> {
+    // Keys as unvalidated bytes first (see `KeyVisitor`); anything that fails is decoded again
+    // the ordinary way, which reports the error, so both give the same result.
+    if let Some(raw) = flat(bytes) {
+        return finish(&raw, tag, max_id_len, f);
+    }
+    let raw = match decode_with(bytes, RawVisitor { envelope_allowed: true, byte_keys: true }) {
+        Ok(raw) => raw,
+        Err(_) => decode(bytes, true)?,
+    };
+    finish(&raw, tag, max_id_len, f)
+}
+
+/// Validates a decoded line (a bare body or an envelope).
+fn finish<R>(
+    raw: &Raw<'_>,
+    tag: Option<&str>,
+    max_id_len: u32,
+    f: impl FnOnce(Notification<'_>) -> R,
+) -> Result<R, Error> {
     let Some(body) = &raw.body else {
         // A `tag` key without `body` is an unknown field of a bare body: ignored.
-        return resolve(&raw, tag, max_id_len).map(f);
+        return resolve(raw, tag, max_id_len).map(f);
     };
     let env_tag = match &raw.tag {
         None | Some(Val::Null) => None,
         Some(Val::Str(s)) => Some(&**s),
         Some(_) => return Err(Error::invalid("tag", "must be a string")),
     };
-    let tag = match (tag, env_tag) {
-        (Some(a), Some(b)) if a != b => {
-            return Err(Error::TagMismatch { tag: a.into(), event_type: b.into() });
-        }
-        (a, b) => a.or(b),
-    };
+    let tag = agree(tag, env_tag)?;
     match body {
         Val::Object(inner) if inner.body.is_some() => {
             Err(Error::invalid("body", "an envelope inside an envelope"))
@@ -383,5 +459,13 @@ pub fn with_notification<R>(
         }
         Val::Null => Err(Error::MissingField { field: "body" }),
         _ => Err(Error::invalid("body", "must be a JSON object or a string holding one")),
+    }
+}
+
+/// The caller's tag and the envelope's must agree; the result is whichever is given.
+fn agree<'t>(caller: Option<&'t str>, envelope: Option<&'t str>) -> Result<Option<&'t str>, Error> {
+    match (caller, envelope) {
+        (Some(a), Some(b)) if a != b => Err(Error::TagMismatch { tag: a.into(), event_type: b.into() }),
+        (a, b) => Ok(a.or(b)),
     }
 }
