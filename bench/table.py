@@ -67,17 +67,29 @@ def main():
     ids = m["id_bytes_per_client"]
     on, on_x = m["online_bytes_per_client"], m["online_bytes_per_client_minus_ids"]
     row(s, "id bytes per client (clientId + channelId + clientIp)", f"{ids:.1f} B")
+    # The memory goals are about 1M clients; below that, table and Vec capacity rounding dominate.
+    big = n >= 1_000_000
     row(s, "engine, one open channel: live bytes per client", f"{on:.1f} B (ids + {on_x:.1f} B)", "",
-        goal(on_x <= 100, "≤ 100 B + ids"))
+        goal(on_x <= 100, "≤ 100 B + ids") if big else "goal judged at 1M clients")
     row(s, "engine, one tombstone: live bytes per client", f"{m['tombstone_bytes_per_client']:.1f} B")
     bo, bt = m["baseline_online_bytes_per_client"], m["baseline_tombstone_bytes_per_client"]
     row(s, "baseline, one open channel: live bytes per client", f"{bo:.1f} B", f"{bo / on:.2f}× engine",
-        goal(bo / on >= 5, "≥ 5× less than baseline"))
+        goal(bo / on >= 5, "≥ 5× less than baseline") if big else "goal judged at 1M clients")
     row(s, "baseline, after connect + tcpclean: live bytes per client", f"{bt:.1f} B",
         f"{bt / max(m['tombstone_bytes_per_client'], 1e-9):.2f}× engine")
     row(s, "RSS growth per online client: engine / baseline",
         f"{m['online_rss_growth_per_client']:.0f} B / {m['baseline_online_rss_growth_per_client']:.0f} B")
     row(s, "process RSS after the engine fill (VmRSS)", f"{m['rss_after_online_fill'] / 2**20:.1f} MiB")
+    mq = m.get("queries")
+    if mq:
+        s = f"queries and snapshot ({n:,} clients, all online)"
+        row(s, "`is_online` (online id / unknown id)", f"{mq['is_online_hit_ns']:.0f} ns / {mq['is_online_miss_ns']:.0f} ns")
+        row(s, "`client` (online id)", f"{mq['client_ns']:.0f} ns")
+        row(s, "`count_online` (all / one group)", f"{mq['count_online_ns']:.1f} ns / {mq['count_online_group_ns']:.0f} ns")
+        row(s, "`online_clients` full walk, limit 1000",
+            f"{mq['online_walk_ms']:.0f} ms, {mq['online_walk_pages']} pages ({mq['online_walk_ns_per_client']:.0f} ns per client)")
+        row(s, "snapshot size", f"{mq['snapshot_bytes_per_client']:.1f} B per client ({mq['snapshot_bytes'] / 1e6:.1f} MB)")
+        row(s, "`snapshot()` / `restore()`", f"{mq['snapshot_ms']:.0f} ms / {mq['restore_ms']:.0f} ms")
     s = f"snapshot ({t['clients']:,} clients)"
     row(s, "snapshot size", f"{q['snapshot_bytes_per_client']:.1f} B per client ({q['snapshot_bytes'] / 1e6:.1f} MB)")
     row(s, "`snapshot()` / `restore()`", f"{q['snapshot_ms']:.1f} ms / {q['restore_ms']:.1f} ms")
@@ -87,6 +99,13 @@ def main():
     row(s, "`count_online` (all / one group)", f"{q['count_online_ns']:.1f} ns / {q['count_online_group_ns']:.0f} ns")
     row(s, "`online_clients` full walk, limit 1000",
         f"{q['online_walk_ms']:.1f} ms, {q['online_walk_pages']} pages ({q['online_walk_ns_per_client']:.0f} ns per client)")
+    wasm = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pkg", "dist", "node", "mqtt_status_wasm_bg.wasm")
+    if os.path.exists(wasm):
+        import gzip
+        with open(wasm, "rb") as f:
+            raw = f.read()
+        row("WebAssembly module (pkg/dist/node, as built)", "raw / gzip -9",
+            f"{len(raw):,} B / {len(gzip.compress(raw, 9)):,} B")
     if fit:
         f = fit["fit"]
         s = f"fit ({f['clients']:,} clients, one connect each)"

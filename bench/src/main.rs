@@ -5,7 +5,12 @@
 //! ```text
 //! mqtt-status-bench --input FILE [--reps N] [--mem-clients N]   # N = 0 skips memory
 //! mqtt-status-bench --fit-clients N                             # only the fit test
+//! mqtt-status-bench --input FILE --only MODE [--limit LINES]    # one pass, for callgrind
 //! ```
+//!
+//! `--only` runs one contender once over the first LINES lines and prints nothing: `none` (read
+//! and split only, to subtract), `floor`, `parse`, `ingest_json`, `ingest_many`, `baseline`.
+//! Instruction counts under `valgrind --tool=callgrind` are deterministic, unlike timings here.
 
 mod alloc_count;
 mod memory;
@@ -25,10 +30,12 @@ struct Args {
     reps: usize,
     mem_clients: u64,
     fit_clients: u64,
+    only: Option<String>,
+    limit: usize,
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut a = Args { input: None, reps: 3, mem_clients: 0, fit_clients: 0 };
+    let mut a = Args { input: None, reps: 3, mem_clients: 0, fit_clients: 0, only: None, limit: usize::MAX };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or(format!("{flag} needs a value"));
@@ -37,6 +44,8 @@ fn parse_args() -> Result<Args, String> {
             "--reps" => a.reps = value()?.parse().map_err(|e| format!("--reps: {e}"))?,
             "--mem-clients" => a.mem_clients = value()?.parse().map_err(|e| format!("--mem-clients: {e}"))?,
             "--fit-clients" => a.fit_clients = value()?.parse().map_err(|e| format!("--fit-clients: {e}"))?,
+            "--only" => a.only = Some(value()?),
+            "--limit" => a.limit = value()?.parse().map_err(|e| format!("--limit: {e}"))?,
             _ => return Err(format!("unknown argument {flag}")),
         }
     }
@@ -189,6 +198,53 @@ fn queries(e: &StatusEngine) -> Value {
     })
 }
 
+/// One contender, once, over the first `limit` lines of `data` (see the module docs).
+fn only(mode: &str, data: &[u8], limit: usize) -> Result<(), String> {
+    let end = data
+        .iter()
+        .enumerate()
+        .filter(|&(_, &b)| b == b'\n')
+        .nth(limit.saturating_sub(1))
+        .map_or(data.len(), |(i, _)| i + 1);
+    let data = &data[..end];
+    let ls = lines(data);
+    let max = mqtt_status::Config::default().max_id_len;
+    match mode {
+        "none" => {}
+        "floor" => {
+            black_box(ls.iter().filter(|l| floor_line(l).is_some()).count());
+        }
+        "parse" => {
+            black_box(
+                ls.iter()
+                    .filter(|l| mqtt_status::with_notification(l, None, max, |n| n.time).is_ok())
+                    .count(),
+            );
+        }
+        "ingest_json" => {
+            let mut e = StatusEngine::default();
+            for l in &ls {
+                black_box(e.ingest_json(l, None).ok());
+            }
+            black_box(e);
+        }
+        "ingest_many" => {
+            let mut e = StatusEngine::default();
+            black_box(e.ingest_many(data));
+            black_box(e);
+        }
+        "baseline" => {
+            let mut b = Baseline::new();
+            for l in &ls {
+                black_box(b.consume(l));
+            }
+            black_box(b);
+        }
+        _ => return Err(format!("--only: unknown mode {mode}")),
+    }
+    Ok(())
+}
+
 fn main() {
     let args = match parse_args() {
         Ok(a) => a,
@@ -197,6 +253,17 @@ fn main() {
             std::process::exit(2);
         }
     };
+    if let (Some(mode), Some(path)) = (&args.only, &args.input) {
+        let data = std::fs::read(path).unwrap_or_else(|e| {
+            eprintln!("mqtt-status-bench: {path}: {e}");
+            std::process::exit(2);
+        });
+        if let Err(e) = only(mode, &data, args.limit) {
+            eprintln!("mqtt-status-bench: {e}");
+            std::process::exit(2);
+        }
+        return;
+    }
     let mut out = serde_json::Map::new();
     if args.fit_clients > 0 {
         out.insert("fit".into(), memory::fit(args.fit_clients));

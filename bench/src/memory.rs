@@ -77,6 +77,8 @@ pub(crate) fn run(n: u64) -> Value {
     let on = fill(n, false, &mut e, engine_feed);
     assert_eq!(e.count_online(None), n);
     let rss_after = rss_bytes();
+    // Query costs at this size too (every client online, one channel each).
+    let queries = crate::queries(&e);
     drop(e);
     let mut e = StatusEngine::default();
     let off = fill(n, true, &mut e, engine_feed);
@@ -101,6 +103,7 @@ pub(crate) fn run(n: u64) -> Value {
         "baseline_tombstone_bytes_per_client": per(b_off.live as f64, n),
         "baseline_online_rss_growth_per_client": per(b_on.rss as f64, n),
         "online_fill_secs": on.secs,
+        "queries": queries,
         "baseline_online_fill_secs": b_on.secs,
     })
 }

@@ -360,7 +360,7 @@ impl<'a> Iterator for Lines<'a> {
 }
 
 /// Position of the first `\n`, eight bytes a step (the classic "has zero byte" bit trick).
-#[inline]
+#[inline(always)]
 fn find_newline(s: &[u8]) -> Option<usize> {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;

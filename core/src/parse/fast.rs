@@ -58,7 +58,7 @@ struct Flat<'a> {
 }
 
 impl<'a> Flat<'a> {
-    #[inline]
+    #[inline(always)]
     fn ws(&self, mut i: usize) -> usize {
         while matches!(self.b.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
             i += 1;
@@ -67,7 +67,7 @@ impl<'a> Flat<'a> {
     }
 
     /// A string without escapes at `i`; its text and the position after it.
-    #[inline]
+    #[inline(always)]
     fn string(&self, i: usize) -> Option<(&'a str, usize)> {
         if self.b.get(i) != Some(&b'"') {
             return None;
@@ -165,7 +165,7 @@ fn hex4(b: &[u8]) -> Option<u32> {
 /// For eight bytes (little-endian), the high bit of each byte that is `\`, `"` or below 0x20
 /// (what ends a run of plain string content); the lowest bit set is exact (the classic "has
 /// zero byte" trick: false positives only appear above a true one).
-#[inline]
+#[inline(always)]
 fn special(x: u64) -> u64 {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
@@ -177,7 +177,7 @@ fn special(x: u64) -> u64 {
 }
 
 /// Position of the first `\`, `"` or control character, eight bytes a step.
-#[inline]
+#[inline(always)]
 pub(super) fn find_special(s: &[u8]) -> Option<usize> {
     let mut chunks = s.chunks_exact(8);
     let mut at = 0;

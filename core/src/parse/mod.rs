@@ -166,7 +166,7 @@ struct KeyVisitor {
     bytes: bool,
 }
 
-#[inline]
+#[inline(always)]
 fn key(v: &[u8]) -> Key {
     match v {
         b"clientId" => Key::ClientId,
