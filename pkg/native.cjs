@@ -3,8 +3,9 @@
 // installed or not built for this platform.
 const native = require('mqtt-status-native');
 const { ERROR_CODES, isStatusError } = require('./errors.cjs');
+const { installIngest } = require('./report.cjs');
 
-exports.StatusEngine = native.StatusEngine;
+exports.StatusEngine = installIngest(native.StatusEngine);
 exports.backend = 'native';
 exports.nativeError = null;
 exports.init = async function init() {};

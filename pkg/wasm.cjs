@@ -2,8 +2,9 @@
 // `mqtt-status/wasm`: the WebAssembly backend in Node, whatever else is installed.
 const wasm = require('./dist/node/mqtt_status_wasm.cjs');
 const { ERROR_CODES, isStatusError } = require('./errors.cjs');
+const { installIngest } = require('./report.cjs');
 
-exports.StatusEngine = wasm.StatusEngine;
+exports.StatusEngine = installIngest(wasm.StatusEngine);
 exports.backend = 'wasm';
 exports.nativeError = null;
 exports.init = async function init() {};

@@ -4,9 +4,11 @@
 //   import init, { StatusEngine } from 'mqtt-status';   // or '/pkg/web.js' from a static server
 //   await init();                                       // fetches dist/web/mqtt_status_wasm_bg.wasm
 //   const engine = new StatusEngine({ takeover: true });
-import wbInit, { initSync as wbInitSync, StatusEngine } from './dist/web/mqtt_status_wasm.js';
+import wbInit, { initSync as wbInitSync, StatusEngine as WasmStatusEngine } from './dist/web/mqtt_status_wasm.js';
+import { installIngest } from './dist/web/report.js';
 
-export { StatusEngine };
+/** The engine class (the WebAssembly build). */
+export const StatusEngine = installIngest(WasmStatusEngine);
 
 /** Always "wasm" here. */
 export const backend = 'wasm';

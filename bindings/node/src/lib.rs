@@ -4,12 +4,14 @@
 //! This crate only converts, rule for rule like `bindings/wasm`: JavaScript values in (strings,
 //! bytes, or objects serialized with the host's own `JSON.stringify`), core calls, core answers
 //! out as plain objects (the core's serde JSON read back with the host's `JSON.parse`, so the
-//! shape is exactly the one the WebAssembly build gives: `null`, never `undefined`). Every judgment
-//! lives in the core. Errors are thrown as real `Error` objects carrying `.code` and `.field`.
+//! shape is exactly the one the WebAssembly build gives: `null`, never `undefined`); batch reports
+//! packed (`mqtt-status-js-common`) for the npm package to unpack. Every judgment lives in the
+//! core. Errors are thrown as real `Error` objects carrying `.code` and `.field`.
 
 use std::cell::{Ref, RefCell, RefMut};
 
 use mqtt_status::{Config, Error as CoreError, StatusEngine as Engine, MAX_TIME};
+use mqtt_status_js_common::{explain_failed, pack, pack_transition, unserializable, Owned, EVENT_TYPES};
 use napi::bindgen_prelude::*;
 use napi::{JsString, JsValue, ValueType};
 use napi_derive::napi;
@@ -30,10 +32,6 @@ fn js_error(env: &Env, e: &CoreError) -> Error {
 
 fn invalid(env: &Env, field: &'static str, reason: &str) -> Error {
     js_error(env, &CoreError::InvalidField { field, reason: reason.into() })
-}
-
-fn unserializable(reason: &str) -> CoreError {
-    CoreError::InvalidJson { reason: format!("body cannot be serialized with JSON.stringify: {reason}") }
 }
 
 /// The global `JSON` object.
@@ -57,22 +55,6 @@ fn string_of(v: Unknown<'_>) -> Result<String> {
     s.into_utf8()?.into_owned()
 }
 
-/// A body's bytes; or, when `JSON.stringify` refuses the value, the reason, and empty bytes for
-/// the core (which rejects them as `invalid_json` and counts the rejection like any other).
-enum Owned {
-    Bytes(Vec<u8>),
-    Failed(String),
-}
-
-impl Owned {
-    fn bytes(&self) -> &[u8] {
-        match self {
-            Owned::Bytes(b) => b,
-            Owned::Failed(_) => b"",
-        }
-    }
-}
-
 /// The bytes of a string, `Uint8Array` (`Buffer`) or `ArrayBuffer`, if `v` is one.
 fn raw_bytes(env: &Env, v: Unknown<'_>) -> Result<Option<Vec<u8>>> {
     if v.get_type()? == ValueType::String {
@@ -88,6 +70,25 @@ fn raw_bytes(env: &Env, v: Unknown<'_>) -> Result<Option<Vec<u8>>> {
         // SAFETY: `v` is a live ArrayBuffer of this env (checked just above).
         let buffer = unsafe { ArrayBuffer::from_napi_value(env.raw(), v.raw()) }?;
         return Ok(Some(buffer.to_vec()));
+    }
+    Ok(None)
+}
+
+/// Runs `f` on the bytes of a string, `Uint8Array` (`Buffer`) or `ArrayBuffer`, if `v` is one;
+/// typed arrays and buffers are borrowed, not copied (a batch can be hundreds of megabytes).
+fn with_raw_bytes<R>(env: &Env, v: Unknown<'_>, f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>> {
+    if v.get_type()? == ValueType::String {
+        return Ok(Some(f(string_of(v)?.as_bytes())));
+    }
+    if v.is_typedarray()? {
+        // SAFETY: as in `raw_bytes`; no JavaScript runs while `f` reads the slice.
+        if let Ok(slice) = unsafe { Uint8ArraySlice::from_napi_value(env.raw(), v.raw()) } {
+            return Ok(Some(f(slice.as_ref())));
+        }
+    } else if v.is_arraybuffer()? {
+        // SAFETY: as in `raw_bytes`.
+        let buffer = unsafe { ArrayBuffer::from_napi_value(env.raw(), v.raw()) }?;
+        return Ok(Some(f(buffer.as_ref())));
     }
     Ok(None)
 }
@@ -225,60 +226,89 @@ impl NodeStatusEngine {
     }
 
     /// Ingests one body or envelope (string, `Uint8Array` or object) with an optional tag;
-    /// returns the transition or `null`.
-    #[napi]
-    pub fn ingest<'e>(
+    /// returns `null`, or the transition packed as `[text, clientIdEnd, time, flags]` (see
+    /// `mqtt-status-js-common`), which the npm package's `ingest` unpacks.
+    #[napi(js_name = "_ingestPacked")]
+    pub fn ingest_packed<'e>(
         &self,
         env: &'e Env,
         input: Unknown<'e>,
         tag: Option<Unknown<'e>>,
     ) -> Result<Unknown<'e>> {
         let tag = opt_string(env, tag, "tag")?;
-        let bytes = body(env, input)?;
-        let result = self.engine_mut()?.ingest_json(bytes.bytes(), tag.as_deref());
-        match (result, bytes) {
-            (Ok(None), _) => Null.into_unknown(env),
-            (Ok(Some(t)), _) => to_js(env, &t),
-            (Err(_), Owned::Failed(reason)) => Err(js_error(env, &unserializable(&reason))),
-            (Err(e), _) => Err(js_error(env, &e)),
-        }
+        let result = match with_raw_bytes(env, input, |bytes| {
+            self.engine_mut().map(|mut e| e.ingest_json(bytes, tag.as_deref()))
+        })? {
+            Some(result) => result?.map_err(|e| js_error(env, &e)),
+            None => {
+                let bytes = body(env, input)?;
+                let result = self.engine_mut()?.ingest_json(bytes.bytes(), tag.as_deref());
+                match (result, bytes) {
+                    (Err(_), Owned::Failed(reason)) => Err(js_error(env, &unserializable(&reason))),
+                    (result, _) => result.map_err(|e| js_error(env, &e)),
+                }
+            }
+        };
+        let Some(t) = result? else {
+            return Null.into_unknown(env);
+        };
+        let (text, [client_end, time, flags]) = pack_transition(&t);
+        let mut out = env.create_array(4)?;
+        out.set(0, text)?;
+        out.set(1, client_end)?;
+        out.set(2, time)?;
+        out.set(3, flags)?;
+        out.into_unknown(env)
+    }
+
+    /// The event type names, in the order of the codes in packed transitions.
+    #[napi(js_name = "_eventTypes")]
+    pub fn event_types() -> Vec<&'static str> {
+        EVENT_TYPES.map(|t| t.as_str()).to_vec()
     }
 
     /// Ingests JSONL (string or bytes, one body or envelope per line) or an array of bodies;
-    /// `options.until` skips events after that time. Returns the batch report.
-    #[napi(js_name = "ingestMany")]
-    pub fn ingest_many<'e>(
+    /// `options.until` skips events after that time. Returns the batch report packed as
+    /// `[head, text, cols]` (see `mqtt-status-js-common`), which the npm package's
+    /// `ingestMany` unpacks.
+    #[napi(js_name = "_ingestManyPacked")]
+    pub fn ingest_many_packed<'e>(
         &self,
         env: &'e Env,
         input: Unknown<'e>,
         options: Option<Unknown<'e>>,
-    ) -> Result<Unknown<'e>> {
+    ) -> Result<Array<'e>> {
         let mut until = None;
         if let Some(options) = options.filter(|o| !is_absent(o).unwrap_or(true)) {
             let obj = check_keys(env, options, &["until"], "options")?;
             until = opt_uint(env, obj.get_named_property::<Unknown<'_>>("until")?, "until", MAX_TIME)?;
         }
-        if let Some(bytes) = raw_bytes(env, input)? {
-            let report = self.engine_mut()?.ingest_many_until(&bytes, until);
-            return to_js(env, &report);
-        }
-        if !input.is_array()? {
-            return Err(invalid(env, "input", "must be a string, a Uint8Array or an array"));
-        }
-        // SAFETY: `input` is a live JS array of this env (checked just above).
-        let array = unsafe { Array::from_napi_value(env.raw(), input.raw()) }?;
-        let mut items = Vec::with_capacity(array.len() as usize);
-        for i in 0..array.len() {
-            let item = array.get::<Unknown<'_>>(i)?.map_or_else(|| ().into_unknown(env), Ok)?;
-            items.push(body(env, item)?);
-        }
-        let mut report = self.engine_mut()?.ingest_items_until(items.iter().map(Owned::bytes), until);
-        for e in &mut report.errors {
-            if let Some(Owned::Failed(reason)) = items.get(e.index as usize) {
-                e.message = unserializable(reason).to_string();
+        let report = if let Some(bytes) = with_raw_bytes(env, input, |bytes| {
+            self.engine_mut().map(|mut e| e.ingest_many_until(bytes, until))
+        })? {
+            bytes?
+        } else {
+            if !input.is_array()? {
+                return Err(invalid(env, "input", "must be a string, a Uint8Array or an array"));
             }
-        }
-        to_js(env, &report)
+            // SAFETY: `input` is a live JS array of this env (checked just above).
+            let array = unsafe { Array::from_napi_value(env.raw(), input.raw()) }?;
+            let mut items = Vec::with_capacity(array.len() as usize);
+            for i in 0..array.len() {
+                let item = array.get::<Unknown<'_>>(i)?.map_or_else(|| ().into_unknown(env), Ok)?;
+                items.push(body(env, item)?);
+            }
+            let mut report = self.engine_mut()?.ingest_items_until(items.iter().map(Owned::bytes), until);
+            explain_failed(&mut report, &items);
+            report
+        };
+        let packed = pack(&report);
+        drop(report);
+        let mut out = env.create_array(3)?;
+        out.set(0, packed.head)?;
+        out.set(1, packed.text)?;
+        out.set(2, Float64Array::new(packed.cols))?;
+        Ok(out)
     }
 
     /// Whether the client has an open channel (an unknown client is offline).

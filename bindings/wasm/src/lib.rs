@@ -3,7 +3,8 @@
 //!
 //! This crate only converts: JavaScript values in (strings, bytes, or objects serialized with the
 //! host's own `JSON.stringify`), core calls, core answers out as plain objects (serde with the
-//! JSON-compatible serializer: `null`, never `undefined`, no `Map`s). Every judgment lives in the
+//! JSON-compatible serializer: `null`, never `undefined`, no `Map`s), batch reports packed
+//! (`mqtt-status-js-common`) for the npm package to unpack. Every judgment lives in the
 //! core. The native Node addon (`bindings/node`) mirrors this file rule for rule; the shared JS
 //! tests run the conformance vectors against both.
 //!
@@ -11,8 +12,9 @@
 
 use std::cell::{Ref, RefCell, RefMut};
 
-use js_sys::{Array, ArrayBuffer, Object, Reflect, Uint8Array, JSON};
-use mqtt_status::{Config, Error, StatusEngine as Engine, MAX_TIME};
+use js_sys::{Array, ArrayBuffer, Float64Array, Object, Reflect, Uint8Array, JSON};
+use mqtt_status::{BatchReport, Config, Error, StatusEngine as Engine, MAX_TIME};
+use mqtt_status_js_common::{explain_failed, pack, pack_transition, unserializable, Owned, EVENT_TYPES};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -66,10 +68,6 @@ fn body(v: &JsValue) -> Owned {
             e.dyn_ref::<js_sys::Error>().map_or_else(|| "it throws".into(), |e| e.message().into()),
         ),
     }
-}
-
-fn unserializable(reason: &str) -> Error {
-    Error::InvalidJson { reason: format!("body cannot be serialized with JSON.stringify: {reason}") }
 }
 
 /// Rejects keys other than `allowed` (so a misspelt option is an error, not a silent default).
@@ -169,43 +167,58 @@ impl WasmStatusEngine {
     }
 
     /// Ingests one body or envelope (string, `Uint8Array` or object) with an optional tag;
-    /// returns the transition or `null`.
-    pub fn ingest(&self, input: JsValue, tag: JsValue) -> Result<JsValue, JsValue> {
+    /// returns `null`, or the transition packed as `[text, clientIdEnd, time, flags]` (see
+    /// `mqtt-status-js-common`), which the npm package's `ingest` unpacks.
+    #[wasm_bindgen(js_name = _ingestPacked)]
+    pub fn ingest_packed(&self, input: JsValue, tag: JsValue) -> Result<JsValue, JsValue> {
         let tag = opt_string(&tag, "tag")?;
         let bytes = body(&input);
         let result = self.engine_mut()?.ingest_json(bytes.bytes(), tag.as_deref());
-        match (result, bytes) {
-            (Ok(None), _) => Ok(JsValue::NULL),
-            (Ok(Some(t)), _) => to_js(&t),
-            (Err(_), Owned::Failed(reason)) => Err(js_error(&unserializable(&reason))),
-            (Err(e), _) => Err(js_error(&e)),
-        }
+        let t = match (result, bytes) {
+            (Ok(None), _) => return Ok(JsValue::NULL),
+            (Ok(Some(t)), _) => t,
+            (Err(_), Owned::Failed(reason)) => return Err(js_error(&unserializable(&reason))),
+            (Err(e), _) => return Err(js_error(&e)),
+        };
+        let (text, [client_end, time, flags]) = pack_transition(&t);
+        let out = Array::of4(&text.into(), &client_end.into(), &time.into(), &flags.into());
+        Ok(out.into())
+    }
+
+    /// The event type names, in the order of the codes in packed transitions.
+    #[wasm_bindgen(js_name = _eventTypes)]
+    pub fn event_types() -> Array {
+        EVENT_TYPES.iter().map(|t| JsValue::from_str(t.as_str())).collect()
     }
 
     /// Ingests JSONL (string or bytes, one body or envelope per line) or an array of bodies;
-    /// `options.until` skips events after that time. Returns the batch report.
-    #[wasm_bindgen(js_name = ingestMany)]
-    pub fn ingest_many(&self, input: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
+    /// `options.until` skips events after that time. Returns the batch report packed as
+    /// `[head, text, cols]` (see `mqtt-status-js-common`), which the npm package's
+    /// `ingestMany` unpacks.
+    #[wasm_bindgen(js_name = _ingestManyPacked)]
+    pub fn ingest_many_packed(&self, input: JsValue, options: JsValue) -> Result<Array, JsValue> {
         let mut until = None;
         if !is_absent(&options) {
             check_keys(&options, &["until"], "options")?;
             until = opt_uint(&get(&options, "until")?, "until", MAX_TIME)?;
         }
-        if let Some(bytes) = raw_bytes(&input) {
-            let report = self.engine_mut()?.ingest_many_until(&bytes, until);
-            return to_js(&report);
-        }
-        if !Array::is_array(&input) {
+        let report: BatchReport = if let Some(bytes) = raw_bytes(&input) {
+            self.engine_mut()?.ingest_many_until(&bytes, until)
+        } else if Array::is_array(&input) {
+            let items: Vec<Owned> = Array::from(&input).iter().map(|v| body(&v)).collect();
+            let mut report = self.engine_mut()?.ingest_items_until(items.iter().map(Owned::bytes), until);
+            explain_failed(&mut report, &items);
+            report
+        } else {
             return Err(invalid("input", "must be a string, a Uint8Array or an array"));
-        }
-        let items: Vec<Owned> = Array::from(&input).iter().map(|v| body(&v)).collect();
-        let mut report = self.engine_mut()?.ingest_items_until(items.iter().map(Owned::bytes), until);
-        for e in &mut report.errors {
-            if let Some(Owned::Failed(reason)) = items.get(e.index as usize) {
-                e.message = unserializable(reason).to_string();
-            }
-        }
-        to_js(&report)
+        };
+        let packed = pack(&report);
+        drop(report);
+        Ok(Array::of3(
+            &JsValue::from(packed.head),
+            &JsValue::from(packed.text),
+            &Float64Array::from(packed.cols.as_slice()),
+        ))
     }
 
     /// Whether the client has an open channel (an unknown client is offline).
@@ -282,21 +295,5 @@ impl WasmStatusEngine {
         }
         let other = other.engine()?;
         self.engine_mut()?.merge(&other).map_err(|e| js_error(&e))
-    }
-}
-
-/// A body's bytes; or, when `JSON.stringify` refuses the value, the reason, and empty bytes for
-/// the core (which rejects them as `invalid_json` and counts the rejection like any other).
-enum Owned {
-    Bytes(Vec<u8>),
-    Failed(String),
-}
-
-impl Owned {
-    fn bytes(&self) -> &[u8] {
-        match self {
-            Owned::Bytes(b) => b,
-            Owned::Failed(_) => b"",
-        }
     }
 }
