@@ -78,7 +78,8 @@ fn raw_bytes(env: &Env, v: Unknown<'_>) -> Result<Option<Vec<u8>>> {
 /// typed arrays and buffers are borrowed, not copied (a batch can be hundreds of megabytes).
 fn with_raw_bytes<R>(env: &Env, v: Unknown<'_>, f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>> {
     if v.get_type()? == ValueType::String {
-        return Ok(Some(f(string_of(v)?.as_bytes())));
+        let s: JsString<'_> = v.coerce_to_string()?;
+        return Ok(Some(f(s.into_utf8()?.as_slice())));
     }
     if v.is_typedarray()? {
         // SAFETY: as in `raw_bytes`; no JavaScript runs while `f` reads the slice.
