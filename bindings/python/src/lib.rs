@@ -1,7 +1,8 @@
 //! `mqtt_status._native`: the Python extension over the `mqtt-status` core.
 //!
-//! This module only converts: Python values in, core calls, core answers out (as tuples or the
-//! core's own serde JSON, which `python/mqtt_status/__init__.py` wraps into frozen dataclasses).
+//! This module only converts: Python values in, core calls, core answers out (as native
+//! `Transition` objects, tuples, or the core's own serde JSON, which
+//! `python/mqtt_status/__init__.py` wraps into frozen dataclasses).
 //! Every judgment lives in the core. The engine sits behind a `Mutex`, so one engine may be shared
 //! by threads; batch ingests run with the GIL released.
 
@@ -10,7 +11,10 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use mqtt_status::{Config, Error, ErrorCode, StatusEngine};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyByteArray, PyBytes, PyString, PyType};
+use pyo3::types::{PyBool, PyByteArray, PyBytes, PyString, PyTuple, PyType};
+
+mod transition;
+use transition::Transition;
 
 /// Python class name of the exception raised for each core error code (`mqtt_status._errors`).
 fn exception_name(code: ErrorCode) -> &'static str {
@@ -93,11 +97,21 @@ fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| String::from("null"))
 }
 
-/// A transition as a tuple `(client_id, online, time, channel_id, event_type)`.
-type TransitionTuple = (String, bool, u64, String, &'static str);
+/// A batch error as a tuple `(index, code, field, message)`.
+type ErrorTuple = (u64, String, Option<String>, String);
 
-fn transition_tuple(t: mqtt_status::Transition) -> TransitionTuple {
-    (t.client_id, t.online, t.time, t.channel_id, t.event_type.as_str())
+/// A batch report as `(applied, duplicates, late, errors, transitions)`, built after the GIL is
+/// taken back; `transitions` is a tuple of native `Transition` objects.
+type ReportTuple<'py> = (u64, u64, u64, Vec<ErrorTuple>, Bound<'py, PyTuple>);
+
+fn report_tuple(py: Python<'_>, report: mqtt_status::BatchReport) -> PyResult<ReportTuple<'_>> {
+    let transitions = report
+        .transitions
+        .into_iter()
+        .map(|t| Bound::new(py, Transition::from(t)))
+        .collect::<PyResult<Vec<_>>>()?;
+    let errors = report.errors.into_iter().map(|e| (e.index, e.code, e.field, e.message)).collect();
+    Ok((report.applied, report.duplicates, report.late, errors, PyTuple::new(py, transitions)?))
 }
 
 /// The engine, shareable across threads.
@@ -163,7 +177,7 @@ impl Engine {
         py: Python<'_>,
         body: &Bound<'_, PyAny>,
         tag: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<Option<TransitionTuple>> {
+    ) -> PyResult<Option<Transition>> {
         let tag: Option<String> = match tag {
             None => None,
             Some(t) => match t.cast::<PyString>() {
@@ -188,14 +202,19 @@ impl Engine {
             self.with(py, |e| e.ingest_json(&v, tag.as_deref()))
         };
         match result {
-            Ok(t) => Ok(t.map(transition_tuple)),
+            Ok(t) => Ok(t.map(Transition::from)),
             Err(e) => Err(to_pyerr(py, &e)),
         }
     }
 
-    /// JSONL text (`str` or bytes-like), GIL released; returns the batch report as JSON.
+    /// JSONL text (`str` or bytes-like), GIL released; returns the batch report as a tuple.
     #[pyo3(signature = (data, until=None))]
-    fn ingest_many(&self, py: Python<'_>, data: &Bound<'_, PyAny>, until: Option<u64>) -> PyResult<String> {
+    fn ingest_many<'py>(
+        &self,
+        py: Python<'py>,
+        data: &Bound<'py, PyAny>,
+        until: Option<u64>,
+    ) -> PyResult<ReportTuple<'py>> {
         let report = if let Ok(b) = data.cast::<PyBytes>() {
             let bytes = b.as_bytes();
             py.detach(|| self.lock().ingest_many_until(bytes, until))
@@ -203,23 +222,23 @@ impl Engine {
             let bytes = body_bytes(data, "data")?;
             py.detach(|| self.lock().ingest_many_until(&bytes, until))
         };
-        Ok(to_json(&report))
+        report_tuple(py, report)
     }
 
-    /// A list of bodies/envelopes (each `str` or bytes-like), GIL released; report as JSON.
+    /// A list of bodies/envelopes (each `str` or bytes-like), GIL released; report as a tuple.
     #[pyo3(signature = (items, until=None))]
-    fn ingest_items(
+    fn ingest_items<'py>(
         &self,
-        py: Python<'_>,
-        items: Vec<Bound<'_, PyAny>>,
+        py: Python<'py>,
+        items: Vec<Bound<'py, PyAny>>,
         until: Option<u64>,
-    ) -> PyResult<String> {
+    ) -> PyResult<ReportTuple<'py>> {
         let mut owned: Vec<Vec<u8>> = Vec::with_capacity(items.len());
         for item in &items {
             owned.push(body_bytes(item, "item")?);
         }
         let report = py.detach(|| self.lock().ingest_items_until(owned.iter(), until));
-        Ok(to_json(&report))
+        report_tuple(py, report)
     }
 
     fn is_online(&self, py: Python<'_>, client_id: &str) -> bool {
@@ -301,6 +320,7 @@ impl Engine {
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Engine>()?;
+    m.add_class::<Transition>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("SNAPSHOT_VERSION", mqtt_status::SNAPSHOT_VERSION)?;
     Ok(())

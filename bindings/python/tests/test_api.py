@@ -59,6 +59,50 @@ def fleet(n_clients: int = 40, sessions: int = 6) -> List[str]:
     return lines
 
 
+# -- Transition (a native class that behaves like a frozen dataclass) ------------------------
+
+
+def test_transition_fields_equality_hash_and_repr() -> None:
+    t = Transition(A, True, 1000, "c1", "connect")
+    k = Transition(client_id=A, online=True, time=1000, channel_id="c1", event_type="connect")
+    assert t == k and hash(t) == hash(k) and len({t, k}) == 1
+    assert t != Transition(A, False, 1000, "c1", "connect") and t != (A, True, 1000, "c1", "connect")
+    assert (t.client_id, t.online, t.time, t.channel_id, t.event_type) == (A, True, 1000, "c1", "connect")
+    assert repr(t) == f"Transition(client_id={A!r}, online=True, time=1000, channel_id='c1', event_type='connect')"
+    assert repr(Transition("it's\n", False, 0, "é", "tcpclean")) == (
+        "Transition(client_id=\"it's\\n\", online=False, time=0, channel_id='é', event_type='tcpclean')"
+    )
+    assert t.to_dict() == {"clientId": A, "online": True, "time": 1000, "channelId": "c1", "eventType": "connect"}
+    assert type(t).__module__ == "mqtt_status" and Transition.__match_args__ == (
+        "client_id", "online", "time", "channel_id", "event_type")
+
+
+def test_transition_is_immutable_picklable_and_matchable() -> None:
+    t = StatusEngine().ingest(line(ev(A, "c1", "connect", 7)))
+    assert t is not None
+    with pytest.raises(AttributeError):
+        t.online = False  # type: ignore[misc]
+    assert pickle.loads(pickle.dumps(t)) == t and copy.copy(t) == t and copy.deepcopy(t) == t
+    match t:
+        case Transition(client_id, True, time, channel_id, "connect"):
+            assert (client_id, time, channel_id) == (A, 7, "c1")
+        case _:
+            pytest.fail("no match")
+    with pytest.raises(OverflowError):
+        Transition(A, True, -1, "c1", "connect")  # time is a non-negative int
+    with pytest.raises(TypeError):
+        Transition(A, True, "7", "c1", "connect")  # type: ignore[arg-type]
+
+
+def test_batch_transitions_are_transition_objects_in_order() -> None:
+    lines = fleet(12, 3)
+    one = StatusEngine()
+    expect = [t for t in (one.ingest(x) for x in lines) if t is not None]
+    report = StatusEngine().ingest_many("\n".join(lines))
+    assert isinstance(report.transitions, tuple) and list(report.transitions) == expect
+    assert all(type(t) is Transition for t in report.transitions)
+
+
 # -- input forms ----------------------------------------------------------------------------
 
 

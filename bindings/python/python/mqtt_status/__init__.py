@@ -1,7 +1,8 @@
 """Is this MQTT device online? Presence from ApsaraMQ for MQTT status notifications.
 
 A thin layer over the Rust core (``mqtt_status._native``): it converts inputs and wraps the
-core's answers into frozen dataclasses. Every judgment is the core's, so the answers are the
+core's answers into frozen dataclasses (``Transition`` is a native class, built by the core's
+binding: a batch can return hundreds of thousands). Every judgment is the core's, so the answers are the
 same as the Rust, JavaScript and command-line ones. See ``docs/python.md``.
 """
 
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
 from . import _native
+from ._native import Transition
 from ._errors import (
     ConfigMismatch,
     InvalidField,
@@ -64,31 +66,6 @@ def _body(item: Any) -> Any:
     if isinstance(item, Mapping):
         return _dumps(item)
     return item
-
-
-@dataclass(frozen=True)
-class Transition:
-    """A client's online status flipped; returned by the ingest that caused it."""
-
-    client_id: str
-    online: bool
-    time: int
-    channel_id: str
-    event_type: str
-
-    def to_dict(self) -> Dict[str, Any]:
-        """The camelCase dict of the JSON API."""
-        return {
-            "clientId": self.client_id,
-            "online": self.online,
-            "time": self.time,
-            "channelId": self.channel_id,
-            "eventType": self.event_type,
-        }
-
-    @classmethod
-    def _from_json(cls, d: Dict[str, Any]) -> "Transition":
-        return cls(d["clientId"], d["online"], d["time"], d["channelId"], d["eventType"])
 
 
 @dataclass(frozen=True)
@@ -263,15 +240,9 @@ class BatchReport:
         }
 
     @classmethod
-    def _from_json(cls, text: str) -> "BatchReport":
-        d = json.loads(text)
-        return cls(
-            d["applied"],
-            d["duplicates"],
-            d["late"],
-            tuple(BatchError(e["index"], e["code"], e["field"], e["message"]) for e in d["errors"]),
-            tuple(Transition._from_json(t) for t in d["transitions"]),
-        )
+    def _from_native(cls, r: "_native._ReportTuple") -> "BatchReport":
+        applied, duplicates, late, errors, transitions = r
+        return cls(applied, duplicates, late, tuple(BatchError(*e) for e in errors), transitions)
 
 
 class StatusEngine:
@@ -313,8 +284,7 @@ class StatusEngine:
         """
         if isinstance(body, Mapping):
             body = _dumps(body)
-        t = self._engine.ingest(body, tag)
-        return None if t is None else Transition(*t)
+        return self._engine.ingest(body, tag)
 
     def ingest_many(
         self, data: Union[str, bytes, bytearray, Iterable[Body]], *, until: Optional[int] = None
@@ -327,11 +297,11 @@ class StatusEngine:
         if isinstance(data, (str, bytes, bytearray, memoryview)):
             if isinstance(data, memoryview):
                 data = data.tobytes()
-            return BatchReport._from_json(self._engine.ingest_many(data, until))
+            return BatchReport._from_native(self._engine.ingest_many(data, until))
         if isinstance(data, Mapping):
             raise TypeError("ingest_many takes JSONL text or an iterable of bodies; use ingest() for one dict")
         items = [_body(item) for item in data]
-        return BatchReport._from_json(self._engine.ingest_items(items, until))
+        return BatchReport._from_native(self._engine.ingest_items(items, until))
 
     # -- queries --------------------------------------------------------------------------
 

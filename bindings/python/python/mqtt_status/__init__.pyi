@@ -2,6 +2,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Literal, Mapping, Optional, Tuple, Union
 
 from . import _native as _native
+from ._native import Transition as Transition
 from ._errors import (
     ConfigMismatch as ConfigMismatch,
     InvalidField as InvalidField,
@@ -39,15 +40,6 @@ __all__ = [
 ]
 
 Body = Union[str, bytes, bytearray, Mapping[str, Any]]
-
-@dataclass(frozen=True)
-class Transition:
-    client_id: str
-    online: bool
-    time: int
-    channel_id: str
-    event_type: Literal["connect", "disconnect", "tcpclean"]
-    def to_dict(self) -> Dict[str, Any]: ...
 
 @dataclass(frozen=True)
 class ChannelStatus:

@@ -1,0 +1,110 @@
+//! `mqtt_status.Transition`, a native class: a batch can return hundreds of thousands of them, and
+//! building a Python object here costs a fraction of a dataclass built from JSON in Python (the
+//! strings become Python strings only when read).
+
+use std::borrow::Cow;
+
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyString, PyTuple};
+
+/// A client's online status flipped; returned by the ingest that caused it.
+#[pyclass(module = "mqtt_status", name = "Transition", frozen, eq, hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct Transition {
+    client_id: String,
+    online: bool,
+    time: u64,
+    channel_id: String,
+    event_type: Cow<'static, str>,
+}
+
+impl From<mqtt_status::Transition> for Transition {
+    fn from(t: mqtt_status::Transition) -> Self {
+        Transition {
+            client_id: t.client_id,
+            online: t.online,
+            time: t.time,
+            channel_id: t.channel_id,
+            event_type: Cow::Borrowed(t.event_type.as_str()),
+        }
+    }
+}
+
+/// The fields in declaration order (what `__match_args__`, `__reduce__` and `repr` follow).
+const FIELDS: (&str, &str, &str, &str, &str) = ("client_id", "online", "time", "channel_id", "event_type");
+
+#[pymethods]
+impl Transition {
+    #[new]
+    #[pyo3(signature = (client_id, online, time, channel_id, event_type))]
+    fn new(client_id: String, online: bool, time: u64, channel_id: String, event_type: String) -> Self {
+        let event_type = Cow::Owned(event_type);
+        Transition { client_id, online, time, channel_id, event_type }
+    }
+
+    /// The client that flipped.
+    #[getter]
+    fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// Its new status.
+    #[getter]
+    fn online(&self) -> bool {
+        self.online
+    }
+
+    /// Time of the causing event (epoch milliseconds).
+    #[getter]
+    fn time(&self) -> u64 {
+        self.time
+    }
+
+    /// Channel of the causing event.
+    #[getter]
+    fn channel_id(&self) -> &str {
+        &self.channel_id
+    }
+
+    /// Type of the causing event: `connect`, `disconnect` or `tcpclean`.
+    #[getter]
+    fn event_type(&self) -> &str {
+        &self.event_type
+    }
+
+    #[classattr]
+    fn __match_args__() -> (&'static str, &'static str, &'static str, &'static str, &'static str) {
+        FIELDS
+    }
+
+    /// The camelCase dict of the JSON API.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("clientId", &self.client_id)?;
+        d.set_item("online", self.online)?;
+        d.set_item("time", self.time)?;
+        d.set_item("channelId", &self.channel_id)?;
+        d.set_item("eventType", self.event_type.as_ref())?;
+        Ok(d)
+    }
+
+    /// Pickling and `copy`: rebuilt from the fields.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
+        let t = slf.get();
+        let args = (t.client_id.as_str(), t.online, t.time, t.channel_id.as_str(), t.event_type.as_ref());
+        Ok((slf.get_type().into_any(), args.into_pyobject(slf.py())?))
+    }
+
+    /// Like a dataclass's: `Transition(client_id='…', online=True, …)`.
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let repr = |s: &str| -> PyResult<String> { Ok(PyString::new(py, s).repr()?.to_string()) };
+        Ok(format!(
+            "Transition(client_id={}, online={}, time={}, channel_id={}, event_type={})",
+            repr(&self.client_id)?,
+            if self.online { "True" } else { "False" },
+            self.time,
+            repr(&self.channel_id)?,
+            repr(&self.event_type)?,
+        ))
+    }
+}
