@@ -1,6 +1,5 @@
 //! The engine: the client table and ingestion (one event, a JSONL batch, a list of items).
 
-use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
 use hashbrown::HashTable;
@@ -9,7 +8,7 @@ use crate::channel::Channel;
 use crate::client::Client;
 use crate::hash::hash_bytes;
 use crate::ids::{ChannelKey, Ip};
-use crate::{parse, BatchError, BatchReport, Config, Error, Notification, Outcome, Transition};
+use crate::{parse, Config, Error, Notification, Outcome, Transition, TransitionRef};
 
 /// Marks a client whose id has no `@@@` group part.
 pub(crate) const NO_GROUP: u32 = u32::MAX;
@@ -186,8 +185,8 @@ impl StatusEngine {
         true
     }
 
-    /// Applies one validated notification.
-    fn apply(&mut self, n: Notification<'_>) -> Result<(Outcome, Option<Transition>), Error> {
+    /// Applies one validated notification; on a flip, the client's new status.
+    pub(crate) fn apply(&mut self, n: &Notification<'_>) -> Result<(Outcome, Option<bool>), Error> {
         let idx = match self.find_client(n.client_id) {
             Some(i) => i,
             None => self.insert_client(n.client_id)?,
@@ -212,32 +211,34 @@ impl StatusEngine {
             return Ok((Outcome::Duplicate, None));
         }
         client.compact(&config);
-        let transition = self.settle(idx, was).then(|| Transition {
-            client_id: String::from(n.client_id),
-            online: !was,
-            time: n.time,
-            channel_id: String::from(n.channel_id),
-            event_type: n.event_type,
-        });
-        Ok((Outcome::Applied, transition))
+        Ok((Outcome::Applied, self.settle(idx, was).then_some(!was)))
     }
 
-    fn count(&mut self, result: &Result<(Outcome, Option<Transition>), Error>) {
+    /// Counts one ingested item: `None` if it was rejected, else its outcome and flip.
+    pub(crate) fn count(&mut self, result: Option<(Outcome, Option<bool>)>) {
         let c = &mut self.counters;
         c.events += 1;
         match result {
-            Err(_) => c.rejected += 1,
-            Ok((Outcome::Applied, t)) => {
+            None => c.rejected += 1,
+            Some((Outcome::Applied, flip)) => {
                 c.applied += 1;
-                match t {
-                    Some(t) if t.online => c.went_online += 1,
-                    Some(_) => c.went_offline += 1,
+                match flip {
+                    Some(true) => c.went_online += 1,
+                    Some(false) => c.went_offline += 1,
                     None => {}
                 }
             }
-            Ok((Outcome::Duplicate, _)) => c.duplicates += 1,
-            Ok((Outcome::Late, _)) => c.late += 1,
+            Some((Outcome::Duplicate, _)) => c.duplicates += 1,
+            Some((Outcome::Late, _)) => c.late += 1,
         }
+    }
+
+    /// Applies and counts a validated notification; the owned transition if it flipped.
+    fn ingest_checked(&mut self, n: &Notification<'_>) -> Result<(Outcome, Option<Transition>), Error> {
+        let r = self.apply(n);
+        self.count(r.as_ref().ok().copied());
+        let (outcome, flip) = r?;
+        Ok((outcome, flip.map(|online| TransitionRef::new(n, online).to_transition())))
     }
 
     /// Ingests a decoded notification. Returns the transition if the client's status flipped.
@@ -248,9 +249,11 @@ impl StatusEngine {
     /// Like [`ingest`](Self::ingest), also telling whether the event was applied, a duplicate
     /// or late.
     pub fn ingest_detailed(&mut self, n: Notification<'_>) -> Result<(Outcome, Option<Transition>), Error> {
-        let r = parse::check(&n, self.config.max_id_len).and_then(|()| self.apply(n));
-        self.count(&r);
-        r
+        if let Err(e) = parse::check(&n, self.config.max_id_len) {
+            self.count(None);
+            return Err(e);
+        }
+        self.ingest_checked(&n)
     }
 
     /// Ingests one notification body (or an envelope `{"tag": …, "body": …}`) given as JSON
@@ -267,150 +270,24 @@ impl StatusEngine {
     ) -> Result<(Outcome, Option<Transition>), Error> {
         let max = self.config.max_id_len;
         let mut scratch = core::mem::take(&mut self.scratch);
-        let r = parse::with_notification_in(body, tag, max, &mut scratch, |n| self.apply(n)).and_then(|r| r);
+        let r = parse::with_notification_in(body, tag, max, &mut scratch, |n| self.ingest_checked(&n));
         self.scratch = scratch;
-        self.count(&r);
-        r
-    }
-
-    /// Ingests JSONL bytes: one body or envelope per line. Blank lines are skipped (but keep
-    /// their index); bad lines are reported and every good line is applied.
-    pub fn ingest_many(&mut self, jsonl: &[u8]) -> BatchReport {
-        self.ingest_many_until(jsonl, None)
-    }
-
-    /// Like [`ingest_many`](Self::ingest_many), but events with a time after `until` are
-    /// skipped without counting (to answer "as of" a time). Bad lines are still reported.
-    pub fn ingest_many_until(&mut self, jsonl: &[u8], until: Option<u64>) -> BatchReport {
-        let lines = Lines(Some(jsonl)).map(|l| l.strip_suffix(b"\r").unwrap_or(l));
-        let lines = lines.enumerate().filter(|(_, l)| !l.iter().all(u8::is_ascii_whitespace));
-        self.ingest_indexed(lines, until)
-    }
-
-    /// Ingests a list of bodies or envelopes (each one JSON document), reporting by position.
-    pub fn ingest_items<I, B>(&mut self, items: I) -> BatchReport
-    where
-        I: IntoIterator<Item = B>,
-        B: AsRef<[u8]>,
-    {
-        self.ingest_indexed(items.into_iter().enumerate(), None)
-    }
-
-    /// Like [`ingest_items`](Self::ingest_items), skipping (without counting) events with a
-    /// time after `until`.
-    pub fn ingest_items_until<I, B>(&mut self, items: I, until: Option<u64>) -> BatchReport
-    where
-        I: IntoIterator<Item = B>,
-        B: AsRef<[u8]>,
-    {
-        self.ingest_indexed(items.into_iter().enumerate(), until)
-    }
-
-    fn ingest_indexed<I, B>(&mut self, items: I, until: Option<u64>) -> BatchReport
-    where
-        I: Iterator<Item = (usize, B)>,
-        B: AsRef<[u8]>,
-    {
-        let mut report = BatchReport::default();
-        let max = self.config.max_id_len;
-        let mut scratch = core::mem::take(&mut self.scratch);
-        for (index, item) in items {
-            let r = parse::with_notification_in(item.as_ref(), None, max, &mut scratch, |n| match until {
-                Some(u) if n.time > u => None,
-                _ => Some(self.apply(n)),
-            });
-            let r = match r {
-                Ok(None) => continue,
-                Ok(Some(r)) => r,
-                Err(e) => Err(e),
-            };
-            self.count(&r);
-            match r {
-                Ok((Outcome::Applied, t)) => {
-                    report.applied += 1;
-                    report.transitions.extend(t);
-                }
-                Ok((Outcome::Duplicate, _)) => report.duplicates += 1,
-                Ok((Outcome::Late, _)) => report.late += 1,
-                Err(e) => report.errors.push(BatchError::new(index as u64, &e)),
+        match r {
+            Ok(r) => r,
+            Err(e) => {
+                self.count(None);
+                Err(e)
             }
         }
+    }
+
+    /// Lends the reusable body buffer to a batch (see `batch.rs`).
+    pub(crate) fn take_scratch(&mut self) -> Vec<u8> {
+        core::mem::take(&mut self.scratch)
+    }
+
+    /// Takes the body buffer back after a batch.
+    pub(crate) fn put_scratch(&mut self, scratch: Vec<u8>) {
         self.scratch = scratch;
-        report
-    }
-}
-
-/// The pieces of a byte string between `\n`s, as `<[u8]>::split` gives them, found a word at a
-/// time (a JSONL batch spends no longer finding its lines than reading them once).
-struct Lines<'a>(Option<&'a [u8]>);
-
-impl<'a> Iterator for Lines<'a> {
-    type Item = &'a [u8];
-
-    fn next(&mut self) -> Option<&'a [u8]> {
-        let rest = self.0?;
-        match find_newline(rest) {
-            Some(i) => {
-                self.0 = Some(&rest[i + 1..]);
-                Some(&rest[..i])
-            }
-            None => self.0.take(),
-        }
-    }
-}
-
-/// Position of the first `\n`, eight bytes a step (the classic "has zero byte" bit trick).
-#[inline(always)]
-fn find_newline(s: &[u8]) -> Option<usize> {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    const NL: u64 = LO * b'\n' as u64;
-    let mut chunks = s.chunks_exact(8);
-    let mut at = 0;
-    for c in &mut chunks {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        let x = u64::from_le_bytes(w) ^ NL;
-        // The lowest set bit marks the first zero byte of `x` exactly (false positives only
-        // appear above a true one).
-        let z = x.wrapping_sub(LO) & !x & HI;
-        if z != 0 {
-            return Some(at + (z.trailing_zeros() / 8) as usize);
-        }
-        at += 8;
-    }
-    chunks.remainder().iter().position(|&b| b == b'\n').map(|p| at + p)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{find_newline, Lines};
-
-    #[test]
-    fn lines_split_as_slice_split_does() {
-        let inputs: [&[u8]; 8] = [
-            b"",
-            b"\n",
-            b"a",
-            b"a\n",
-            b"\n\na\n\nbb",
-            b"0123456789abcdef\n",
-            b"0123456\n89\n",
-            b"\x8a\x0a\xff\n\x80",
-        ];
-        for input in inputs {
-            let ours: alloc::vec::Vec<&[u8]> = Lines(Some(input)).collect();
-            let std: alloc::vec::Vec<&[u8]> = input.split(|&b| b == b'\n').collect();
-            assert_eq!(ours, std, "{input:?}");
-        }
-        for len in 0..40 {
-            for at in 0..len {
-                let mut v = alloc::vec![b'x'; len];
-                v[at] = b'\n';
-                assert_eq!(find_newline(&v), Some(at));
-                v[at] = 0x8a;
-                assert_eq!(find_newline(&v), None);
-            }
-        }
     }
 }

@@ -37,6 +37,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+mod batch;
 mod channel;
 mod client;
 mod config;
@@ -57,5 +58,5 @@ pub use parse::{with_notification, MAX_TIME};
 pub use snapshot::SNAPSHOT_VERSION;
 pub use types::{
     BatchError, BatchReport, ChannelState, ChannelStatus, ClientStatus, EventType, GroupCount, Notification,
-    Outcome, Stats, Transition,
+    Outcome, Stats, Transition, TransitionRef,
 };

@@ -92,6 +92,49 @@ pub struct Transition {
     pub event_type: EventType,
 }
 
+/// A [`Transition`] borrowing its ids from the input, as
+/// [`StatusEngine::ingest_many_each`](crate::StatusEngine::ingest_many_each) hands them over
+/// (no allocation per transition).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TransitionRef<'a> {
+    /// The client that flipped.
+    pub client_id: &'a str,
+    /// Its new status.
+    pub online: bool,
+    /// Time of the causing event.
+    pub time: u64,
+    /// Channel of the causing event.
+    pub channel_id: &'a str,
+    /// Type of the causing event.
+    pub event_type: EventType,
+}
+
+impl<'a> TransitionRef<'a> {
+    /// The transition `n` caused, flipping its client to `online`.
+    pub(crate) fn new(n: &Notification<'a>, online: bool) -> Self {
+        let (client_id, channel_id) = (n.client_id, n.channel_id);
+        TransitionRef { client_id, online, time: n.time, channel_id, event_type: n.event_type }
+    }
+
+    /// The owned [`Transition`].
+    pub fn to_transition(&self) -> Transition {
+        Transition {
+            client_id: String::from(self.client_id),
+            online: self.online,
+            time: self.time,
+            channel_id: String::from(self.channel_id),
+            event_type: self.event_type,
+        }
+    }
+}
+
+impl<'a> From<&'a Transition> for TransitionRef<'a> {
+    fn from(t: &'a Transition) -> Self {
+        let (client_id, channel_id) = (t.client_id.as_str(), t.channel_id.as_str());
+        TransitionRef { client_id, online: t.online, time: t.time, channel_id, event_type: t.event_type }
+    }
+}
+
 /// State of one channel in a client's table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -248,6 +248,14 @@ proptest! {
             json.ingest_json(ev.json().as_bytes(), None).unwrap();
         }
         prop_assert_eq!(one.snapshot(), json.snapshot());
+        // Streaming the transitions out changes nothing else: same state, same transitions.
+        let mut each = StatusEngine::new(config).unwrap();
+        let mut streamed = Vec::new();
+        let counts = each.ingest_many_each(jsonl.as_bytes(), None, |t| streamed.push(t.to_transition()));
+        prop_assert_eq!(each.snapshot(), batch.snapshot());
+        prop_assert!(counts.transitions.is_empty());
+        prop_assert_eq!(&streamed, &report.transitions);
+        prop_assert_eq!((counts.applied, counts.duplicates, counts.late), (report.applied, report.duplicates, report.late));
     }
 
     #[test]

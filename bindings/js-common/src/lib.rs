@@ -8,7 +8,7 @@
 //! is cheap. Nothing here judges anything: it only re-encodes the core's `BatchReport`.
 #![forbid(unsafe_code)]
 
-use mqtt_status::{BatchError, BatchReport, EventType, Transition};
+use mqtt_status::{BatchError, BatchReport, EventType, TransitionRef};
 use serde::Serialize;
 
 /// Event type names in the order of their codes in [`PackedReport::cols`].
@@ -55,45 +55,55 @@ fn event_code(t: EventType) -> f64 {
     EVENT_TYPES.iter().position(|&e| e == t).unwrap_or(0) as f64
 }
 
-/// Appends one transition to `text` and `cols`; `end` is the UTF-16 length of `text` so far.
-fn push(t: &Transition, text: &mut String, cols: &mut Vec<f64>, end: &mut usize) {
-    text.push_str(&t.client_id);
-    *end += utf16_len(&t.client_id);
-    cols.push(*end as f64);
-    text.push_str(&t.channel_id);
-    *end += utf16_len(&t.channel_id);
-    cols.push(*end as f64);
-    cols.push(t.time as f64);
-    cols.push(f64::from(u8::from(t.online)) + 2.0 * event_code(t.event_type));
+/// Collects transitions in packed form as a batch produces them (the sink given to
+/// `StatusEngine::ingest_many_each`), then packs the report around them.
+#[derive(Debug, Default)]
+pub struct Packer {
+    text: String,
+    cols: Vec<f64>,
+    /// UTF-16 length of `text` so far.
+    end: usize,
+}
+
+impl Packer {
+    /// An empty packer.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends one transition.
+    pub fn push(&mut self, t: TransitionRef<'_>) {
+        self.text.push_str(t.client_id);
+        self.end += utf16_len(t.client_id);
+        self.cols.push(self.end as f64);
+        self.text.push_str(t.channel_id);
+        self.end += utf16_len(t.channel_id);
+        self.cols.push(self.end as f64);
+        self.cols.push(t.time as f64);
+        self.cols.push(f64::from(u8::from(t.online)) + 2.0 * event_code(t.event_type));
+    }
+
+    /// The packed report: `report`'s counters and errors with the transitions pushed here
+    /// (`report.transitions` itself is not read: `ingest_many_each` leaves it empty).
+    pub fn finish(self, report: &BatchReport) -> PackedReport {
+        let head = Head {
+            applied: report.applied,
+            duplicates: report.duplicates,
+            late: report.late,
+            errors: &report.errors,
+        };
+        // Plain integers and strings: serializing cannot fail.
+        let head = serde_json::to_string(&head).unwrap_or_default();
+        PackedReport { head, text: self.text, cols: self.cols }
+    }
 }
 
 /// One transition packed as `(text, [clientIdEnd, time, flags])`: the two ids back to back, and the
 /// numbers as in [`PackedReport::cols`] (the channel id ends where `text` does).
-pub fn pack_transition(t: &Transition) -> (String, [f64; 3]) {
-    let mut text = String::with_capacity(t.client_id.len() + t.channel_id.len());
-    let mut cols = Vec::with_capacity(COLS_PER_TRANSITION);
-    push(t, &mut text, &mut cols, &mut 0);
-    (text, [cols[0], cols[2], cols[3]])
-}
-
-/// Packs a batch report.
-pub fn pack(report: &BatchReport) -> PackedReport {
-    let head = Head {
-        applied: report.applied,
-        duplicates: report.duplicates,
-        late: report.late,
-        errors: &report.errors,
-    };
-    // Plain integers and strings: serializing cannot fail.
-    let head = serde_json::to_string(&head).unwrap_or_default();
-    let ids: usize = report.transitions.iter().map(|t| t.client_id.len() + t.channel_id.len()).sum();
-    let mut text = String::with_capacity(ids);
-    let mut cols = Vec::with_capacity(report.transitions.len() * COLS_PER_TRANSITION);
-    let mut end = 0;
-    for t in &report.transitions {
-        push(t, &mut text, &mut cols, &mut end);
-    }
-    PackedReport { head, text, cols }
+pub fn pack_transition(t: TransitionRef<'_>) -> (String, [f64; 3]) {
+    let mut p = Packer::new();
+    p.push(t);
+    (p.text, [p.cols[0], p.cols[2], p.cols[3]])
 }
 
 /// A body's bytes; or, when `JSON.stringify` refuses the value, the reason, and empty bytes for
@@ -137,22 +147,21 @@ pub fn explain_failed(report: &mut BatchReport, items: &[Owned]) {
 mod tests {
     use super::*;
 
-    fn transition(client: &str, channel: &str, online: bool, event_type: EventType) -> Transition {
-        let (client_id, channel_id) = (client.to_string(), channel.to_string());
-        Transition { client_id, online, time: (1 << 53) - 1, channel_id, event_type }
+    fn transition<'a>(
+        client: &'a str,
+        channel: &'a str,
+        online: bool,
+        event_type: EventType,
+    ) -> TransitionRef<'a> {
+        TransitionRef { client_id: client, online, time: (1 << 53) - 1, channel_id: channel, event_type }
     }
 
     #[test]
     fn offsets_count_utf16_units() {
-        let report = BatchReport {
-            applied: 2,
-            transitions: vec![
-                transition("G@@@d", "c1", true, EventType::Connect),
-                transition("G@@@é😀", "c2", false, EventType::TcpClean),
-            ],
-            ..BatchReport::default()
-        };
-        let p = pack(&report);
+        let mut p = Packer::new();
+        p.push(transition("G@@@d", "c1", true, EventType::Connect));
+        p.push(transition("G@@@é😀", "c2", false, EventType::TcpClean));
+        let p = p.finish(&BatchReport { applied: 2, ..BatchReport::default() });
         assert_eq!(p.head, r#"{"applied":2,"duplicates":0,"late":0,"errors":[]}"#);
         assert_eq!(p.text, "G@@@dc1G@@@é😀c2");
         let max = ((1u64 << 53) - 1) as f64;
@@ -164,7 +173,7 @@ mod tests {
     fn one_transition_packs_like_a_batch_row() {
         let t = transition("G@@@é😀", "ç2", false, EventType::Disconnect);
         let max = ((1u64 << 53) - 1) as f64;
-        assert_eq!(pack_transition(&t), ("G@@@é😀ç2".to_string(), [7.0, max, 2.0]));
+        assert_eq!(pack_transition(t), ("G@@@é😀ç2".to_string(), [7.0, max, 2.0]));
     }
 
     #[test]

@@ -10,8 +10,8 @@
 
 use std::cell::{Ref, RefCell, RefMut};
 
-use mqtt_status::{Config, Error as CoreError, StatusEngine as Engine, MAX_TIME};
-use mqtt_status_js_common::{explain_failed, pack, pack_transition, unserializable, Owned, EVENT_TYPES};
+use mqtt_status::{Config, Error as CoreError, StatusEngine as Engine, TransitionRef, MAX_TIME};
+use mqtt_status_js_common::{explain_failed, pack_transition, unserializable, Owned, Packer, EVENT_TYPES};
 use napi::bindgen_prelude::*;
 use napi::{JsString, JsValue, ValueType};
 use napi_derive::napi;
@@ -253,7 +253,7 @@ impl NodeStatusEngine {
         let Some(t) = result? else {
             return Null.into_unknown(env);
         };
-        let (text, [client_end, time, flags]) = pack_transition(&t);
+        let (text, [client_end, time, flags]) = pack_transition(TransitionRef::from(&t));
         let mut out = env.create_array(4)?;
         out.set(0, text)?;
         out.set(1, client_end)?;
@@ -284,10 +284,11 @@ impl NodeStatusEngine {
             let obj = check_keys(env, options, &["until"], "options")?;
             until = opt_uint(env, obj.get_named_property::<Unknown<'_>>("until")?, "until", MAX_TIME)?;
         }
-        let report = if let Some(bytes) = with_raw_bytes(env, input, |bytes| {
-            self.engine_mut().map(|mut e| e.ingest_many_until(bytes, until))
+        let mut packer = Packer::new();
+        let report = if let Some(report) = with_raw_bytes(env, input, |bytes| {
+            self.engine_mut().map(|mut e| e.ingest_many_each(bytes, until, |t| packer.push(t)))
         })? {
-            bytes?
+            report?
         } else {
             if !input.is_array()? {
                 return Err(invalid(env, "input", "must be a string, a Uint8Array or an array"));
@@ -299,12 +300,12 @@ impl NodeStatusEngine {
                 let item = array.get::<Unknown<'_>>(i)?.map_or_else(|| ().into_unknown(env), Ok)?;
                 items.push(body(env, item)?);
             }
-            let mut report = self.engine_mut()?.ingest_items_until(items.iter().map(Owned::bytes), until);
+            let bytes = items.iter().map(Owned::bytes);
+            let mut report = self.engine_mut()?.ingest_items_each(bytes, until, |t| packer.push(t));
             explain_failed(&mut report, &items);
             report
         };
-        let packed = pack(&report);
-        drop(report);
+        let packed = packer.finish(&report);
         let mut out = env.create_array(3)?;
         out.set(0, packed.head)?;
         out.set(1, packed.text)?;

@@ -108,7 +108,7 @@ fn report_tuple(py: Python<'_>, report: mqtt_status::BatchReport) -> PyResult<Re
     let transitions = report
         .transitions
         .into_iter()
-        .map(|t| Bound::new(py, Transition::from(t)))
+        .map(|t| Transition::new_untracked(py, t))
         .collect::<PyResult<Vec<_>>>()?;
     let errors = report.errors.into_iter().map(|e| (e.index, e.code, e.field, e.message)).collect();
     Ok((report.applied, report.duplicates, report.late, errors, PyTuple::new(py, transitions)?))
@@ -177,7 +177,7 @@ impl Engine {
         py: Python<'_>,
         body: &Bound<'_, PyAny>,
         tag: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<Option<Transition>> {
+    ) -> PyResult<Option<Py<Transition>>> {
         let tag: Option<String> = match tag {
             None => None,
             Some(t) => match t.cast::<PyString>() {
@@ -202,7 +202,8 @@ impl Engine {
             self.with(py, |e| e.ingest_json(&v, tag.as_deref()))
         };
         match result {
-            Ok(t) => Ok(t.map(Transition::from)),
+            Ok(Some(t)) => Transition::new_untracked(py, t).map(|t| Some(t.unbind())),
+            Ok(None) => Ok(None),
             Err(e) => Err(to_pyerr(py, &e)),
         }
     }

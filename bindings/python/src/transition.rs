@@ -30,6 +30,22 @@ impl From<mqtt_status::Transition> for Transition {
     }
 }
 
+impl Transition {
+    /// A new Python `Transition` from the core's, left out of the cycle collector.
+    ///
+    /// pyo3 registers every instance with the garbage collector, which then walks all of a
+    /// batch's transitions again and again while the batch builds them (it showed as ~15 % of a
+    /// 1M-event `ingest_many`). A `Transition` holds no Python references, so it can never be
+    /// part of a cycle: CPython untracks such objects itself (tuples of atoms, dicts of atoms).
+    pub(crate) fn new_untracked(py: Python<'_>, t: mqtt_status::Transition) -> PyResult<Bound<'_, Self>> {
+        let obj = Bound::new(py, Transition::from(t))?;
+        // SAFETY: `obj` is a live object we own; untracking an object without references to
+        // other Python objects is always sound (and `tp_dealloc` copes with untracked objects).
+        unsafe { pyo3::ffi::PyObject_GC_UnTrack(obj.as_ptr().cast()) };
+        Ok(obj)
+    }
+}
+
 /// The fields in declaration order (what `__match_args__`, `__reduce__` and `repr` follow).
 const FIELDS: (&str, &str, &str, &str, &str) = ("client_id", "online", "time", "channel_id", "event_type");
 

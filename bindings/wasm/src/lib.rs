@@ -13,8 +13,8 @@
 use std::cell::{Ref, RefCell, RefMut};
 
 use js_sys::{Array, ArrayBuffer, Float64Array, Object, Reflect, Uint8Array, JSON};
-use mqtt_status::{BatchReport, Config, Error, StatusEngine as Engine, MAX_TIME};
-use mqtt_status_js_common::{explain_failed, pack, pack_transition, unserializable, Owned, EVENT_TYPES};
+use mqtt_status::{Config, Error, StatusEngine as Engine, TransitionRef, MAX_TIME};
+use mqtt_status_js_common::{explain_failed, pack_transition, unserializable, Owned, Packer, EVENT_TYPES};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -180,7 +180,7 @@ impl WasmStatusEngine {
             (Err(_), Owned::Failed(reason)) => return Err(js_error(&unserializable(&reason))),
             (Err(e), _) => return Err(js_error(&e)),
         };
-        let (text, [client_end, time, flags]) = pack_transition(&t);
+        let (text, [client_end, time, flags]) = pack_transition(TransitionRef::from(&t));
         let out = Array::of4(&text.into(), &client_end.into(), &time.into(), &flags.into());
         Ok(out.into())
     }
@@ -202,18 +202,19 @@ impl WasmStatusEngine {
             check_keys(&options, &["until"], "options")?;
             until = opt_uint(&get(&options, "until")?, "until", MAX_TIME)?;
         }
-        let report: BatchReport = if let Some(bytes) = raw_bytes(&input) {
-            self.engine_mut()?.ingest_many_until(&bytes, until)
+        let mut packer = Packer::new();
+        let report = if let Some(bytes) = raw_bytes(&input) {
+            self.engine_mut()?.ingest_many_each(&bytes, until, |t| packer.push(t))
         } else if Array::is_array(&input) {
             let items: Vec<Owned> = Array::from(&input).iter().map(|v| body(&v)).collect();
-            let mut report = self.engine_mut()?.ingest_items_until(items.iter().map(Owned::bytes), until);
+            let bytes = items.iter().map(Owned::bytes);
+            let mut report = self.engine_mut()?.ingest_items_each(bytes, until, |t| packer.push(t));
             explain_failed(&mut report, &items);
             report
         } else {
             return Err(invalid("input", "must be a string, a Uint8Array or an array"));
         };
-        let packed = pack(&report);
-        drop(report);
+        let packed = packer.finish(&report);
         Ok(Array::of3(
             &JsValue::from(packed.head),
             &JsValue::from(packed.text),

@@ -1,0 +1,191 @@
+//! Batches: a JSONL buffer or a list of items, every good item applied, every bad one reported;
+//! the transitions collected in a [`BatchReport`] or handed to a callback as they happen.
+
+use crate::{parse, BatchError, BatchReport, Outcome, StatusEngine, TransitionRef};
+
+impl StatusEngine {
+    /// Ingests JSONL bytes: one body or envelope per line. Blank lines are skipped (but keep
+    /// their index); bad lines are reported and every good line is applied.
+    pub fn ingest_many(&mut self, jsonl: &[u8]) -> BatchReport {
+        self.ingest_many_until(jsonl, None)
+    }
+
+    /// Like [`ingest_many`](Self::ingest_many), but events with a time after `until` are
+    /// skipped without counting (to answer "as of" a time). Bad lines are still reported.
+    pub fn ingest_many_until(&mut self, jsonl: &[u8], until: Option<u64>) -> BatchReport {
+        let mut transitions = alloc::vec::Vec::new();
+        let mut report = self.ingest_many_each(jsonl, until, |t| transitions.push(t.to_transition()));
+        report.transitions = transitions;
+        report
+    }
+
+    /// Like [`ingest_many_until`](Self::ingest_many_until), but each transition goes to
+    /// `on_transition` as it happens, borrowing its ids from the input, instead of into the
+    /// report (whose `transitions` stay empty): no allocation per transition, and nothing kept.
+    ///
+    /// ```
+    /// let mut engine = mqtt_status::StatusEngine::default();
+    /// let jsonl = br#"{"clientId":"G@@@d1","channelId":"c1","eventType":"connect","time":5}"#;
+    /// let mut online = Vec::new();
+    /// let report = engine.ingest_many_each(jsonl, None, |t| online.push((t.client_id.to_string(), t.online)));
+    /// assert_eq!((report.applied, online), (1, vec![("G@@@d1".to_string(), true)]));
+    /// ```
+    pub fn ingest_many_each<F>(&mut self, jsonl: &[u8], until: Option<u64>, on_transition: F) -> BatchReport
+    where
+        F: FnMut(TransitionRef<'_>),
+    {
+        let lines = Lines(Some(jsonl)).map(|l| l.strip_suffix(b"\r").unwrap_or(l));
+        let lines = lines.enumerate().filter(|(_, l)| !l.iter().all(u8::is_ascii_whitespace));
+        self.ingest_indexed(lines, until, on_transition)
+    }
+
+    /// Ingests a list of bodies or envelopes (each one JSON document), reporting by position.
+    pub fn ingest_items<I, B>(&mut self, items: I) -> BatchReport
+    where
+        I: IntoIterator<Item = B>,
+        B: AsRef<[u8]>,
+    {
+        self.ingest_items_until(items, None)
+    }
+
+    /// Like [`ingest_items`](Self::ingest_items), skipping (without counting) events with a
+    /// time after `until`.
+    pub fn ingest_items_until<I, B>(&mut self, items: I, until: Option<u64>) -> BatchReport
+    where
+        I: IntoIterator<Item = B>,
+        B: AsRef<[u8]>,
+    {
+        let mut transitions = alloc::vec::Vec::new();
+        let mut report = self.ingest_items_each(items, until, |t| transitions.push(t.to_transition()));
+        report.transitions = transitions;
+        report
+    }
+
+    /// Like [`ingest_items_until`](Self::ingest_items_until), with each transition handed to
+    /// `on_transition` instead of kept (see [`ingest_many_each`](Self::ingest_many_each)).
+    pub fn ingest_items_each<I, B, F>(
+        &mut self,
+        items: I,
+        until: Option<u64>,
+        on_transition: F,
+    ) -> BatchReport
+    where
+        I: IntoIterator<Item = B>,
+        B: AsRef<[u8]>,
+        F: FnMut(TransitionRef<'_>),
+    {
+        self.ingest_indexed(items.into_iter().enumerate(), until, on_transition)
+    }
+
+    fn ingest_indexed<I, B, F>(&mut self, items: I, until: Option<u64>, mut on_transition: F) -> BatchReport
+    where
+        I: Iterator<Item = (usize, B)>,
+        B: AsRef<[u8]>,
+        F: FnMut(TransitionRef<'_>),
+    {
+        let mut report = BatchReport::default();
+        let max = self.config().max_id_len;
+        let mut scratch = self.take_scratch();
+        for (index, item) in items {
+            let r = parse::with_notification_in(item.as_ref(), None, max, &mut scratch, |n| {
+                if until.is_some_and(|u| n.time > u) {
+                    return None;
+                }
+                let r = self.apply(&n);
+                if let Ok((_, Some(online))) = r {
+                    on_transition(TransitionRef::new(&n, online));
+                }
+                Some(r)
+            });
+            let r = match r {
+                Ok(None) => continue,
+                Ok(Some(r)) => r,
+                Err(e) => Err(e),
+            };
+            self.count(r.as_ref().ok().copied());
+            match r {
+                Ok((Outcome::Applied, _)) => report.applied += 1,
+                Ok((Outcome::Duplicate, _)) => report.duplicates += 1,
+                Ok((Outcome::Late, _)) => report.late += 1,
+                Err(e) => report.errors.push(BatchError::new(index as u64, &e)),
+            }
+        }
+        self.put_scratch(scratch);
+        report
+    }
+}
+
+/// The pieces of a byte string between `\n`s, as `<[u8]>::split` gives them, found a word at a
+/// time (a JSONL batch spends no longer finding its lines than reading them once).
+struct Lines<'a>(Option<&'a [u8]>);
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let rest = self.0?;
+        match find_newline(rest) {
+            Some(i) => {
+                self.0 = Some(&rest[i + 1..]);
+                Some(&rest[..i])
+            }
+            None => self.0.take(),
+        }
+    }
+}
+
+/// Position of the first `\n`, eight bytes a step (the classic "has zero byte" bit trick).
+#[inline(always)]
+fn find_newline(s: &[u8]) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    const NL: u64 = LO * b'\n' as u64;
+    let mut chunks = s.chunks_exact(8);
+    let mut at = 0;
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        let x = u64::from_le_bytes(w) ^ NL;
+        // The lowest set bit marks the first zero byte of `x` exactly (false positives only
+        // appear above a true one).
+        let z = x.wrapping_sub(LO) & !x & HI;
+        if z != 0 {
+            return Some(at + (z.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    chunks.remainder().iter().position(|&b| b == b'\n').map(|p| at + p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{find_newline, Lines};
+
+    #[test]
+    fn lines_split_as_slice_split_does() {
+        let inputs: [&[u8]; 8] = [
+            b"",
+            b"\n",
+            b"a",
+            b"a\n",
+            b"\n\na\n\nbb",
+            b"0123456789abcdef\n",
+            b"0123456\n89\n",
+            b"\x8a\x0a\xff\n\x80",
+        ];
+        for input in inputs {
+            let ours: alloc::vec::Vec<&[u8]> = Lines(Some(input)).collect();
+            let std: alloc::vec::Vec<&[u8]> = input.split(|&b| b == b'\n').collect();
+            assert_eq!(ours, std, "{input:?}");
+        }
+        for len in 0..40 {
+            for at in 0..len {
+                let mut v = alloc::vec![b'x'; len];
+                v[at] = b'\n';
+                assert_eq!(find_newline(&v), Some(at));
+                v[at] = 0x8a;
+                assert_eq!(find_newline(&v), None);
+            }
+        }
+    }
+}
