@@ -41,6 +41,10 @@ def main():
     row(s, "Rust `ingest_json`, line by line", f"{one:.0f} ns/event", f"{fl / one:.2f}× floor")
     row(s, "Rust `ingest_many`, whole JSONL", f"{many:.0f} ns/event ({t['ingest_many_mb_s']:.0f} MB/s)",
         f"{fl / many:.2f}× floor", goal(fl / many >= 0.6, "≥ 0.6× floor"))
+    each = t.get("ingest_many_each_ns")
+    if each:
+        row(s, "Rust `ingest_many_each`: transitions to a callback, none kept", f"{each:.0f} ns/event",
+            f"{fl / each:.2f}× floor")
     again = t.get("ingest_many_again_ns")
     if again:
         row(s, "Rust `ingest_many` of the same batch again (all duplicates, empty report)", f"{again:.0f} ns/event",

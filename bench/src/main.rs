@@ -62,7 +62,7 @@ fn throughput(data: &[u8], reps: usize) -> (Value, StatusEngine) {
     let n = ls.len();
     // Round-robin: each repetition times every contender once, so a slow spell of this shared
     // machine hits them all alike; each figure is the best of its `reps` runs.
-    let [mut floor, mut parse_only, mut one, mut many, mut base, mut again] = [Duration::MAX; 6];
+    let [mut floor, mut parse_only, mut one, mut many, mut base, mut again, mut each] = [Duration::MAX; 7];
     for _ in 0..reps.max(1) {
         floor = floor.min(best_of(
             1,
@@ -93,6 +93,13 @@ fn throughput(data: &[u8], reps: usize) -> (Value, StatusEngine) {
             let report = e.ingest_many(data);
             assert!(report.errors.is_empty(), "stream has bad lines: {:?}", report.errors.first());
             (e, report)
+        }));
+        // Transitions streamed to a callback (what the JavaScript bindings use), none kept.
+        each = each.min(best_of(1, StatusEngine::default, |mut e| {
+            let mut flips = 0usize;
+            let report = e.ingest_many_each(data, None, |t| flips += usize::from(black_box(t).online));
+            assert!(report.errors.is_empty());
+            (e, report, flips)
         }));
         // The same batch again into the engine that holds it: every line a duplicate, so the
         // report is empty; the bindings time the same, which isolates their report conversion.
@@ -129,6 +136,7 @@ fn throughput(data: &[u8], reps: usize) -> (Value, StatusEngine) {
         "ingest_json_ns": round(one_ns),
         "ingest_many_ns": round(many_ns),
         "ingest_many_again_ns": round(ns_per(again, n)),
+        "ingest_many_each_ns": round(ns_per(each, n)),
         "baseline_ns": round(base_ns),
         "floor_mb_s": round(data.len() as f64 / floor.as_secs_f64() / 1e6),
         "ingest_many_mb_s": round(data.len() as f64 / many.as_secs_f64() / 1e6),

@@ -137,6 +137,18 @@ fn ingest_group(c: &mut Criterion, group: &str, bodies: &[String], floor: fn(&[u
             BatchSize::LargeInput,
         )
     });
+    g.bench_function("ingest_many_each", |b| {
+        b.iter_batched(
+            StatusEngine::default,
+            |mut e| {
+                black_box(e.ingest_many_each(jsonl.as_bytes(), None, |t| {
+                    black_box(t);
+                }));
+                e
+            },
+            BatchSize::LargeInput,
+        )
+    });
     g.finish();
 }
 
