@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
 
@@ -46,6 +47,17 @@ impl Transition {
     }
 }
 
+/// An event type as a Python string: one interned string per wire name (read without building a
+/// string), a new one for any other name a caller gave the constructor.
+fn event_type_str<'py>(py: Python<'py>, name: &str) -> Bound<'py, PyString> {
+    match name {
+        "connect" => intern!(py, "connect").clone(),
+        "disconnect" => intern!(py, "disconnect").clone(),
+        "tcpclean" => intern!(py, "tcpclean").clone(),
+        other => PyString::new(py, other),
+    }
+}
+
 /// The fields in declaration order (what `__match_args__`, `__reduce__` and `repr` follow).
 const FIELDS: (&str, &str, &str, &str, &str) = ("client_id", "online", "time", "channel_id", "event_type");
 
@@ -84,8 +96,8 @@ impl Transition {
 
     /// Type of the causing event: `connect`, `disconnect` or `tcpclean`.
     #[getter]
-    fn event_type(&self) -> &str {
-        &self.event_type
+    fn event_type<'py>(&self, py: Python<'py>) -> Bound<'py, PyString> {
+        event_type_str(py, &self.event_type)
     }
 
     #[classattr]
@@ -96,11 +108,11 @@ impl Transition {
     /// The camelCase dict of the JSON API.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
-        d.set_item("clientId", &self.client_id)?;
-        d.set_item("online", self.online)?;
-        d.set_item("time", self.time)?;
-        d.set_item("channelId", &self.channel_id)?;
-        d.set_item("eventType", self.event_type.as_ref())?;
+        d.set_item(intern!(py, "clientId"), &self.client_id)?;
+        d.set_item(intern!(py, "online"), self.online)?;
+        d.set_item(intern!(py, "time"), self.time)?;
+        d.set_item(intern!(py, "channelId"), &self.channel_id)?;
+        d.set_item(intern!(py, "eventType"), event_type_str(py, &self.event_type))?;
         Ok(d)
     }
 

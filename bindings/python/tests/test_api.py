@@ -95,6 +95,28 @@ def test_transition_is_immutable_picklable_and_matchable() -> None:
         Transition(A, True, "7", "c1", "connect")  # type: ignore[arg-type]
 
 
+def test_transition_fields_are_read_only_and_each_counts() -> None:
+    t = Transition(A, True, 5, "c1", "connect")
+    for name in Transition.__match_args__:
+        with pytest.raises(AttributeError):
+            setattr(t, name, getattr(t, name))
+        with pytest.raises(AttributeError):
+            delattr(t, name)
+    with pytest.raises(AttributeError):
+        t.extra = 1  # type: ignore[attr-defined]
+    fields: Tuple[Any, ...] = (A, True, 5, "c1", "connect")
+    others: Tuple[Any, ...] = ("other", False, 6, "c2", "tcpclean")
+    for i in range(5):
+        changed = Transition(*(others[j] if j == i else fields[j] for j in range(5)))
+        assert changed != t and not changed == t
+    # Like the dataclass, the constructor takes any event type string, and it round-trips.
+    odd = Transition("é", False, 0, "", "other")  # type: ignore[arg-type]
+    assert str(odd.event_type) == "other" and odd.to_dict()["eventType"] == "other"
+    assert pickle.loads(pickle.dumps(odd)) == odd and repr(odd).endswith("event_type='other')")
+    for kind in ("connect", "disconnect", "tcpclean"):
+        assert Transition(A, True, 5, "c1", kind).event_type == kind
+
+
 def test_batch_transitions_are_transition_objects_in_order() -> None:
     lines = fleet(12, 3)
     one = StatusEngine()

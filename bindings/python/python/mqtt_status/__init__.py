@@ -1,9 +1,9 @@
 """Is this MQTT device online? Presence from ApsaraMQ for MQTT status notifications.
 
 A thin layer over the Rust core (``mqtt_status._native``): it converts inputs and wraps the
-core's answers into frozen dataclasses (``Transition`` is a native class, built by the core's
-binding: a batch can return hundreds of thousands). Every judgment is the core's, so the answers are the
-same as the Rust, JavaScript and command-line ones. See ``docs/python.md``.
+core's answers into frozen dataclasses (``Transition`` is a native class, built by the
+extension: a batch can return hundreds of thousands). Every judgment is the core's, so the
+answers are the same as the Rust, JavaScript and command-line ones. See ``docs/python.md``.
 """
 
 from __future__ import annotations

@@ -9,7 +9,14 @@ class Transition:
     """A client's online status flipped; returned by the ingest that caused it."""
 
     __match_args__: ClassVar[Tuple[str, str, str, str, str]]
-    def __new__(cls, client_id: str, online: bool, time: int, channel_id: str, event_type: str) -> Transition: ...
+    def __new__(
+        cls,
+        client_id: str,
+        online: bool,
+        time: int,
+        channel_id: str,
+        event_type: Literal["connect", "disconnect", "tcpclean"],
+    ) -> Transition: ...
     @property
     def client_id(self) -> str: ...
     @property
