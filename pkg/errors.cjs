@@ -1,5 +1,7 @@
 'use strict';
 // Shared helpers of every entry point (conversion-free: the engines throw the errors themselves).
+// Also the source of dist/web/errors.js (see scripts/build.mjs): it imports nothing and ends with
+// its `module.exports` line.
 
 /** The stable error codes, identical in every language. */
 const ERROR_CODES = Object.freeze([
@@ -17,5 +19,4 @@ function isStatusError(e) {
   return e instanceof Error && ERROR_CODES.includes(e.code) && 'field' in e;
 }
 
-exports.ERROR_CODES = ERROR_CODES;
-exports.isStatusError = isStatusError;
+module.exports = { ERROR_CODES, isStatusError };

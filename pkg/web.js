@@ -7,6 +7,8 @@
 import wbInit, { initSync as wbInitSync, StatusEngine as WasmStatusEngine } from './dist/web/mqtt_status_wasm.js';
 import { installIngest } from './dist/web/report.js';
 
+export { ERROR_CODES, isStatusError } from './dist/web/errors.js';
+
 /** The engine class (the WebAssembly build). */
 export const StatusEngine = installIngest(WasmStatusEngine);
 
@@ -15,22 +17,6 @@ export const backend = 'wasm';
 
 /** Always null here (there is no native addon in a browser). */
 export const nativeError = null;
-
-/** The stable error codes, identical in every language. */
-export const ERROR_CODES = Object.freeze([
-  'invalid_json',
-  'missing_field',
-  'invalid_field',
-  'unknown_event_type',
-  'tag_mismatch',
-  'invalid_snapshot',
-  'config_mismatch',
-]);
-
-/** Whether `e` is an error thrown by the engine (an `Error` with a known `.code` and `.field`). */
-export function isStatusError(e) {
-  return e instanceof Error && ERROR_CODES.includes(e.code) && 'field' in e;
-}
 
 /**
  * Loads the WebAssembly module. `input` (optional): URL, Request, Response, bytes or a compiled

@@ -298,54 +298,19 @@ mod tests {
 
     #[test]
     fn a_client_with_nothing_is_refused() {
-        let mut body = MAGIC.to_vec();
         // version, flags, tombstones 8, maxIdLen 256 (varint), seven zero counters, one client
-        // "a" with no horizon, no dropped connects and no channels.
-        body.extend_from_slice(&[
-            SNAPSHOT_VERSION,
-            0,
-            8,
-            0x80,
-            0x02,
-            0,
-            0,
-            0,
-            0,
-            0,
-            0,
-            0,
-            1,
-            1,
-            b'a',
-            0,
-            0,
-            0,
-        ]);
-        let err = StatusEngine::restore(&seal(body)).unwrap_err();
+        // "a" with horizon byte `horizon` (0 = none), no dropped connects and no channels.
+        let one_client = |horizon: u8| {
+            let mut body = MAGIC.to_vec();
+            body.extend_from_slice(&[SNAPSHOT_VERSION, 0, 8, 0x80, 0x02]);
+            body.extend_from_slice(&[0; 7]);
+            body.extend_from_slice(&[1, 1, b'a', horizon, 0, 0]);
+            seal(body)
+        };
+        let err = StatusEngine::restore(&one_client(0)).unwrap_err();
         assert_eq!(err, Error::snapshot("client without channels or horizon"));
         // The same client with a horizon is what compaction leaves behind: accepted.
-        let mut body = MAGIC.to_vec();
-        body.extend_from_slice(&[
-            SNAPSHOT_VERSION,
-            0,
-            8,
-            0x80,
-            0x02,
-            0,
-            0,
-            0,
-            0,
-            0,
-            0,
-            0,
-            1,
-            1,
-            b'a',
-            6,
-            0,
-            0,
-        ]);
-        let e = StatusEngine::restore(&seal(body)).unwrap();
+        let e = StatusEngine::restore(&one_client(6)).unwrap();
         assert_eq!(e.client("a").and_then(|c| c.horizon), Some(5));
     }
 }

@@ -14,9 +14,6 @@ use serde::Serialize;
 /// Event type names in the order of their codes in [`PackedReport::cols`].
 pub const EVENT_TYPES: [EventType; 3] = [EventType::Connect, EventType::Disconnect, EventType::TcpClean];
 
-/// Numbers per transition in [`PackedReport::cols`].
-pub const COLS_PER_TRANSITION: usize = 4;
-
 /// A batch report in the form `pkg/report.cjs` unpacks.
 ///
 /// Transition `i` is `cols[4i..4i+4] = [clientIdEnd, channelIdEnd, time, flags]`: its client id
@@ -127,9 +124,18 @@ impl Owned {
 }
 
 /// The core error for a body `JSON.stringify` refused.
-pub fn unserializable(reason: &str) -> mqtt_status::Error {
+fn unserializable(reason: &str) -> mqtt_status::Error {
     mqtt_status::Error::InvalidJson {
         reason: format!("body cannot be serialized with JSON.stringify: {reason}"),
+    }
+}
+
+/// The result of ingesting one body: a body `JSON.stringify` refused fails with why, whatever the
+/// core made of the empty bytes it was given instead.
+pub fn explain_one<T>(result: Result<T, mqtt_status::Error>, item: &Owned) -> Result<T, mqtt_status::Error> {
+    match (result, item) {
+        (Err(_), Owned::Failed(reason)) => Err(unserializable(reason)),
+        (result, _) => result,
     }
 }
 
@@ -174,6 +180,16 @@ mod tests {
         let t = transition("G@@@é😀", "ç2", false, EventType::Disconnect);
         let max = ((1u64 << 53) - 1) as f64;
         assert_eq!(pack_transition(t), ("G@@@é😀ç2".to_string(), [7.0, max, 2.0]));
+    }
+
+    #[test]
+    fn a_refused_body_fails_with_why() {
+        let refused = Owned::Failed("cyclic".into());
+        let empty = mqtt_status::Error::InvalidJson { reason: "empty".into() };
+        let e = explain_one::<()>(Err(empty.clone()), &refused).unwrap_err();
+        assert!(e.to_string().contains("JSON.stringify: cyclic"), "{e}");
+        assert_eq!(explain_one::<()>(Err(empty.clone()), &Owned::Bytes(vec![])), Err(empty));
+        assert_eq!(explain_one(Ok(1), &refused), Ok(1));
     }
 
     #[test]

@@ -11,7 +11,7 @@
 use std::cell::{Ref, RefCell, RefMut};
 
 use mqtt_status::{Config, Error as CoreError, StatusEngine as Engine, TransitionRef, MAX_TIME};
-use mqtt_status_js_common::{explain_failed, pack_transition, unserializable, Owned, Packer, EVENT_TYPES};
+use mqtt_status_js_common::{explain_failed, explain_one, pack_transition, Owned, Packer, EVENT_TYPES};
 use napi::bindgen_prelude::*;
 use napi::{JsString, JsValue, ValueType};
 use napi_derive::napi;
@@ -55,25 +55,6 @@ fn string_of(v: Unknown<'_>) -> Result<String> {
     s.into_utf8()?.into_owned()
 }
 
-/// The bytes of a string, `Uint8Array` (`Buffer`) or `ArrayBuffer`, if `v` is one.
-fn raw_bytes(env: &Env, v: Unknown<'_>) -> Result<Option<Vec<u8>>> {
-    if v.get_type()? == ValueType::String {
-        return Ok(Some(string_of(v)?.into_bytes()));
-    }
-    if v.is_typedarray()? {
-        // SAFETY: `v` is a live typed array of this env; `from_napi_value` checks its element
-        // type and fails for anything but a Uint8Array.
-        if let Ok(slice) = unsafe { Uint8ArraySlice::from_napi_value(env.raw(), v.raw()) } {
-            return Ok(Some(slice.as_ref().to_vec()));
-        }
-    } else if v.is_arraybuffer()? {
-        // SAFETY: `v` is a live ArrayBuffer of this env (checked just above).
-        let buffer = unsafe { ArrayBuffer::from_napi_value(env.raw(), v.raw()) }?;
-        return Ok(Some(buffer.to_vec()));
-    }
-    Ok(None)
-}
-
 /// Runs `f` on the bytes of a string, `Uint8Array` (`Buffer`) or `ArrayBuffer`, if `v` is one;
 /// typed arrays and buffers are borrowed, not copied (a batch can be hundreds of megabytes).
 fn with_raw_bytes<R>(env: &Env, v: Unknown<'_>, f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>> {
@@ -82,23 +63,34 @@ fn with_raw_bytes<R>(env: &Env, v: Unknown<'_>, f: impl FnOnce(&[u8]) -> R) -> R
         return Ok(Some(f(s.into_utf8()?.as_slice())));
     }
     if v.is_typedarray()? {
-        // SAFETY: as in `raw_bytes`; no JavaScript runs while `f` reads the slice.
+        // SAFETY: `v` is a live typed array of this env; `from_napi_value` checks its element
+        // type and fails for anything but a Uint8Array. No JavaScript runs while `f` reads it.
         if let Ok(slice) = unsafe { Uint8ArraySlice::from_napi_value(env.raw(), v.raw()) } {
             return Ok(Some(f(slice.as_ref())));
         }
     } else if v.is_arraybuffer()? {
-        // SAFETY: as in `raw_bytes`.
+        // SAFETY: `v` is a live ArrayBuffer of this env (checked just above).
         let buffer = unsafe { ArrayBuffer::from_napi_value(env.raw(), v.raw()) }?;
         return Ok(Some(f(buffer.as_ref())));
     }
     Ok(None)
 }
 
+/// The bytes of a string, `Uint8Array` (`Buffer`) or `ArrayBuffer`, if `v` is one, copied.
+fn raw_bytes(env: &Env, v: Unknown<'_>) -> Result<Option<Vec<u8>>> {
+    with_raw_bytes(env, v, <[u8]>::to_vec)
+}
+
 /// One body: raw text/bytes as they are, anything else through the host's `JSON.stringify`.
 fn body(env: &Env, v: Unknown<'_>) -> Result<Owned> {
-    if let Some(b) = raw_bytes(env, v)? {
-        return Ok(Owned::Bytes(b));
+    match raw_bytes(env, v)? {
+        Some(b) => Ok(Owned::Bytes(b)),
+        None => stringified(env, v),
     }
+}
+
+/// A value that is not text or bytes, through the host's `JSON.stringify`.
+fn stringified(env: &Env, v: Unknown<'_>) -> Result<Owned> {
     let stringify = json(env)?.get_named_property::<Function<'_, Unknown<'_>, Unknown<'_>>>("stringify")?;
     match stringify.call(v) {
         Ok(s) if s.get_type()? == ValueType::String => Ok(Owned::Bytes(string_of(s)?.into_bytes())),
@@ -242,12 +234,9 @@ impl NodeStatusEngine {
         })? {
             Some(result) => result?.map_err(|e| js_error(env, &e)),
             None => {
-                let bytes = body(env, input)?;
-                let result = self.engine_mut()?.ingest_json(bytes.bytes(), tag.as_deref());
-                match (result, bytes) {
-                    (Err(_), Owned::Failed(reason)) => Err(js_error(env, &unserializable(&reason))),
-                    (result, _) => result.map_err(|e| js_error(env, &e)),
-                }
+                let item = stringified(env, input)?;
+                let result = self.engine_mut()?.ingest_json(item.bytes(), tag.as_deref());
+                explain_one(result, &item).map_err(|e| js_error(env, &e))
             }
         };
         let Some(t) = result? else {

@@ -14,7 +14,7 @@ use std::cell::{Ref, RefCell, RefMut};
 
 use js_sys::{Array, ArrayBuffer, Float64Array, Object, Reflect, Uint8Array, JSON};
 use mqtt_status::{Config, Error, StatusEngine as Engine, TransitionRef, MAX_TIME};
-use mqtt_status_js_common::{explain_failed, pack_transition, unserializable, Owned, Packer, EVENT_TYPES};
+use mqtt_status_js_common::{explain_failed, explain_one, pack_transition, Owned, Packer, EVENT_TYPES};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -172,13 +172,10 @@ impl WasmStatusEngine {
     #[wasm_bindgen(js_name = _ingestPacked)]
     pub fn ingest_packed(&self, input: JsValue, tag: JsValue) -> Result<JsValue, JsValue> {
         let tag = opt_string(&tag, "tag")?;
-        let bytes = body(&input);
-        let result = self.engine_mut()?.ingest_json(bytes.bytes(), tag.as_deref());
-        let t = match (result, bytes) {
-            (Ok(None), _) => return Ok(JsValue::NULL),
-            (Ok(Some(t)), _) => t,
-            (Err(_), Owned::Failed(reason)) => return Err(js_error(&unserializable(&reason))),
-            (Err(e), _) => return Err(js_error(&e)),
+        let item = body(&input);
+        let result = self.engine_mut()?.ingest_json(item.bytes(), tag.as_deref());
+        let Some(t) = explain_one(result, &item).map_err(|e| js_error(&e))? else {
+            return Ok(JsValue::NULL);
         };
         let (text, [client_end, time, flags]) = pack_transition(TransitionRef::from(&t));
         let out = Array::of4(&text.into(), &client_end.into(), &time.into(), &flags.into());
