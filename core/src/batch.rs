@@ -1,7 +1,7 @@
 //! Batches: a JSONL buffer or a list of items, every good item applied, every bad one reported;
 //! the transitions collected in a [`BatchReport`] or handed to a callback as they happen.
 
-use crate::{parse, BatchError, BatchReport, Outcome, StatusEngine, TransitionRef};
+use crate::{parse, BatchError, BatchReport, Outcome, StatusEngine, TransitionRef, Transitions};
 
 impl StatusEngine {
     /// Ingests JSONL bytes: one body or envelope per line. Blank lines are skipped (but keep
@@ -13,8 +13,8 @@ impl StatusEngine {
     /// Like [`ingest_many`](Self::ingest_many), but events with a time after `until` are
     /// skipped without counting (to answer "as of" a time). Bad lines are still reported.
     pub fn ingest_many_until(&mut self, jsonl: &[u8], until: Option<u64>) -> BatchReport {
-        let mut transitions = alloc::vec::Vec::new();
-        let mut report = self.ingest_many_each(jsonl, until, |t| transitions.push(t.to_transition()));
+        let mut transitions = Transitions::new();
+        let mut report = self.ingest_many_each(jsonl, until, |t| transitions.push(t));
         report.transitions = transitions;
         report
     }
@@ -55,8 +55,8 @@ impl StatusEngine {
         I: IntoIterator<Item = B>,
         B: AsRef<[u8]>,
     {
-        let mut transitions = alloc::vec::Vec::new();
-        let mut report = self.ingest_items_each(items, until, |t| transitions.push(t.to_transition()));
+        let mut transitions = Transitions::new();
+        let mut report = self.ingest_items_each(items, until, |t| transitions.push(t));
         report.transitions = transitions;
         report
     }

@@ -78,6 +78,9 @@ pub(crate) struct Client {
     pub(crate) horizon: u64,
     /// Connects of channels dropped by compaction (so `connects` stays a full count).
     pub(crate) dropped_connects: u32,
+    /// The judgment of [`judge`](Self::judge), kept by `StatusEngine::settle` after every change
+    /// (an event then reads one flag instead of every channel's times).
+    pub(crate) online: bool,
     pub(crate) channels: Channels,
 }
 
@@ -115,10 +118,19 @@ pub(crate) fn is_open(channels: &[Channel], i: usize, config: &Config) -> bool {
 
 impl Client {
     pub(crate) fn new(id_off: u32, id_len: u16, group: u32) -> Self {
-        Client { id_off, id_len, group, horizon: NONE, dropped_connects: 0, channels: Channels::Empty }
+        Client {
+            id_off,
+            id_len,
+            group,
+            horizon: NONE,
+            dropped_connects: 0,
+            online: false,
+            channels: Channels::Empty,
+        }
     }
 
-    pub(crate) fn online(&self, config: &Config) -> bool {
+    /// Whether some channel is open (what the `online` flag caches).
+    pub(crate) fn judge(&self, config: &Config) -> bool {
         open_channel(self.channels.as_slice(), config).is_some()
     }
 

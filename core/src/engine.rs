@@ -172,11 +172,13 @@ impl StatusEngine {
 
     /// Records a flip of client `idx` from `was` to its current status; returns whether it flipped.
     pub(crate) fn settle(&mut self, idx: u32, was: bool) -> bool {
-        let now = self.clients[idx as usize].online(&self.config);
+        let client = &mut self.clients[idx as usize];
+        let now = client.judge(&self.config);
+        client.online = now;
         if now == was {
             return false;
         }
-        let group = self.clients[idx as usize].group;
+        let group = client.group;
         let delta = |n: &mut u64| if now { *n += 1 } else { *n = n.saturating_sub(1) };
         delta(&mut self.online);
         if group != NO_GROUP {
@@ -193,7 +195,7 @@ impl StatusEngine {
         };
         let config = self.config;
         let client = &mut self.clients[idx as usize];
-        let was = client.online(&config);
+        let was = client.online;
         // "" is no address, as in JSON; kept as an empty text it would make the snapshot
         // unrestorable (restore rejects empty strings) and differ from the parsed path.
         let ip = n.client_ip.filter(|ip| !ip.is_empty()).map(Ip::new);

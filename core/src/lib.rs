@@ -49,6 +49,7 @@ mod merge;
 mod parse;
 mod query;
 mod snapshot;
+mod transitions;
 mod types;
 
 pub use config::{Config, MAX_ID_LEN_LIMIT, MAX_TOMBSTONES_LIMIT};
@@ -56,6 +57,7 @@ pub use engine::StatusEngine;
 pub use error::{Error, ErrorCode};
 pub use parse::{with_notification, MAX_TIME};
 pub use snapshot::SNAPSHOT_VERSION;
+pub use transitions::{TransitionIter, Transitions};
 pub use types::{
     BatchError, BatchReport, ChannelState, ChannelStatus, ClientStatus, EventType, GroupCount, Notification,
     Outcome, Stats, Transition, TransitionRef,

@@ -25,7 +25,7 @@ impl StatusEngine {
             };
             let config = self.config;
             let mine = &mut self.clients[idx as usize];
-            let was = mine.online(&config);
+            let was = mine.online;
             join_client(mine, theirs);
             mine.compact(&config);
             self.settle(idx, was);

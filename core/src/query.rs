@@ -10,7 +10,7 @@ use crate::{ClientStatus, GroupCount, Stats, StatusEngine};
 impl StatusEngine {
     /// Whether the client has an open channel now (an unknown client is offline).
     pub fn is_online(&self, client_id: &str) -> bool {
-        self.find_client(client_id).is_some_and(|i| self.clients[i as usize].online(&self.config))
+        self.find_client(client_id).is_some_and(|i| self.clients[i as usize].online)
     }
 
     /// Everything known about a client, or `None` if it was never seen.
@@ -90,7 +90,7 @@ impl StatusEngine {
             .iter()
             .filter(|&&i| {
                 let c = &self.clients[i as usize];
-                group.is_none_or(|g| c.group == g) && c.online(&self.config)
+                group.is_none_or(|g| c.group == g) && c.online
             })
             .take(limit)
             .map(|&i| String::from(self.client_id(i)))

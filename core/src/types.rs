@@ -95,7 +95,8 @@ pub struct Transition {
 /// A [`Transition`] borrowing its ids from the input, as
 /// [`StatusEngine::ingest_many_each`](crate::StatusEngine::ingest_many_each) hands them over
 /// (no allocation per transition).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct TransitionRef<'a> {
     /// The client that flipped.
     pub client_id: &'a str,
@@ -274,7 +275,7 @@ pub struct BatchReport {
     /// Rejected items, in input order.
     pub errors: Vec<BatchError>,
     /// Transitions in the order they happened.
-    pub transitions: Vec<Transition>,
+    pub transitions: crate::Transitions,
 }
 
 /// What an ingest did with a valid event.

@@ -103,6 +103,10 @@ fn state(e: &StatusEngine) -> Vec<u8> {
 /// Every answer that depends on the state (not on arrival order).
 fn answers(e: &StatusEngine) -> String {
     let clients: Vec<_> = CLIENTS.iter().map(|c| (e.is_online(c), e.client(c))).collect();
+    for (online, client) in &clients {
+        // `is_online` reads the flag the engine keeps; `client` judges the channels afresh.
+        assert_eq!(*online, client.as_ref().is_some_and(|s| s.online), "cached status is stale");
+    }
     let mut s = e.stats();
     (s.events, s.applied, s.duplicates, s.late, s.rejected, s.went_online, s.went_offline) =
         (0, 0, 0, 0, 0, 0, 0);
@@ -254,7 +258,7 @@ proptest! {
         let counts = each.ingest_many_each(jsonl.as_bytes(), None, |t| streamed.push(t.to_transition()));
         prop_assert_eq!(each.snapshot(), batch.snapshot());
         prop_assert!(counts.transitions.is_empty());
-        prop_assert_eq!(&streamed, &report.transitions);
+        prop_assert_eq!(&streamed, &report.transitions.to_vec());
         prop_assert_eq!((counts.applied, counts.duplicates, counts.late), (report.applied, report.duplicates, report.late));
     }
 

@@ -1,5 +1,5 @@
 //! `mqtt-status replay`: feeds whole-line chunks of every input to one engine
-//! ([`mqtt_status::StatusEngine::ingest_many_until`]) and hands the result to a renderer.
+//! ([`mqtt_status::StatusEngine::ingest_many_each`]) and hands the result to a renderer.
 
 use std::cell::Cell;
 use std::path::Path;
@@ -120,7 +120,8 @@ pub fn replay(
         inputs.push(input.name.clone());
         let mut file_lines = 0;
         input.for_each_chunk(|chunk, before| {
-            let report = engine.ingest_many_until(chunk, at);
+            // Replay reports states, not flips: nothing is kept per transition.
+            let report = engine.ingest_many_each(chunk, at, |_| {});
             if at.is_some() {
                 let offered = input::lines(chunk).filter(|(_, l)| !input::is_blank(l)).count() as u64;
                 let counted = report.applied + report.duplicates + report.late + report.errors.len() as u64;

@@ -107,8 +107,8 @@ type ReportTuple<'py> = (u64, u64, u64, Vec<ErrorTuple>, Bound<'py, PyTuple>);
 fn report_tuple(py: Python<'_>, report: mqtt_status::BatchReport) -> PyResult<ReportTuple<'_>> {
     let transitions = report
         .transitions
-        .into_iter()
-        .map(|t| Transition::new_untracked(py, t))
+        .iter()
+        .map(|t| Transition::new_untracked(py, t.to_transition()))
         .collect::<PyResult<Vec<_>>>()?;
     let errors = report.errors.into_iter().map(|e| (e.index, e.code, e.field, e.message)).collect();
     Ok((report.applied, report.duplicates, report.late, errors, PyTuple::new(py, transitions)?))
