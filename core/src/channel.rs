@@ -40,21 +40,25 @@ impl Channel {
         self.times.iter().position(|&t| t != NONE).unwrap_or(3)
     }
 
-    /// Records one event; returns whether anything changed.
-    pub(crate) fn apply(&mut self, kind: EventType, time: u64, ip: Option<&Ip>) -> bool {
+    /// Records one event; returns whether anything changed. The address is asked for only when
+    /// it can matter (most events are not their channel's first-ranked type, and reading an
+    /// address costs more than the rest of this).
+    pub(crate) fn apply(&mut self, kind: EventType, time: u64, ip: impl FnOnce() -> Option<Ip>) -> bool {
         let i = kind.index();
         let primary = self.primary();
         let old = self.times[i];
-        if i < primary {
+        if i < primary || (i == primary && time < old) {
             self.times[i] = time;
-            self.ip = ip.cloned();
+            self.ip = ip();
             return true;
         }
         if i == primary {
-            if time < old || (time == old && ip_lt(ip, self.ip.as_ref())) {
-                self.times[i] = time;
-                self.ip = ip.cloned();
-                return true;
+            if time == old {
+                let ip = ip();
+                if ip_lt(ip.as_ref(), self.ip.as_ref()) {
+                    self.ip = ip;
+                    return true;
+                }
             }
             return false;
         }
@@ -72,7 +76,7 @@ impl Channel {
         for i in primary..3 {
             if other.times[i] != NONE {
                 let ip = if i == primary { other.ip.as_ref() } else { None };
-                changed |= self.apply(EventType::from_index(i), other.times[i], ip);
+                changed |= self.apply(EventType::from_index(i), other.times[i], || ip.cloned());
             }
         }
         changed

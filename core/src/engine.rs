@@ -198,13 +198,13 @@ impl StatusEngine {
         let was = client.online;
         // "" is no address, as in JSON; kept as an empty text it would make the snapshot
         // unrestorable (restore rejects empty strings) and differ from the parsed path.
-        let ip = n.client_ip.filter(|ip| !ip.is_empty()).map(Ip::new);
+        let ip = || n.client_ip.filter(|ip| !ip.is_empty()).map(Ip::new);
         let changed = match client.find(n.channel_id) {
-            Some(i) => client.channels.as_mut_slice()[i].apply(n.event_type, n.time, ip.as_ref()),
+            Some(i) => client.channels.as_mut_slice()[i].apply(n.event_type, n.time, ip),
             None if client.is_late(n.time) => return Ok((Outcome::Late, None)),
             None => {
                 let mut ch = Channel::new(ChannelKey::new(n.channel_id));
-                ch.apply(n.event_type, n.time, ip.as_ref());
+                ch.apply(n.event_type, n.time, ip);
                 client.channels.push(ch);
                 true
             }
