@@ -84,25 +84,25 @@ def main():
     row(s, "RSS growth per online client: engine / baseline",
         f"{m['online_rss_growth_per_client']:.0f} B / {m['baseline_online_rss_growth_per_client']:.0f} B")
     row(s, "process RSS after the engine fill (VmRSS)", f"{m['rss_after_online_fill'] / 2**20:.1f} MiB")
+    def query_rows(s, q, ms):
+        """The query rows of one engine; `ms` is the format of millisecond figures."""
+        row(s, "`is_online` (online id / unknown id)", f"{q['is_online_hit_ns']:.0f} ns / {q['is_online_miss_ns']:.0f} ns")
+        row(s, "`client` (online id)", f"{q['client_ns']:.0f} ns")
+        row(s, "`count_online` (all / one group)", f"{q['count_online_ns']:.1f} ns / {q['count_online_group_ns']:.0f} ns")
+        row(s, "`online_clients` full walk, limit 1000",
+            f"{q['online_walk_ms']:{ms}} ms, {q['online_walk_pages']} pages ({q['online_walk_ns_per_client']:.0f} ns per client)")
+
+    def snapshot_rows(s, q, ms):
+        row(s, "snapshot size", f"{q['snapshot_bytes_per_client']:.1f} B per client ({q['snapshot_bytes'] / 1e6:.1f} MB)")
+        row(s, "`snapshot()` / `restore()`", f"{q['snapshot_ms']:{ms}} ms / {q['restore_ms']:{ms}} ms")
+
     mq = m.get("queries")
     if mq:
         s = f"queries and snapshot ({n:,} clients, all online)"
-        row(s, "`is_online` (online id / unknown id)", f"{mq['is_online_hit_ns']:.0f} ns / {mq['is_online_miss_ns']:.0f} ns")
-        row(s, "`client` (online id)", f"{mq['client_ns']:.0f} ns")
-        row(s, "`count_online` (all / one group)", f"{mq['count_online_ns']:.1f} ns / {mq['count_online_group_ns']:.0f} ns")
-        row(s, "`online_clients` full walk, limit 1000",
-            f"{mq['online_walk_ms']:.0f} ms, {mq['online_walk_pages']} pages ({mq['online_walk_ns_per_client']:.0f} ns per client)")
-        row(s, "snapshot size", f"{mq['snapshot_bytes_per_client']:.1f} B per client ({mq['snapshot_bytes'] / 1e6:.1f} MB)")
-        row(s, "`snapshot()` / `restore()`", f"{mq['snapshot_ms']:.0f} ms / {mq['restore_ms']:.0f} ms")
-    s = f"snapshot ({t['clients']:,} clients)"
-    row(s, "snapshot size", f"{q['snapshot_bytes_per_client']:.1f} B per client ({q['snapshot_bytes'] / 1e6:.1f} MB)")
-    row(s, "`snapshot()` / `restore()`", f"{q['snapshot_ms']:.1f} ms / {q['restore_ms']:.1f} ms")
-    s = f"queries ({q['online']:,} online)"
-    row(s, "`is_online` (online id / unknown id)", f"{q['is_online_hit_ns']:.0f} ns / {q['is_online_miss_ns']:.0f} ns")
-    row(s, "`client` (online id)", f"{q['client_ns']:.0f} ns")
-    row(s, "`count_online` (all / one group)", f"{q['count_online_ns']:.1f} ns / {q['count_online_group_ns']:.0f} ns")
-    row(s, "`online_clients` full walk, limit 1000",
-        f"{q['online_walk_ms']:.1f} ms, {q['online_walk_pages']} pages ({q['online_walk_ns_per_client']:.0f} ns per client)")
+        query_rows(s, mq, ".0f")
+        snapshot_rows(s, mq, ".0f")
+    snapshot_rows(f"snapshot ({t['clients']:,} clients)", q, ".1f")
+    query_rows(f"queries ({q['online']:,} online)", q, ".1f")
     wasm = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pkg", "dist", "node", "mqtt_status_wasm_bg.wasm")
     if os.path.exists(wasm):
         import gzip

@@ -8,7 +8,7 @@
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use mqtt_status::{Config, Error, ErrorCode, StatusEngine};
+use mqtt_status::{Config, Error, ErrorCode, StatusEngine, TransitionRef};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyByteArray, PyBytes, PyString, PyTuple, PyType};
@@ -104,12 +104,21 @@ type ErrorTuple = (u64, String, Option<String>, String);
 /// taken back; `transitions` is a tuple of native `Transition` objects.
 type ReportTuple<'py> = (u64, u64, u64, Vec<ErrorTuple>, Bound<'py, PyTuple>);
 
-fn report_tuple(py: Python<'_>, report: mqtt_status::BatchReport) -> PyResult<ReportTuple<'_>> {
-    let transitions = report
-        .transitions
-        .iter()
-        .map(|t| Transition::new_untracked(py, t.to_transition()))
-        .collect::<PyResult<Vec<_>>>()?;
+/// A batch's report and its transitions, owned.
+type Batch = (mqtt_status::BatchReport, Vec<mqtt_status::Transition>);
+
+/// Runs a batch (the caller releases the GIL) with each transition made owned as it happens:
+/// every id is copied once, into the string its Python `Transition` keeps, and not first into
+/// the report's own compact list.
+fn owned_batch(run: impl FnOnce(&mut dyn FnMut(TransitionRef<'_>)) -> mqtt_status::BatchReport) -> Batch {
+    let mut owned = Vec::new();
+    let report = run(&mut |t| owned.push(t.to_transition()));
+    (report, owned)
+}
+
+fn report_tuple(py: Python<'_>, (report, owned): Batch) -> PyResult<ReportTuple<'_>> {
+    let transitions =
+        owned.into_iter().map(|t| Transition::new_untracked(py, t)).collect::<PyResult<Vec<_>>>()?;
     let errors = report.errors.into_iter().map(|e| (e.index, e.code, e.field, e.message)).collect();
     Ok((report.applied, report.duplicates, report.late, errors, PyTuple::new(py, transitions)?))
 }
@@ -216,14 +225,15 @@ impl Engine {
         data: &Bound<'py, PyAny>,
         until: Option<u64>,
     ) -> PyResult<ReportTuple<'py>> {
-        let report = if let Ok(b) = data.cast::<PyBytes>() {
+        let run = |bytes: &[u8]| owned_batch(|sink| self.lock().ingest_many_each(bytes, until, sink));
+        let batch = if let Ok(b) = data.cast::<PyBytes>() {
             let bytes = b.as_bytes();
-            py.detach(|| self.lock().ingest_many_until(bytes, until))
+            py.detach(|| run(bytes))
         } else {
             let bytes = body_bytes(data, "data")?;
-            py.detach(|| self.lock().ingest_many_until(&bytes, until))
+            py.detach(|| run(&bytes))
         };
-        report_tuple(py, report)
+        report_tuple(py, batch)
     }
 
     /// A list of bodies/envelopes (each `str` or bytes-like), GIL released; report as a tuple.
@@ -238,8 +248,9 @@ impl Engine {
         for item in &items {
             owned.push(body_bytes(item, "item")?);
         }
-        let report = py.detach(|| self.lock().ingest_items_until(owned.iter(), until));
-        report_tuple(py, report)
+        let batch =
+            py.detach(|| owned_batch(|sink| self.lock().ingest_items_each(owned.iter(), until, sink)));
+        report_tuple(py, batch)
     }
 
     fn is_online(&self, py: Python<'_>, client_id: &str) -> bool {
