@@ -1,6 +1,9 @@
 //! Batches: a JSONL buffer or a list of items, every good item applied, every bad one reported;
 //! the transitions collected in a [`BatchReport`] or handed to a callback as they happen.
 
+use alloc::vec::Vec;
+
+use crate::warm::{find_byte, WINDOW};
 use crate::{parse, BatchError, BatchReport, Outcome, StatusEngine, TransitionRef, Transitions};
 
 impl StatusEngine {
@@ -77,41 +80,72 @@ impl StatusEngine {
         self.ingest_indexed(items.into_iter().enumerate(), until, on_transition)
     }
 
-    fn ingest_indexed<I, B, F>(&mut self, items: I, until: Option<u64>, mut on_transition: F) -> BatchReport
+    fn ingest_indexed<I, B, F>(
+        &mut self,
+        mut items: I,
+        until: Option<u64>,
+        mut on_transition: F,
+    ) -> BatchReport
     where
         I: Iterator<Item = (usize, B)>,
         B: AsRef<[u8]>,
         F: FnMut(TransitionRef<'_>),
     {
         let mut report = BatchReport::default();
-        let max = self.config().max_id_len;
         let mut scratch = self.take_scratch();
-        for (index, item) in items {
-            let r = parse::with_notification_in(item.as_ref(), None, max, &mut scratch, |n| {
-                if until.is_some_and(|u| n.time > u) {
-                    return None;
-                }
-                let r = self.apply(&n);
-                if let Ok((_, Some(online))) = r {
-                    on_transition(TransitionRef::new(&n, online));
-                }
-                Some(r)
-            });
-            let r = match r {
-                Ok(None) => continue,
-                Ok(Some(r)) => r,
-                Err(e) => Err(e),
-            };
-            self.count(r.as_ref().ok().copied());
-            match r {
-                Ok((Outcome::Applied, _)) => report.applied += 1,
-                Ok((Outcome::Duplicate, _)) => report.duplicates += 1,
-                Ok((Outcome::Late, _)) => report.late += 1,
-                Err(e) => report.errors.push(BatchError::new(index as u64, &e)),
+        let mut window: Vec<(usize, B)> = Vec::with_capacity(WINDOW);
+        loop {
+            window.extend(items.by_ref().take(WINDOW));
+            if window.is_empty() {
+                break;
+            }
+            let mut lines = [&[][..]; WINDOW];
+            for (l, (_, item)) in lines.iter_mut().zip(&window) {
+                *l = item.as_ref();
+            }
+            self.warm(&lines[..window.len()]);
+            for (index, item) in window.drain(..) {
+                self.ingest_one(index, item.as_ref(), until, &mut scratch, &mut report, &mut on_transition);
             }
         }
         self.put_scratch(scratch);
         report
+    }
+
+    fn ingest_one<F>(
+        &mut self,
+        index: usize,
+        item: &[u8],
+        until: Option<u64>,
+        scratch: &mut Vec<u8>,
+        report: &mut BatchReport,
+        on_transition: &mut F,
+    ) where
+        F: FnMut(TransitionRef<'_>),
+    {
+        let max = self.config().max_id_len;
+        let r = parse::with_notification_in(item, None, max, scratch, |n| {
+            if until.is_some_and(|u| n.time > u) {
+                return None;
+            }
+            let r = self.apply(&n);
+            if let Ok((_, Some(online))) = r {
+                on_transition(TransitionRef::new(&n, online));
+            }
+            Some(r)
+        });
+        let r = match r {
+            Ok(None) => return,
+            Ok(Some(r)) => r,
+            Err(e) => Err(e),
+        };
+        self.count(r.as_ref().ok().copied());
+        match r {
+            Ok((Outcome::Applied, _)) => report.applied += 1,
+            Ok((Outcome::Duplicate, _)) => report.duplicates += 1,
+            Ok((Outcome::Late, _)) => report.late += 1,
+            Err(e) => report.errors.push(BatchError::new(index as u64, &e)),
+        }
     }
 }
 
@@ -124,7 +158,7 @@ impl<'a> Iterator for Lines<'a> {
 
     fn next(&mut self) -> Option<&'a [u8]> {
         let rest = self.0?;
-        match find_newline(rest) {
+        match find_byte(rest, b'\n') {
             Some(i) => {
                 self.0 = Some(&rest[i + 1..]);
                 Some(&rest[..i])
@@ -134,32 +168,9 @@ impl<'a> Iterator for Lines<'a> {
     }
 }
 
-/// Position of the first `\n`, eight bytes a step (the classic "has zero byte" bit trick).
-#[inline(always)]
-fn find_newline(s: &[u8]) -> Option<usize> {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    const NL: u64 = LO * b'\n' as u64;
-    let mut chunks = s.chunks_exact(8);
-    let mut at = 0;
-    for c in &mut chunks {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        let x = u64::from_le_bytes(w) ^ NL;
-        // The lowest set bit marks the first zero byte of `x` exactly (false positives only
-        // appear above a true one).
-        let z = x.wrapping_sub(LO) & !x & HI;
-        if z != 0 {
-            return Some(at + (z.trailing_zeros() / 8) as usize);
-        }
-        at += 8;
-    }
-    chunks.remainder().iter().position(|&b| b == b'\n').map(|p| at + p)
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{find_newline, Lines};
+    use super::Lines;
 
     #[test]
     fn lines_split_as_slice_split_does() {
@@ -177,15 +188,6 @@ mod tests {
             let ours: alloc::vec::Vec<&[u8]> = Lines(Some(input)).collect();
             let std: alloc::vec::Vec<&[u8]> = input.split(|&b| b == b'\n').collect();
             assert_eq!(ours, std, "{input:?}");
-        }
-        for len in 0..40 {
-            for at in 0..len {
-                let mut v = alloc::vec![b'x'; len];
-                v[at] = b'\n';
-                assert_eq!(find_newline(&v), Some(at));
-                v[at] = 0x8a;
-                assert_eq!(find_newline(&v), None);
-            }
         }
     }
 }

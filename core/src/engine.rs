@@ -8,6 +8,7 @@ use crate::channel::Channel;
 use crate::client::Client;
 use crate::hash::hash_bytes;
 use crate::ids::{ChannelKey, Ip};
+use crate::index::ClientIndex;
 use crate::{parse, Config, Error, Notification, Outcome, Transition, TransitionRef};
 
 /// Marks a client whose id has no `@@@` group part.
@@ -53,7 +54,7 @@ pub struct StatusEngine {
     /// Every client id once, back to back; clients and groups point into it.
     pub(crate) ids: Vec<u8>,
     pub(crate) clients: Vec<Client>,
-    pub(crate) index: HashTable<u32>,
+    pub(crate) index: ClientIndex,
     pub(crate) groups: Vec<Group>,
     pub(crate) group_index: HashTable<u32>,
     pub(crate) online: u64,
@@ -82,7 +83,7 @@ impl StatusEngine {
             config,
             ids: Vec::new(),
             clients: Vec::new(),
-            index: HashTable::new(),
+            index: ClientIndex::default(),
             groups: Vec::new(),
             group_index: HashTable::new(),
             online: 0,
@@ -114,11 +115,11 @@ impl StatusEngine {
 
     pub(crate) fn find_client(&self, id: &str) -> Option<u32> {
         let (ids, clients) = (&self.ids, &self.clients);
-        let eq = |&i: &u32| {
+        let eq = |i: u32| {
             let c = &clients[i as usize];
             &ids[c.id_off as usize..c.id_off as usize + c.id_len as usize] == id.as_bytes()
         };
-        self.index.find(hash_bytes(id.as_bytes()), eq).copied()
+        self.index.find(hash_bytes(id.as_bytes()), eq)
     }
 
     pub(crate) fn find_group(&self, name: &str) -> Option<u32> {
@@ -133,7 +134,9 @@ impl StatusEngine {
     /// Adds a client (known not to exist) and its group.
     pub(crate) fn insert_client(&mut self, id: &str) -> Result<u32, Error> {
         let off = u32::try_from(self.ids.len()).ok().filter(|o| o.checked_add(id.len() as u32).is_some());
-        let (Some(off), Ok(len)) = (off, u16::try_from(id.len())) else {
+        // Ids are never empty, so a full id store comes before a full client table.
+        let idx = u32::try_from(self.clients.len()).ok().filter(|&i| i <= ClientIndex::MAX_CLIENTS);
+        let (Some(off), Ok(len), Some(idx)) = (off, u16::try_from(id.len()), idx) else {
             return Err(Error::invalid("clientId", "the engine's id storage is full (4 GiB)"));
         };
         self.ids.extend_from_slice(id.as_bytes());
@@ -141,17 +144,11 @@ impl StatusEngine {
             None => NO_GROUP,
             Some(n) => self.group_for(&id[..n], off),
         };
-        let idx = self.clients.len() as u32;
         self.clients.push(Client::new(off, len, group));
         if group != NO_GROUP {
             self.groups[group as usize].known += 1;
         }
-        let (ids, clients) = (&self.ids, &self.clients);
-        let rehash = |&i: &u32| {
-            let c = &clients[i as usize];
-            hash_bytes(&ids[c.id_off as usize..c.id_off as usize + c.id_len as usize])
-        };
-        self.index.insert_unique(hash_bytes(id.as_bytes()), idx, rehash);
+        self.index.insert_unique(hash_bytes(id.as_bytes()), idx);
         Ok(idx)
     }
 

@@ -63,6 +63,14 @@ impl ChannelKey {
         }
     }
 
+    /// The first byte stored for this key (a read that brings the key's memory in).
+    pub(crate) fn first_byte(&self) -> u8 {
+        match self {
+            ChannelKey::Hex(h) => h[0],
+            ChannelKey::Text(t) => t.as_bytes().first().copied().unwrap_or(0),
+        }
+    }
+
     fn hex_text(h: &[u8; 16]) -> [u8; 32] {
         let mut out = [0u8; 32];
         for (i, &x) in h.iter().enumerate() {

@@ -45,12 +45,14 @@ mod engine;
 mod error;
 mod hash;
 mod ids;
+mod index;
 mod merge;
 mod parse;
 mod query;
 mod snapshot;
 mod transitions;
 mod types;
+mod warm;
 
 pub use config::{Config, MAX_ID_LEN_LIMIT, MAX_TOMBSTONES_LIMIT};
 pub use engine::StatusEngine;

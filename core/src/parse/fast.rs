@@ -19,7 +19,13 @@ use super::{decode_with, key, Key, Raw, RawVisitor, Val};
 /// refuses an unescaped quote, a control character, a bad escape and a lone surrogate; and the
 /// unescaped body decoded as JSON, which proves it UTF-8, so the body string was too (escapes
 /// only ever produce whole characters).
-pub(super) fn fast_envelope<'a, 's>(bytes: &'a [u8], scratch: &'s mut Vec<u8>) -> Option<(&'a str, Raw<'s>)> {
+/// The body's fields go into `raw` (filled in place: the caller's record is not copied around;
+/// after `None` it may hold some fields and must not be used).
+pub(super) fn fast_envelope<'a, 's>(
+    bytes: &'a [u8],
+    scratch: &'s mut Vec<u8>,
+    raw: &mut Raw<'s>,
+) -> Option<&'a str> {
     const HEAD: &[u8] = br#"{"tag":""#;
     const MID: &[u8] = br#"","body":""#;
     let rest = bytes.strip_prefix(HEAD)?;
@@ -27,14 +33,14 @@ pub(super) fn fast_envelope<'a, 's>(bytes: &'a [u8], scratch: &'s mut Vec<u8>) -
     let tag = core::str::from_utf8(&rest[..end]).ok()?;
     let text = rest[end..].strip_prefix(MID)?.strip_suffix(br#""}"#)?;
     unescape(text, scratch)?;
-    let inner = match flat(scratch) {
-        Some(raw) => raw,
-        None => decode_with(scratch, RawVisitor { envelope_allowed: false, byte_keys: true }).ok()?,
-    };
-    if inner.body.is_some() {
+    let scratch: &'s [u8] = scratch;
+    if flat(scratch, raw).is_none() {
+        *raw = decode_with(scratch, RawVisitor { envelope_allowed: false, byte_keys: true }).ok()?;
+    }
+    if raw.body.is_some() {
         return None;
     }
-    Some((tag, inner))
+    Some(tag)
 }
 
 /// The fast path for the common body: one JSON object whose values are strings without
@@ -45,11 +51,13 @@ pub(super) fn fast_envelope<'a, 's>(bytes: &'a [u8], scratch: &'s mut Vec<u8>) -
 /// UTF-8, invalid JSON…): the caller then decodes with serde_json. When this returns `Some`,
 /// serde_json would have decoded exactly the same fields (its strings without escapes are
 /// borrowed the same way, its integers read the same way).
-pub(super) fn flat(bytes: &[u8]) -> Option<Raw<'_>> {
+///
+/// The fields go into `raw`, which must start empty (after `None` it may hold some of them).
+pub(super) fn flat<'a>(bytes: &'a [u8], raw: &mut Raw<'a>) -> Option<()> {
     // Validated once; every string below is a slice of it between two ASCII quotes.
     let text = core::str::from_utf8(bytes).ok()?;
-    let (raw, end) = Flat { text, b: text.as_bytes() }.object(0, true)?;
-    (end == bytes.len()).then_some(raw)
+    let end = Flat { text, b: text.as_bytes() }.object(0, true, raw)?;
+    (end == bytes.len()).then_some(())
 }
 
 struct Flat<'a> {
@@ -80,18 +88,17 @@ impl<'a> Flat<'a> {
         Some((self.text.get(i + 1..end)?, end + 1))
     }
 
-    /// The object at (or after whitespace at) `i`, and the position after it and the
-    /// whitespace that follows.
-    fn object(&self, i: usize, envelope_allowed: bool) -> Option<(Raw<'a>, usize)> {
+    /// The object at (or after whitespace at) `i`, its fields put into `raw`; the position
+    /// after it and the whitespace that follows.
+    fn object(&self, i: usize, envelope_allowed: bool, raw: &mut Raw<'a>) -> Option<usize> {
         let b = self.b;
-        let mut raw = Raw::default();
         let mut i = self.ws(i);
         if b.get(i) != Some(&b'{') {
             return None;
         }
         i = self.ws(i + 1);
         if b.get(i) == Some(&b'}') {
-            return Some((raw, self.ws(i + 1)));
+            return Some(self.ws(i + 1));
         }
         loop {
             let (name, next) = self.string(i)?;
@@ -122,9 +129,9 @@ impl<'a> Flat<'a> {
                 }
                 // An envelope's body object (serde_json's `ValSeed { nested: true }`).
                 b'{' if envelope_allowed && matches!(key, Key::Body) => {
-                    let (inner, next) = self.object(i, false)?;
-                    i = next;
-                    Val::Object(alloc::boxed::Box::new(inner))
+                    let mut inner = alloc::boxed::Box::new(Raw::default());
+                    i = self.object(i, false, &mut inner)?;
+                    Val::Object(inner)
                 }
                 _ => return None,
             };
@@ -147,7 +154,7 @@ impl<'a> Flat<'a> {
             i = self.ws(i);
             match b.get(i) {
                 Some(b',') => i = self.ws(i + 1),
-                Some(b'}') => return Some((raw, self.ws(i + 1))),
+                Some(b'}') => return Some(self.ws(i + 1)),
                 _ => return None,
             }
         }
@@ -178,7 +185,7 @@ fn special(x: u64) -> u64 {
 
 /// Position of the first `\`, `"` or control character, eight bytes a step.
 #[inline(always)]
-pub(super) fn find_special(s: &[u8]) -> Option<usize> {
+pub(crate) fn find_special(s: &[u8]) -> Option<usize> {
     let mut chunks = s.chunks_exact(8);
     let mut at = 0;
     for c in &mut chunks {

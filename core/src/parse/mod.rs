@@ -16,6 +16,7 @@ mod fast;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use fast::find_special;
 use fast::{fast_envelope, flat};
 
 /// Largest accepted event time: 2^53 − 1, the largest integer every binding's number holds.
@@ -402,7 +403,8 @@ pub(crate) fn with_notification_in<R>(
     scratch: &mut Vec<u8>,
     f: impl FnOnce(Notification<'_>) -> R,
 ) -> Result<R, Error> {
-    if let Some((env_tag, inner)) = fast_envelope(bytes, scratch) {
+    let mut inner = Raw::default();
+    if let Some(env_tag) = fast_envelope(bytes, scratch, &mut inner) {
         let tag = agree(tag, Some(env_tag))?;
         return resolve(&inner, tag, max_id_len).map(f);
     }
@@ -418,7 +420,8 @@ fn general<R>(
 ) -> Result<R, Error> {
     // Keys as unvalidated bytes first (see `KeyVisitor`); anything that fails is decoded again
     // the ordinary way, which reports the error, so both give the same result.
-    if let Some(raw) = flat(bytes) {
+    let mut raw = Raw::default();
+    if flat(bytes, &mut raw).is_some() {
         return finish(&raw, tag, max_id_len, f);
     }
     let raw = match decode_with(bytes, RawVisitor { envelope_allowed: true, byte_keys: true }) {
