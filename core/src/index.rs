@@ -104,3 +104,32 @@ impl ClientIndex {
         self.slots[p] = s;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::ClientIndex;
+
+    #[test]
+    fn finds_every_client_through_collisions_and_growth() {
+        // Seven hash values for 3 000 clients: long probe runs, shared halves, many growths.
+        let hash = |i: u32| u64::from(i % 7) << 32 | u64::from(i % 7);
+        let mut index = ClientIndex::default();
+        for i in 0..3_000 {
+            assert_eq!(index.find(hash(i), |j| j == i), None);
+            index.insert_unique(hash(i), i);
+        }
+        let mut guessed = 0;
+        for i in 0..3_000 {
+            assert_eq!(index.find(hash(i), |j| j == i), Some(i));
+            // A guess looks at a few slots and promises only a client with the same hash half.
+            if let Some(g) = index.guess(hash(i)) {
+                assert_eq!(g % 7, i % 7);
+                guessed += 1;
+            }
+        }
+        assert!(guessed > 0);
+        assert_eq!(index.find(7 << 32, |_| true), None);
+        assert_eq!(ClientIndex::default().find(0, |_| true), None);
+        assert_eq!(ClientIndex::default().guess(0), None);
+    }
+}
