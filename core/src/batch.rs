@@ -3,7 +3,8 @@
 
 use alloc::vec::Vec;
 
-use crate::warm::{find_byte, WINDOW};
+use crate::parse::find_byte;
+use crate::warm::WINDOW;
 use crate::{parse, BatchError, BatchReport, Outcome, StatusEngine, TransitionRef, Transitions};
 
 impl StatusEngine {

@@ -15,7 +15,7 @@
 use core::hint::black_box;
 
 use crate::hash::hash_bytes;
-use crate::parse::find_special;
+use crate::parse::{find_byte, find_special};
 use crate::StatusEngine;
 
 /// Lines warmed together: enough misses in flight to overlap, few enough to stay in L1.
@@ -24,28 +24,6 @@ pub(crate) const WINDOW: usize = 16;
 /// Below this many clients the engine's tables sit in the core's own caches and warming would
 /// only add work.
 const WORTH_WARMING: usize = 1 << 14;
-
-/// Position of the first `byte` in `s`, eight bytes a step (the classic "has zero byte" trick:
-/// the lowest set bit is exact, false positives only appear above a true one).
-#[inline(always)]
-pub(crate) fn find_byte(s: &[u8], byte: u8) -> Option<usize> {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    let pattern = LO * u64::from(byte);
-    let mut chunks = s.chunks_exact(8);
-    let mut at = 0;
-    for c in &mut chunks {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        let x = u64::from_le_bytes(w) ^ pattern;
-        let z = x.wrapping_sub(LO) & !x & HI;
-        if z != 0 {
-            return Some(at + (z.trailing_zeros() / 8) as usize);
-        }
-        at += 8;
-    }
-    chunks.remainder().iter().position(|&b| b == byte).map(|p| at + p)
-}
 
 /// The text after the first `clientId` key of a line, up to the next quote, backslash or
 /// control character: the client id of a broker body or envelope (escaped or not) unless the
@@ -102,7 +80,7 @@ impl StatusEngine {
 
 #[cfg(test)]
 mod tests {
-    use super::{client_id_hint, find_byte};
+    use super::client_id_hint;
 
     #[test]
     fn finds_the_client_id_in_each_line_shape() {
@@ -116,22 +94,6 @@ mod tests {
         ];
         for (line, want) in cases {
             assert_eq!(client_id_hint(line), want, "{}", core::str::from_utf8(line).unwrap_or("?"));
-        }
-    }
-
-    #[test]
-    fn find_byte_agrees_with_position() {
-        for byte in [b'\n', b'I'] {
-            for len in 0..40 {
-                for at in 0..len {
-                    let mut v = alloc::vec![b'x'; len];
-                    v[at] = byte;
-                    assert_eq!(find_byte(&v, byte), Some(at));
-                    // The same byte with its high bit set (the trick's false-positive edge).
-                    v[at] = byte | 0x80;
-                    assert_eq!(find_byte(&v, byte), None);
-                }
-            }
         }
     }
 }

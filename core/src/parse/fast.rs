@@ -169,35 +169,55 @@ fn hex4(b: &[u8]) -> Option<u32> {
     Some(v)
 }
 
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// For eight bytes (little-endian), the high bit of each zero byte; the lowest bit set is exact
+/// (the classic "has zero byte" trick: false positives only appear above a true one).
+#[inline(always)]
+fn zero_bytes(x: u64) -> u64 {
+    x.wrapping_sub(LO) & !x & HI
+}
+
 /// For eight bytes (little-endian), the high bit of each byte that is `\`, `"` or below 0x20
-/// (what ends a run of plain string content); the lowest bit set is exact (the classic "has
-/// zero byte" trick: false positives only appear above a true one).
+/// (what ends a run of plain string content); the lowest bit set is exact.
 #[inline(always)]
 fn special(x: u64) -> u64 {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
     const BACKSLASH: u64 = LO * b'\\' as u64;
     const QUOTE: u64 = LO * b'"' as u64;
     const SPACE: u64 = LO * 0x20;
-    let (b, q) = (x ^ BACKSLASH, x ^ QUOTE);
-    (b.wrapping_sub(LO) & !b | q.wrapping_sub(LO) & !q | x.wrapping_sub(SPACE) & !x) & HI
+    zero_bytes(x ^ BACKSLASH) | zero_bytes(x ^ QUOTE) | (x.wrapping_sub(SPACE) & !x & HI)
 }
 
-/// Position of the first `\`, `"` or control character, eight bytes a step.
+/// Position of the first byte that `mark` flags in its word (eight bytes a step, the lowest
+/// flag exact) or, in the last few bytes, that `is` accepts.
 #[inline(always)]
-pub(crate) fn find_special(s: &[u8]) -> Option<usize> {
+fn first_marked(s: &[u8], mark: impl Fn(u64) -> u64, is: impl Fn(u8) -> bool) -> Option<usize> {
     let mut chunks = s.chunks_exact(8);
     let mut at = 0;
     for c in &mut chunks {
         let mut w = [0u8; 8];
         w.copy_from_slice(c);
-        let z = special(u64::from_le_bytes(w));
+        let z = mark(u64::from_le_bytes(w));
         if z != 0 {
             return Some(at + (z.trailing_zeros() / 8) as usize);
         }
         at += 8;
     }
-    chunks.remainder().iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20).map(|p| at + p)
+    chunks.remainder().iter().position(|&c| is(c)).map(|p| at + p)
+}
+
+/// Position of the first `\`, `"` or control character, eight bytes a step.
+#[inline(always)]
+pub(crate) fn find_special(s: &[u8]) -> Option<usize> {
+    first_marked(s, special, |c| c == b'"' || c == b'\\' || c < 0x20)
+}
+
+/// Position of the first `byte`, eight bytes a step (lines in a batch, keys in a line).
+#[inline(always)]
+pub(crate) fn find_byte(s: &[u8], byte: u8) -> Option<usize> {
+    let pattern = LO * u64::from(byte);
+    first_marked(s, |x| zero_bytes(x ^ pattern), |c| c == byte)
 }
 
 /// Unescapes the contents of a JSON string literal into `out`, as serde_json would; `None` on

@@ -16,8 +16,8 @@ mod fast;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use fast::find_special;
 use fast::{fast_envelope, flat};
+pub(crate) use fast::{find_byte, find_special};
 
 /// Largest accepted event time: 2^53 − 1, the largest integer every binding's number holds.
 pub const MAX_TIME: u64 = (1 << 53) - 1;

@@ -1,6 +1,6 @@
 //! Unit tests of the parser (the fast paths against the general one, edge cases).
 
-use super::fast::{find_special, unescape};
+use super::fast::{find_byte, find_special, unescape};
 use super::*;
 use alloc::string::ToString;
 
@@ -254,5 +254,21 @@ fn unescape_matches_serde_json() {
     }
     for s in [r"\ud800", r"\udc00", r"\ud800\u0041", r"\ud800x", r"\x", r"\u12", "\\"] {
         assert_eq!(unescape(s.as_bytes(), &mut Vec::new()), None, "{s}");
+    }
+}
+
+#[test]
+fn find_byte_finds_the_first() {
+    for byte in [b'\n', b'I'] {
+        for len in 0..40 {
+            for at in 0..len {
+                let mut v = alloc::vec![b'x'; len];
+                v[at] = byte;
+                assert_eq!(find_byte(&v, byte), Some(at));
+                // The same byte with its high bit set (the trick's false-positive edge).
+                v[at] = byte | 0x80;
+                assert_eq!(find_byte(&v, byte), None);
+            }
+        }
     }
 }
