@@ -17,8 +17,16 @@ impl StatusEngine {
     /// Like [`ingest_many`](Self::ingest_many), but events with a time after `until` are
     /// skipped without counting (to answer "as of" a time). Bad lines are still reported.
     pub fn ingest_many_until(&mut self, jsonl: &[u8], until: Option<u64>) -> BatchReport {
-        let mut transitions = Transitions::new();
+        // Room for the most the input can hold: a flip per line, were every line as short as a
+        // flip's can be, and ids that are never longer than the lines they were read from. So
+        // nothing moves while the report grows: growing buffers are copied at each doubling,
+        // and the fresh memory is paged in again (in a 1M-event batch that cost more than the
+        // report's own writes; docs/BENCHMARKS.md). Capacity never written is never paged in,
+        // and is given back at the end.
+        let mut transitions =
+            Transitions::with_capacity(Transitions::most_for_jsonl(jsonl.len()), jsonl.len());
         let mut report = self.ingest_many_each(jsonl, until, |t| transitions.push(t));
+        transitions.shrink_to_fit();
         report.transitions = transitions;
         report
     }
@@ -59,8 +67,11 @@ impl StatusEngine {
         I: IntoIterator<Item = B>,
         B: AsRef<[u8]>,
     {
-        let mut transitions = Transitions::new();
+        let items = items.into_iter();
+        // A flip per item at most; the ids' length is not known ahead (see `ingest_many_until`).
+        let mut transitions = Transitions::with_capacity(items.size_hint().0, 0);
         let mut report = self.ingest_items_each(items, until, |t| transitions.push(t));
+        transitions.shrink_to_fit();
         report.transitions = transitions;
         report
     }

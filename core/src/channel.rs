@@ -55,7 +55,8 @@ impl Channel {
         if i == primary {
             if time == old {
                 let ip = ip();
-                if ip_lt(ip.as_ref(), self.ip.as_ref()) {
+                // A redelivery carries the same address: telling that needs no ordering by text.
+                if ip != self.ip && ip_lt(ip.as_ref(), self.ip.as_ref()) {
                     self.ip = ip;
                     return true;
                 }

@@ -9,6 +9,7 @@ use crate::client::Client;
 use crate::hash::hash_bytes;
 use crate::ids::{ChannelKey, Ip};
 use crate::index::ClientIndex;
+use crate::parse::find_byte;
 use crate::{parse, Config, Error, Notification, Outcome, Transition, TransitionRef};
 
 /// Marks a client whose id has no `@@@` group part.
@@ -68,6 +69,20 @@ pub struct StatusEngine {
 impl Default for StatusEngine {
     fn default() -> Self {
         Self::empty(Config::default())
+    }
+}
+
+/// Where the first `@@@` starts (the end of the id's group part), as `str::find` would say,
+/// a word at a time (a general substring search took ~400 instructions, nearly as many as the
+/// rest of adding a client).
+fn group_end(id: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    loop {
+        let at = from + find_byte(&id[from..], b'@')?;
+        if id[at..].starts_with(b"@@@") {
+            return Some(at);
+        }
+        from = at + 1;
     }
 }
 
@@ -140,7 +155,7 @@ impl StatusEngine {
             return Err(Error::invalid("clientId", "the engine's id storage is full (4 GiB)"));
         };
         self.ids.extend_from_slice(id.as_bytes());
-        let group = match id.find("@@@") {
+        let group = match group_end(id.as_bytes()) {
             None => NO_GROUP,
             Some(n) => self.group_for(&id[..n], off),
         };
@@ -288,5 +303,18 @@ impl StatusEngine {
     /// Takes the body buffer back after a batch.
     pub(crate) fn put_scratch(&mut self, scratch: Vec<u8>) {
         self.scratch = scratch;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::group_end;
+
+    #[test]
+    fn group_end_finds_what_str_find_finds() {
+        let ids = ["GID_a@@@d1", "@@@", "a@@b@@@c@@@", "no group", "@", "@@", "x@@", "@@@@", "é@@@ü", ""];
+        for id in ids {
+            assert_eq!(group_end(id.as_bytes()), id.find("@@@"), "{id}");
+        }
     }
 }

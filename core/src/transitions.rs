@@ -12,6 +12,11 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::{EventType, Transition, TransitionRef};
 
+/// Length of the shortest line that can flip a client,
+/// `{"clientId":"a","channelId":"b","eventType":"connect","time":0}`, with its newline (an
+/// envelope carrying the type in its tag is longer).
+const SHORTEST_FLIP: usize = 64;
+
 /// One transition without its ids: they end at these offsets of [`Transitions::text`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Row {
@@ -47,6 +52,30 @@ impl Transitions {
     /// No transitions.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// No transitions, with room reserved for `rows` of them holding `text` bytes of ids in
+    /// all, so that up to there nothing moves as they are pushed. What cannot be reserved is
+    /// simply not: the buffers then grow as needed.
+    pub fn with_capacity(rows: usize, text: usize) -> Self {
+        let mut all = Transitions::new();
+        // `try_` so that an oversized hint on a small machine costs nothing instead of aborting.
+        let _ = all.rows.try_reserve_exact(rows);
+        let _ = all.text.try_reserve_exact(text);
+        all
+    }
+
+    /// At most how many transitions a JSONL batch of `jsonl_len` bytes can hold: one per line,
+    /// were every line as short as a flipping line can be (64 bytes with its newline). A
+    /// capacity hint for sinks of [`StatusEngine::ingest_many_each`](crate::StatusEngine::ingest_many_each).
+    pub fn most_for_jsonl(jsonl_len: usize) -> usize {
+        jsonl_len / SHORTEST_FLIP + 1
+    }
+
+    /// Gives back capacity beyond what is held.
+    pub fn shrink_to_fit(&mut self) {
+        self.text.shrink_to_fit();
+        self.rows.shrink_to_fit();
     }
 
     /// How many transitions there are.
@@ -204,6 +233,34 @@ mod tests {
             alloc::format!("{:?}", list.iter().map(TransitionRef::from).collect::<Vec<_>>())
         );
         assert!(Transitions::new().is_empty());
+    }
+
+    #[test]
+    fn reserved_room_is_filled_in_place_and_given_back() {
+        let mut all = Transitions::with_capacity(3, 12);
+        let (rows, text) = (all.rows.as_ptr(), all.text.as_ptr());
+        for t in [owned("G@@@a", "c", 1, true), owned("b", "c", 2, false), owned("é", "", 3, true)] {
+            all.push(TransitionRef::from(&t));
+        }
+        assert_eq!((all.rows.as_ptr(), all.text.as_ptr()), (rows, text), "nothing moved");
+        all.push(TransitionRef::from(&owned("beyond", "the room", 4, false)));
+        all.shrink_to_fit();
+        assert_eq!((all.rows.capacity(), all.text.capacity()), (4, all.text.len()));
+        assert_eq!(all.iter().map(|t| t.client_id).collect::<Vec<_>>(), ["G@@@a", "b", "é", "beyond"]);
+        // A hint the machine cannot hold reserves nothing instead of aborting.
+        assert!(Transitions::with_capacity(usize::MAX, usize::MAX).rows.capacity() < usize::MAX);
+    }
+
+    #[test]
+    fn most_for_jsonl_bounds_a_batch_of_the_shortest_flipping_lines() {
+        let lines: Vec<String> = ('a'..='z')
+            .map(|c| alloc::format!(r#"{{"clientId":"{c}","channelId":"b","eventType":"connect","time":0}}"#))
+            .collect();
+        let jsonl = lines.join("\n");
+        let report = crate::StatusEngine::default().ingest_many(jsonl.as_bytes());
+        assert_eq!(report.transitions.len(), 26);
+        assert_eq!(Transitions::most_for_jsonl(jsonl.len()), 26, "the bound is tight");
+        assert_eq!(Transitions::most_for_jsonl(0), 1);
     }
 
     #[test]

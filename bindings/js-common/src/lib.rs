@@ -8,7 +8,7 @@
 //! is cheap. Nothing here judges anything: it only re-encodes the core's `BatchReport`.
 #![forbid(unsafe_code)]
 
-use mqtt_status::{BatchError, BatchReport, EventType, TransitionRef};
+use mqtt_status::{BatchError, BatchReport, EventType, TransitionRef, Transitions};
 use serde::Serialize;
 
 /// Event type names in the order of their codes in [`PackedReport::cols`].
@@ -68,6 +68,17 @@ impl Packer {
         Self::default()
     }
 
+    /// Reserves room for everything a JSONL batch of `jsonl_len` bytes can produce, so that the
+    /// two buffers never move as they fill (growing in turn, they leapfrog each other in the
+    /// heap and are copied at every doubling). Only for native hosts: WebAssembly memory never
+    /// shrinks, so there a reservation would stay taken.
+    pub fn reserve_for_jsonl(&mut self, jsonl_len: usize) {
+        let rows = Transitions::most_for_jsonl(jsonl_len);
+        // `try_`: an oversized hint costs nothing instead of aborting.
+        let _ = self.cols.try_reserve_exact(rows.saturating_mul(4));
+        let _ = self.text.try_reserve_exact(jsonl_len);
+    }
+
     /// Appends one transition.
     pub fn push(&mut self, t: TransitionRef<'_>) {
         self.text.push_str(t.client_id);
@@ -91,7 +102,10 @@ impl Packer {
         };
         // Plain integers and strings: serializing cannot fail.
         let head = serde_json::to_string(&head).unwrap_or_default();
-        PackedReport { head, text: self.text, cols: self.cols }
+        let mut cols = self.cols;
+        // The numbers may become the host's array as they are: no unused room kept with them.
+        cols.shrink_to_fit();
+        PackedReport { head, text: self.text, cols }
     }
 }
 
@@ -173,6 +187,23 @@ mod tests {
         let max = ((1u64 << 53) - 1) as f64;
         // "G@@@é😀" is 7 UTF-16 units (é one, 😀 two).
         assert_eq!(p.cols, vec![5.0, 7.0, max, 1.0, 14.0, 16.0, max, 4.0]);
+    }
+
+    #[test]
+    fn a_reserved_packer_packs_the_same_and_keeps_no_spare_numbers() {
+        let pack = |p: &mut Packer| {
+            p.push(transition("G@@@d", "c1", true, EventType::Connect));
+            p.push(transition("G@@@é😀", "c2", false, EventType::TcpClean));
+        };
+        let (mut plain, mut reserved) = (Packer::new(), Packer::new());
+        reserved.reserve_for_jsonl(1 << 20);
+        pack(&mut plain);
+        pack(&mut reserved);
+        let report = BatchReport::default();
+        let reserved = reserved.finish(&report);
+        assert_eq!(reserved, plain.finish(&report));
+        assert_eq!(reserved.cols.capacity(), reserved.cols.len());
+        Packer::new().reserve_for_jsonl(usize::MAX); // refused quietly, not an abort
     }
 
     #[test]

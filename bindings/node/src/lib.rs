@@ -275,6 +275,7 @@ impl NodeStatusEngine {
         }
         let mut packer = Packer::new();
         let report = if let Some(report) = with_raw_bytes(env, input, |bytes| {
+            packer.reserve_for_jsonl(bytes.len());
             self.engine_mut().map(|mut e| e.ingest_many_each(bytes, until, |t| packer.push(t)))
         })? {
             report?
