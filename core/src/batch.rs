@@ -17,14 +17,13 @@ impl StatusEngine {
     /// Like [`ingest_many`](Self::ingest_many), but events with a time after `until` are
     /// skipped without counting (to answer "as of" a time). Bad lines are still reported.
     pub fn ingest_many_until(&mut self, jsonl: &[u8], until: Option<u64>) -> BatchReport {
-        // Room for the most the input can hold: a flip per line, were every line as short as a
-        // flip's can be, and ids that are never longer than the lines they were read from. So
-        // nothing moves while the report grows: growing buffers are copied at each doubling,
-        // and the fresh memory is paged in again (in a 1M-event batch that cost more than the
-        // report's own writes; docs/BENCHMARKS.md). Capacity never written is never paged in,
-        // and is given back at the end.
-        let mut transitions =
-            Transitions::with_capacity(Transitions::most_for_jsonl(jsonl.len()), jsonl.len());
+        // Room for the most the input can hold, so nothing moves while the report grows: the
+        // rows and ids growing in turn leapfrogged each other in the heap, copied and paged in
+        // again at every doubling (the report's cost in a 1M-event batch went from a median of
+        // 38 to 21 ns/event; docs/BENCHMARKS.md). Capacity never written is never paged in, and
+        // is given back at the end.
+        let (rows, text) = Transitions::most_for_jsonl(jsonl.len());
+        let mut transitions = Transitions::with_capacity(rows, text);
         let mut report = self.ingest_many_each(jsonl, until, |t| transitions.push(t));
         transitions.shrink_to_fit();
         report.transitions = transitions;

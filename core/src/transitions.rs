@@ -65,11 +65,13 @@ impl Transitions {
         all
     }
 
-    /// At most how many transitions a JSONL batch of `jsonl_len` bytes can hold: one per line,
-    /// were every line as short as a flipping line can be (64 bytes with its newline). A
-    /// capacity hint for sinks of [`StatusEngine::ingest_many_each`](crate::StatusEngine::ingest_many_each).
-    pub fn most_for_jsonl(jsonl_len: usize) -> usize {
-        jsonl_len / SHORTEST_FLIP + 1
+    /// The most a JSONL batch of `jsonl_len` bytes can report, as `(transitions, id bytes)`: a
+    /// transition per line, were every line as short as a flipping line can be (64 bytes with
+    /// its newline), and ids that are never longer than the text they were read from. A
+    /// capacity hint, here and for sinks of
+    /// [`StatusEngine::ingest_many_each`](crate::StatusEngine::ingest_many_each).
+    pub fn most_for_jsonl(jsonl_len: usize) -> (usize, usize) {
+        (jsonl_len / SHORTEST_FLIP + 1, jsonl_len)
     }
 
     /// Gives back capacity beyond what is held.
@@ -259,8 +261,10 @@ mod tests {
         let jsonl = lines.join("\n");
         let report = crate::StatusEngine::default().ingest_many(jsonl.as_bytes());
         assert_eq!(report.transitions.len(), 26);
-        assert_eq!(Transitions::most_for_jsonl(jsonl.len()), 26, "the bound is tight");
-        assert_eq!(Transitions::most_for_jsonl(0), 1);
+        assert_eq!(Transitions::most_for_jsonl(jsonl.len()).0, 26, "the bound is tight");
+        assert_eq!(Transitions::most_for_jsonl(0).0, 1);
+        let ids: usize = report.transitions.iter().map(|t| t.client_id.len() + t.channel_id.len()).sum();
+        assert!(ids <= Transitions::most_for_jsonl(jsonl.len()).1);
     }
 
     #[test]

@@ -73,10 +73,10 @@ impl Packer {
     /// heap and are copied at every doubling). Only for native hosts: WebAssembly memory never
     /// shrinks, so there a reservation would stay taken.
     pub fn reserve_for_jsonl(&mut self, jsonl_len: usize) {
-        let rows = Transitions::most_for_jsonl(jsonl_len);
+        let (rows, text) = Transitions::most_for_jsonl(jsonl_len);
         // `try_`: an oversized hint costs nothing instead of aborting.
         let _ = self.cols.try_reserve_exact(rows.saturating_mul(4));
-        let _ = self.text.try_reserve_exact(jsonl_len);
+        let _ = self.text.try_reserve_exact(text);
     }
 
     /// Appends one transition.
