@@ -9,8 +9,9 @@ use alloc::borrow::Cow;
 use super::{decode_with, key, Key, Raw, RawVisitor, Val};
 
 /// The fast path for the common envelope line, exactly `{"tag":"<tag>","body":"<body JSON>"}`
-/// (a dump of RocketMQ messages): the line is checked and the body string unescaped into
-/// `scratch` in one pass (no allocation once the buffer has grown), then decoded.
+/// (a dump of RocketMQ messages). A body whose only escapes are its quotes (what a broker body
+/// becomes when written as a string) is read in place by [`flat_in`]; any other body string is
+/// unescaped into `scratch` in one pass (no allocation once the buffer has grown), then decoded.
 ///
 /// Returns `None` whenever the line is anything else or anything fails, and the caller then
 /// takes the general path, which gives every error exactly as before. When this returns
@@ -21,7 +22,7 @@ use super::{decode_with, key, Key, Raw, RawVisitor, Val};
 /// only ever produce whole characters).
 /// The body's fields go into `raw` (filled in place: the caller's record is not copied around;
 /// after `None` it may hold some fields and must not be used).
-pub(super) fn fast_envelope<'a, 's>(
+pub(super) fn fast_envelope<'a: 's, 's>(
     bytes: &'a [u8],
     scratch: &'s mut Vec<u8>,
     raw: &mut Raw<'s>,
@@ -32,6 +33,11 @@ pub(super) fn fast_envelope<'a, 's>(
     let end = find_special(rest)?;
     let tag = core::str::from_utf8(&rest[..end]).ok()?;
     let text = rest[end..].strip_prefix(MID)?.strip_suffix(br#""}"#)?;
+    // A body whose only escapes are its quotes is read where it lies: no copy, no second pass.
+    if flat_in::<true>(text, raw).is_some() {
+        return Some(tag);
+    }
+    *raw = Raw::default();
     unescape(text, scratch)?;
     let scratch: &'s [u8] = scratch;
     if flat(scratch, raw).is_none() {
@@ -54,21 +60,38 @@ pub(super) fn fast_envelope<'a, 's>(
 ///
 /// The fields go into `raw`, which must start empty (after `None` it may hold some of them).
 pub(super) fn flat<'a>(bytes: &'a [u8], raw: &mut Raw<'a>) -> Option<()> {
+    flat_in::<false>(bytes, raw)
+}
+
+/// [`flat`] over JSON text (`QUOTED = false`), or over the contents of a JSON string holding
+/// such a body (`QUOTED = true`): there its quotes are written `\"` and it may hold no other
+/// escape and no control character (not even whitespace ones, which a string cannot hold
+/// raw), so the contents unescape to a flat body whose strings are exactly the text between
+/// each `\"` pair, which is how they are read.
+pub(super) fn flat_in<'a, const QUOTED: bool>(bytes: &'a [u8], raw: &mut Raw<'a>) -> Option<()> {
     // Validated once; every string below is a slice of it between two ASCII quotes.
     let text = core::str::from_utf8(bytes).ok()?;
-    let end = Flat { text, b: text.as_bytes() }.object(0, true, raw)?;
+    let end = Flat::<QUOTED> { text, b: text.as_bytes() }.object(0, !QUOTED, raw)?;
     (end == bytes.len()).then_some(())
 }
 
-struct Flat<'a> {
+/// A flat body's reader; `QUOTED` as in [`flat_in`].
+struct Flat<'a, const QUOTED: bool> {
     text: &'a str,
     b: &'a [u8],
 }
 
-impl<'a> Flat<'a> {
+impl<'a, const QUOTED: bool> Flat<'a, QUOTED> {
+    /// How a quote is written.
+    const QUOTE: &'static [u8] = if QUOTED { br#"\""# } else { b"\"" };
+
     #[inline(always)]
     fn ws(&self, mut i: usize) -> usize {
-        while matches!(self.b.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+        while match self.b.get(i) {
+            Some(b' ') => true,
+            Some(b'\t' | b'\n' | b'\r') => !QUOTED,
+            _ => false,
+        } {
             i += 1;
         }
         i
@@ -77,15 +100,15 @@ impl<'a> Flat<'a> {
     /// A string without escapes at `i`; its text and the position after it.
     #[inline(always)]
     fn string(&self, i: usize) -> Option<(&'a str, usize)> {
-        if self.b.get(i) != Some(&b'"') {
+        let start = i + Self::QUOTE.len();
+        if !self.b.get(i..)?.starts_with(Self::QUOTE) {
             return None;
         }
-        let len = find_special(&self.b[i + 1..])?;
-        let end = i + 1 + len;
-        if self.b[end] != b'"' {
+        let end = start + find_special(&self.b[start..])?;
+        if !self.b[end..].starts_with(Self::QUOTE) {
             return None;
         }
-        Some((self.text.get(i + 1..end)?, end + 1))
+        Some((self.text.get(start..end)?, end + Self::QUOTE.len()))
     }
 
     /// The object at (or after whitespace at) `i`, its fields put into `raw`; the position
@@ -109,7 +132,7 @@ impl<'a> Flat<'a> {
             i = self.ws(i + 1);
             let key = key(name.as_bytes());
             let value = match *b.get(i)? {
-                b'"' => {
+                c if c == Self::QUOTE[0] => {
                     let (v, next) = self.string(i)?;
                     i = next;
                     Val::Str(Cow::Borrowed(v))

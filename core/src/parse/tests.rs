@@ -1,6 +1,6 @@
 //! Unit tests of the parser (the fast paths against the general one, edge cases).
 
-use super::fast::{find_byte, find_special, unescape};
+use super::fast::{find_byte, find_special, flat_in, unescape};
 use super::*;
 use alloc::string::ToString;
 
@@ -147,6 +147,10 @@ fn the_fast_envelope_path_agrees_with_the_general_one() {
         br#"{"tag":"connect","body":"{"clientId":"a","channelId":"b","time":1}","x":"y"}"#,
         br#"{"tag":"connect","body":"{"clientId":"a","channelId":"b","time":1,"k":"x"}"}"#,
         br#"{"tag":"connect","body":"{"clientId":"a","channelId":"b","time":1}\"}"#,
+        br#"{"tag":"connect","body":"{ \"clientId\" : \"a\" , \"channelId\":\"b\",\"time\":1 } "}"#,
+        b"{\"tag\":\"connect\",\"body\":\"{\\\"clientId\\\":\\\"a\\\",\t\\\"channelId\\\":\\\"b\\\",\\\"time\\\":1}\"}",
+        br#"{"tag":"connect","body":"{\"clientId\":\"a\",\"channelId\":\"b\",\"time\":1}\\"}"#,
+        br#"{"tag":"connect","body":"{\"clientId\":\"a\\\"b\",\"channelId\":\"b\",\"time\":1}"}"#,
     ] {
         lines.push(odd.to_vec());
     }
@@ -162,6 +166,46 @@ fn the_fast_envelope_path_agrees_with_the_general_one() {
     }
     assert!(fast_hits > 20, "{fast_hits}");
     assert_eq!(both(b"x", None).0.unwrap_err().to_string(), both(b"x", None).1.unwrap_err().to_string());
+}
+
+#[test]
+fn the_quoted_path_reads_a_body_string_in_place() {
+    let read = |text: &[u8]| {
+        let mut raw = Raw::default();
+        flat_in::<true>(text, &mut raw)?;
+        Some(resolve(&raw, None, 64).map(owned))
+    };
+    // What a flat body becomes when written as a string: read in place, as unescaping it and
+    // then reading it gives.
+    for body in [
+        r#"{"clientId":"GID_a@@@d1","channelId":"c1","eventType":"connect","time":5,"clientIp":"1.2.3.4:5"}"#,
+        r#" { "clientId" : "é😀" , "channelId":"c1", "eventType":"tcpclean", "time":"7", "x":null, "y":12 } "#,
+        "{}",
+    ] {
+        let quoted = serde_json::to_string(body).unwrap();
+        let text = &quoted.as_bytes()[1..quoted.len() - 1];
+        let mut raw = Raw::default();
+        assert!(flat(body.as_bytes(), &mut raw).is_some(), "{body}");
+        assert_eq!(read(text), Some(resolve(&raw, None, 64).map(owned)), "{body}");
+    }
+    // Any other escape, a raw quote or control character, or an unfinished or nested body is
+    // left to the unescaping path.
+    for text in [
+        r#"{\"clientId\":\"a\\\"b\"}"#,
+        r#"{\"clientId\":\"\u0041\"}"#,
+        r#"{\n\"clientId\":\"a\"}"#,
+        "{\t\\\"clientId\\\":\\\"a\\\"}",
+        "{\\\"clientId\\\":\\\"a\tb\\\"}",
+        r#"{\"clientId\":\"a\"}\\"#,
+        r#"{\"clientId\":\"a\"} \"#,
+        r#"{"clientId":"a"}"#,
+        r#"{\"clientId\":\"a"}"#,
+        r#"{\"body\":{}}"#,
+        r#"{\"clientId\":\"a\",}"#,
+        r#"{\"time\":1.5}"#,
+    ] {
+        assert_eq!(read(text.as_bytes()), None, "{text}");
+    }
 }
 
 #[test]
