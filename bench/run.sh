@@ -25,7 +25,7 @@ while [ $# -gt 0 ]; do
 done
 case "$PRESET" in
     small) CLIENTS=10000; EPC=10; MEM=10000; REPS=3; HOST_REPS=2 ;;
-    full) CLIENTS=100000; EPC=10; MEM=1000000; REPS=3; HOST_REPS=2 ;;
+    full) CLIENTS=100000; EPC=10; MEM=1000000; REPS=3; HOST_REPS=3 ;;
     *) echo "bench: unknown preset $PRESET (small|full)" >&2; exit 2 ;;
 esac
 SEED=42

@@ -4,30 +4,94 @@
 //! resolve the same way in any order) and the address of its first-ranked event type present
 //! (connect before disconnect before tcpclean).
 
-use crate::ids::{ChannelKey, Ip};
+use alloc::boxed::Box;
+
+use crate::ids::{ChannelKey, Ip, IpRef, KeyRef};
 use crate::{ChannelState, ChannelStatus, Config, EventType};
 
 /// Marks an event type not seen on this channel.
 pub(crate) const NONE: u64 = u64::MAX;
 
-/// What is remembered of one TCP connection.
+/// A channel's id and address: a broker's (32 hex digits, and an IPv4 address or none) kept
+/// inline, anything else boxed. Always in the first form that fits, so equal channels are
+/// equal values.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Channel {
-    pub(crate) key: ChannelKey,
-    /// Smallest time per event type (indexed by [`EventType::index`]), [`NONE`] if unseen.
-    pub(crate) times: [u64; 3],
-    /// Address carried by the first-ranked event type present.
-    pub(crate) ip: Option<Ip>,
+enum Ident {
+    Hex([u8; 16]),
+    /// With `a.b.c.d` and the port (little-endian) packed in six bytes.
+    HexV4([u8; 16], [u8; 6]),
+    Other(Box<(ChannelKey, Option<Ip>)>),
 }
 
-fn ip_lt(a: Option<&Ip>, b: Option<&Ip>) -> bool {
+impl Ident {
+    fn new(key: ChannelKey, ip: Option<Ip>) -> Self {
+        match (key, ip) {
+            (ChannelKey::Hex(h), None) => Ident::Hex(h),
+            (ChannelKey::Hex(h), Some(Ip::V4(a, p))) => {
+                let [p0, p1] = p.to_le_bytes();
+                Ident::HexV4(h, [a[0], a[1], a[2], a[3], p0, p1])
+            }
+            (key, ip) => Ident::Other(Box::new((key, ip))),
+        }
+    }
+
+    fn key(&self) -> KeyRef<'_> {
+        match self {
+            Ident::Hex(h) | Ident::HexV4(h, _) => KeyRef::Hex(h),
+            Ident::Other(b) => b.0.as_ref(),
+        }
+    }
+
+    fn ip(&self) -> Option<IpRef<'_>> {
+        match self {
+            Ident::Hex(_) => None,
+            Ident::HexV4(_, v) => Some(IpRef::V4([v[0], v[1], v[2], v[3]], u16::from_le_bytes([v[4], v[5]]))),
+            Ident::Other(b) => b.1.as_ref().map(Ip::as_ref),
+        }
+    }
+
+    fn set_ip(&mut self, ip: Option<Ip>) {
+        *self = match core::mem::replace(self, Ident::Hex([0; 16])) {
+            Ident::Hex(h) | Ident::HexV4(h, _) => Ident::new(ChannelKey::Hex(h), ip),
+            Ident::Other(b) => {
+                let (key, _) = *b;
+                Ident::new(key, ip)
+            }
+        }
+    }
+}
+
+/// What is remembered of one TCP connection (48 bytes for a broker's channel).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Channel {
+    /// Smallest time per event type (indexed by [`EventType::index`]), [`NONE`] if unseen.
+    pub(crate) times: [u64; 3],
+    /// Its id, and the address carried by the first-ranked event type present.
+    ident: Ident,
+}
+
+fn ip_lt(a: Option<IpRef<'_>>, b: Option<IpRef<'_>>) -> bool {
     // `None` sorts first, so "smallest (time, value)" is well defined without an address.
     a < b
 }
 
 impl Channel {
     pub(crate) fn new(key: ChannelKey) -> Self {
-        Channel { key, times: [NONE; 3], ip: None }
+        Channel { times: [NONE; 3], ident: Ident::new(key, None) }
+    }
+
+    /// The channel id.
+    pub(crate) fn key(&self) -> KeyRef<'_> {
+        self.ident.key()
+    }
+
+    /// The address of the first-ranked event type present, if it carried one.
+    pub(crate) fn ip(&self) -> Option<IpRef<'_>> {
+        self.ident.ip()
+    }
+
+    pub(crate) fn set_ip(&mut self, ip: Option<Ip>) {
+        self.ident.set_ip(ip);
     }
 
     pub(crate) fn connect_time(&self) -> Option<u64> {
@@ -49,15 +113,16 @@ impl Channel {
         let old = self.times[i];
         if i < primary || (i == primary && time < old) {
             self.times[i] = time;
-            self.ip = ip();
+            self.set_ip(ip());
             return true;
         }
         if i == primary {
             if time == old {
                 let ip = ip();
+                let new = ip.as_ref().map(Ip::as_ref);
                 // A redelivery carries the same address: telling that needs no ordering by text.
-                if ip != self.ip && ip_lt(ip.as_ref(), self.ip.as_ref()) {
-                    self.ip = ip;
+                if new != self.ip() && ip_lt(new, self.ip()) {
+                    self.set_ip(ip);
                     return true;
                 }
             }
@@ -76,8 +141,8 @@ impl Channel {
         let mut changed = false;
         for i in primary..3 {
             if other.times[i] != NONE {
-                let ip = if i == primary { other.ip.as_ref() } else { None };
-                changed |= self.apply(EventType::from_index(i), other.times[i], || ip.cloned());
+                let ip = if i == primary { other.ip() } else { None };
+                changed |= self.apply(EventType::from_index(i), other.times[i], || ip.map(IpRef::to_owned));
             }
         }
         changed
@@ -103,8 +168,8 @@ impl Channel {
     }
 
     /// Sort key of "newest connect" for takeover: event time, then channelId.
-    pub(crate) fn connect_key(&self) -> Option<(u64, &ChannelKey)> {
-        self.connect_time().map(|t| (t, &self.key))
+    pub(crate) fn connect_key(&self) -> Option<(u64, KeyRef<'_>)> {
+        self.connect_time().map(|t| (t, self.key()))
     }
 
     pub(crate) fn state(&self, config: &Config, open: bool) -> ChannelState {
@@ -123,12 +188,45 @@ impl Channel {
             (t != NONE).then_some(t)
         };
         ChannelStatus {
-            channel_id: self.key.to_text(),
+            channel_id: self.key().to_text(),
             state: self.state(config, open),
             connect_time: get(EventType::Connect),
             disconnect_time: get(EventType::Disconnect),
             close_time: self.close_time(config),
-            client_ip: self.ip.as_ref().map(Ip::to_text),
+            client_ip: self.ip().map(IpRef::to_text),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_broker_channel_takes_48_bytes() {
+        assert_eq!(core::mem::size_of::<Channel>(), 48);
+    }
+
+    #[test]
+    fn each_id_and_address_has_one_form_and_reads_back() {
+        let hex = "2b9b1281046046faafe5e0b458e4abcd";
+        let keys = [hex, "ch-1"];
+        let ips = [None, Some("10.0.0.1:1883"), Some("192.168.XX.XX:133XX")];
+        for key in keys {
+            for first in ips {
+                for second in ips {
+                    let mut ch = Channel::new(ChannelKey::new(key));
+                    ch.set_ip(first.map(Ip::new));
+                    ch.set_ip(second.map(Ip::new));
+                    let mut fresh = Channel::new(ChannelKey::new(key));
+                    fresh.set_ip(second.map(Ip::new));
+                    assert_eq!(ch, fresh, "{key} {first:?} {second:?}");
+                    assert_eq!(ch.key().to_text(), key);
+                    assert_eq!(ch.ip().map(IpRef::to_text).as_deref(), second);
+                    let inline = key == hex && second != ips[2];
+                    assert_eq!(!matches!(ch.ident, Ident::Other(_)), inline, "{key} {second:?}");
+                }
+            }
         }
     }
 }

@@ -137,7 +137,7 @@ impl Client {
     pub(crate) fn find(&self, channel_id: &str) -> Option<usize> {
         // Keys are unique, so the search order does not matter: newest first, as a redelivery
         // or a close usually concerns the latest channel.
-        self.channels.as_slice().iter().rposition(|c| c.key.matches(channel_id))
+        self.channels.as_slice().iter().rposition(|c| c.key().matches(channel_id))
     }
 
     /// Whether an event at `time` for a channel this client does not know is late.
@@ -187,8 +187,8 @@ impl Client {
                 if Some(i) == newest {
                     continue;
                 }
-                let key = (c.end_time(), &c.key);
-                if oldest.is_none_or(|o| (chans[o].end_time(), &chans[o].key) > key) {
+                let key = (c.end_time(), c.key());
+                if oldest.is_none_or(|o| (chans[o].end_time(), chans[o].key()) > key) {
                     oldest = Some(i);
                 }
             }
@@ -213,12 +213,12 @@ impl Client {
     }
 
     /// Address of the most recently active channel that reported one.
-    pub(crate) fn last_ip(&self) -> Option<&crate::ids::Ip> {
+    pub(crate) fn last_ip(&self) -> Option<crate::ids::IpRef<'_>> {
         self.channels
             .as_slice()
             .iter()
-            .filter(|c| c.ip.is_some())
-            .max_by(|a, b| (a.end_time(), &a.key).cmp(&(b.end_time(), &b.key)))
-            .and_then(|c| c.ip.as_ref())
+            .filter(|c| c.ip().is_some())
+            .max_by(|a, b| (a.end_time(), a.key()).cmp(&(b.end_time(), b.key())))
+            .and_then(Channel::ip)
     }
 }

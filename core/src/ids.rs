@@ -48,12 +48,50 @@ impl ChannelKey {
         Some(out)
     }
 
+    /// The key as a borrowed view (what a channel keeps can be viewed the same way).
+    pub(crate) fn as_ref(&self) -> KeyRef<'_> {
+        match self {
+            ChannelKey::Hex(h) => KeyRef::Hex(h),
+            ChannelKey::Text(t) => KeyRef::Text(t),
+        }
+    }
+}
+
+fn hex_text(h: &[u8; 16]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    for (i, &x) in h.iter().enumerate() {
+        out[2 * i] = HEX[(x >> 4) as usize];
+        out[2 * i + 1] = HEX[(x & 15) as usize];
+    }
+    out
+}
+
+impl Ord for ChannelKey {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.as_ref().cmp(&other.as_ref())
+    }
+}
+
+impl PartialOrd for ChannelKey {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// A channel id, borrowed: 32 lowercase hex digits packed, or the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyRef<'a> {
+    Hex(&'a [u8; 16]),
+    Text(&'a str),
+}
+
+impl KeyRef<'_> {
     /// Whether this key is the given id, without allocating (a mismatch shows at the first
     /// differing digit, which is cheaper than packing `id`).
-    pub(crate) fn matches(&self, id: &str) -> bool {
+    pub(crate) fn matches(self, id: &str) -> bool {
         match self {
-            ChannelKey::Text(t) => &**t == id,
-            ChannelKey::Hex(h) => {
+            KeyRef::Text(t) => t == id,
+            KeyRef::Hex(h) => {
                 let b = id.as_bytes();
                 b.len() == 32
                     && b.chunks_exact(2)
@@ -64,47 +102,35 @@ impl ChannelKey {
     }
 
     /// The first byte stored for this key (a read that brings the key's memory in).
-    pub(crate) fn first_byte(&self) -> u8 {
+    pub(crate) fn first_byte(self) -> u8 {
         match self {
-            ChannelKey::Hex(h) => h[0],
-            ChannelKey::Text(t) => t.as_bytes().first().copied().unwrap_or(0),
+            KeyRef::Hex(h) => h[0],
+            KeyRef::Text(t) => t.as_bytes().first().copied().unwrap_or(0),
         }
     }
 
-    fn hex_text(h: &[u8; 16]) -> [u8; 32] {
-        let mut out = [0u8; 32];
-        for (i, &x) in h.iter().enumerate() {
-            out[2 * i] = HEX[(x >> 4) as usize];
-            out[2 * i + 1] = HEX[(x & 15) as usize];
-        }
-        out
-    }
-
-    pub(crate) fn to_text(&self) -> String {
+    pub(crate) fn to_text(self) -> String {
         match self {
-            ChannelKey::Text(t) => String::from(&**t),
-            ChannelKey::Hex(h) => {
-                let t = Self::hex_text(h);
-                // Hex digits are ASCII.
-                t.iter().map(|&c| c as char).collect()
-            }
+            KeyRef::Text(t) => String::from(t),
+            // Hex digits are ASCII.
+            KeyRef::Hex(h) => hex_text(h).iter().map(|&c| c as char).collect(),
         }
     }
 }
 
-impl Ord for ChannelKey {
+impl Ord for KeyRef<'_> {
     fn cmp(&self, other: &Self) -> Ordering {
-        match (self, other) {
+        match (*self, *other) {
             // Lowercase hex orders as its bytes do.
-            (ChannelKey::Hex(a), ChannelKey::Hex(b)) => a.cmp(b),
-            (ChannelKey::Text(a), ChannelKey::Text(b)) => a.as_bytes().cmp(b.as_bytes()),
-            (ChannelKey::Hex(a), ChannelKey::Text(b)) => Self::hex_text(a)[..].cmp(b.as_bytes()),
-            (ChannelKey::Text(a), ChannelKey::Hex(b)) => a.as_bytes().cmp(&Self::hex_text(b)[..]),
+            (KeyRef::Hex(a), KeyRef::Hex(b)) => a.cmp(b),
+            (KeyRef::Text(a), KeyRef::Text(b)) => a.as_bytes().cmp(b.as_bytes()),
+            (KeyRef::Hex(a), KeyRef::Text(b)) => hex_text(a)[..].cmp(b.as_bytes()),
+            (KeyRef::Text(a), KeyRef::Hex(b)) => a.as_bytes().cmp(&hex_text(b)[..]),
         }
     }
 }
 
-impl PartialOrd for ChannelKey {
+impl PartialOrd for KeyRef<'_> {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
@@ -157,14 +183,39 @@ impl Ip {
         (i == b.len()).then_some(Ip::V4(a, port))
     }
 
-    pub(crate) fn to_text(&self) -> String {
+    /// The address as a borrowed view.
+    pub(crate) fn as_ref(&self) -> IpRef<'_> {
         match self {
-            Ip::Text(t) => String::from(&***t),
-            Ip::V4(a, p) => {
+            Ip::V4(a, p) => IpRef::V4(*a, *p),
+            Ip::Text(t) => IpRef::Text(t),
+        }
+    }
+}
+
+/// A client address, borrowed: `a.b.c.d:port` packed, or the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum IpRef<'a> {
+    V4([u8; 4], u16),
+    Text(&'a str),
+}
+
+impl IpRef<'_> {
+    pub(crate) fn to_text(self) -> String {
+        match self {
+            IpRef::Text(t) => String::from(t),
+            IpRef::V4(a, p) => {
                 let mut s = String::with_capacity(21);
                 let _ = write!(s, "{}.{}.{}.{}:{}", a[0], a[1], a[2], a[3], p);
                 s
             }
+        }
+    }
+
+    /// An owned copy.
+    pub(crate) fn to_owned(self) -> Ip {
+        match self {
+            IpRef::V4(a, p) => Ip::V4(a, p),
+            IpRef::Text(t) => Ip::Text(Box::new(t.into())),
         }
     }
 }
@@ -186,12 +237,12 @@ fn put_u(out: &mut [u8], mut v: u32) -> usize {
     len
 }
 
-impl Ip {
+impl IpRef<'_> {
     /// Calls `f` with the text form's bytes, rendered on the stack for `V4` (no allocation).
-    fn with_text<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
+    fn with_text<R>(self, f: impl FnOnce(&[u8]) -> R) -> R {
         match self {
-            Ip::Text(t) => f(t.as_bytes()),
-            Ip::V4(a, p) => {
+            IpRef::Text(t) => f(t.as_bytes()),
+            IpRef::V4(a, p) => {
                 // `255.255.255.255:65535` is 21 bytes.
                 let mut buf = [0u8; 21];
                 let mut n = 0;
@@ -204,21 +255,21 @@ impl Ip {
                 }
                 buf[n] = b':';
                 n += 1;
-                n += put_u(&mut buf[n..], u32::from(*p));
+                n += put_u(&mut buf[n..], u32::from(p));
                 f(&buf[..n])
             }
         }
     }
 }
 
-impl Ord for Ip {
+impl Ord for IpRef<'_> {
     fn cmp(&self, other: &Self) -> Ordering {
         // Orders as the text does (bytewise), without rendering to `String`s.
         self.with_text(|a| other.with_text(|b| a.cmp(b)))
     }
 }
 
-impl PartialOrd for Ip {
+impl PartialOrd for IpRef<'_> {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
@@ -240,8 +291,8 @@ mod tests {
         ];
         for a in ids {
             let ka = ChannelKey::new(a);
-            assert_eq!(ka.to_text(), a);
-            assert!(ka.matches(a));
+            assert_eq!(ka.as_ref().to_text(), a);
+            assert!(ka.as_ref().matches(a));
             assert_eq!(ChannelKey::hex(a).is_some(), matches!(ka, ChannelKey::Hex(_)));
             for b in ids {
                 assert_eq!(ka.cmp(&ChannelKey::new(b)), a.cmp(b), "{a} vs {b}");
@@ -263,14 +314,15 @@ mod tests {
             "1.2.3:4",
         ];
         for a in ips {
-            assert_eq!(Ip::new(a).to_text(), a);
+            assert_eq!(Ip::new(a).as_ref().to_text(), a);
+            assert_eq!(Ip::new(a).as_ref().to_owned(), Ip::new(a));
             for b in ips {
-                assert_eq!(Ip::new(a).cmp(&Ip::new(b)), a.cmp(b));
+                assert_eq!(Ip::new(a).as_ref().cmp(&Ip::new(b).as_ref()), a.cmp(b));
             }
         }
         assert!(matches!(Ip::new(ips[0]), Ip::V4(..)));
         for a in ["0.0.0.0:0", "255.255.255.255:65535", "9.10.99.100:1000"] {
-            Ip::new(a).with_text(|t| assert_eq!(t, a.as_bytes()));
+            Ip::new(a).as_ref().with_text(|t| assert_eq!(t, a.as_bytes()));
         }
         assert!(matches!(Ip::new(ips[3]), Ip::Text(_)));
     }

@@ -40,7 +40,7 @@ fn join_client(mine: &mut Client, theirs: &Client) {
     let mut i = 0;
     while i < mine.channels.as_slice().len() {
         let ch = &mine.channels.as_slice()[i];
-        if !their_chans.iter().any(|t| t.key == ch.key) && theirs.is_late(ch.end_time()) {
+        if !their_chans.iter().any(|t| t.key() == ch.key()) && theirs.is_late(ch.end_time()) {
             mine.channels.remove(i);
         } else {
             i += 1;
@@ -49,7 +49,7 @@ fn join_client(mine: &mut Client, theirs: &Client) {
     let mut added: Vec<Channel> = Vec::new();
     for t in their_chans {
         let late = mine.is_late(t.end_time());
-        match mine.channels.as_mut_slice().iter_mut().find(|c| c.key == t.key) {
+        match mine.channels.as_mut_slice().iter_mut().find(|c| c.key() == t.key()) {
             Some(c) => {
                 c.join(t);
             }

@@ -35,7 +35,7 @@ impl StatusEngine {
             device_id,
             online: open.is_some(),
             last_event_time: c.last_event_time(),
-            last_ip: c.last_ip().map(crate::ids::Ip::to_text),
+            last_ip: c.last_ip().map(crate::ids::IpRef::to_text),
             connects: c.connects(),
             horizon: c.horizon(),
             channels,

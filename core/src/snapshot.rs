@@ -14,7 +14,7 @@ use crate::channel::{Channel, NONE};
 use crate::client::Client;
 use crate::engine::Counters;
 use crate::hash::hash_bytes;
-use crate::ids::{ChannelKey, Ip};
+use crate::ids::{ChannelKey, Ip, IpRef, KeyRef};
 use crate::parse::MAX_TIME;
 use crate::{Config, Error, StatusEngine};
 
@@ -62,15 +62,15 @@ impl StatusEngine {
             put(&mut out, client.dropped_connects.into());
             chans.clear();
             chans.extend(client.channels.as_slice());
-            chans.sort_by(|a, b| a.key.cmp(&b.key));
+            chans.sort_by(|a, b| a.key().cmp(&b.key()));
             put(&mut out, chans.len() as u64);
             for ch in &chans {
-                match &ch.key {
-                    ChannelKey::Hex(h) => {
+                match ch.key() {
+                    KeyRef::Hex(h) => {
                         out.push(0);
                         out.extend_from_slice(h);
                     }
-                    ChannelKey::Text(t) => {
+                    KeyRef::Text(t) => {
                         out.push(1);
                         put_bytes(&mut out, t.as_bytes());
                     }
@@ -78,14 +78,14 @@ impl StatusEngine {
                 for t in ch.times {
                     put_time(&mut out, t);
                 }
-                match &ch.ip {
+                match ch.ip() {
                     None => out.push(0),
-                    Some(Ip::V4(a, p)) => {
+                    Some(IpRef::V4(a, p)) => {
                         out.push(1);
-                        out.extend_from_slice(a);
+                        out.extend_from_slice(&a);
                         out.extend_from_slice(&p.to_le_bytes());
                     }
-                    Some(Ip::Text(t)) => {
+                    Some(IpRef::Text(t)) => {
                         out.push(2);
                         put_bytes(&mut out, t.as_bytes());
                     }
@@ -257,7 +257,7 @@ fn read_client(r: &mut Reader<'_>, config: &Config, base: &Client) -> Result<Cli
         if ch.times.iter().all(|&t| t == NONE) {
             return Err(Error::snapshot("channel without events"));
         }
-        ch.ip = match r.byte()? {
+        let ip = match r.byte()? {
             0 => None,
             1 => {
                 let a = r.take(6)?;
@@ -272,6 +272,7 @@ fn read_client(r: &mut Reader<'_>, config: &Config, base: &Client) -> Result<Cli
             }
             _ => return Err(Error::snapshot("unknown address tag")),
         };
+        ch.set_ip(ip);
         client.channels.push(ch);
     }
     let before = client.channels.as_slice().len();

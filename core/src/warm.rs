@@ -72,7 +72,7 @@ impl StatusEngine {
             // A redelivery usually concerns one of the newest channels; their keys and times
             // are what the lookup and the judgment read.
             for ch in c.channels.as_slice().iter().rev().take(4) {
-                black_box((ch.key.first_byte(), ch.times[2]));
+                black_box((ch.key().first_byte(), ch.times[2]));
             }
         }
     }
