@@ -61,7 +61,8 @@ impl Ident {
     }
 }
 
-/// What is remembered of one TCP connection (48 bytes for a broker's channel).
+/// What is remembered of one TCP connection: 48 bytes, plus a boxed copy of an id or address
+/// that is not in the broker's form.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Channel {
     /// Smallest time per event type (indexed by [`EventType::index`]), [`NONE`] if unseen.

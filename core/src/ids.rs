@@ -57,6 +57,7 @@ impl ChannelKey {
     }
 }
 
+/// The 32 hex digits a packed key stands for.
 fn hex_text(h: &[u8; 16]) -> [u8; 32] {
     let mut out = [0u8; 32];
     for (i, &x) in h.iter().enumerate() {
@@ -140,7 +141,7 @@ impl PartialOrd for KeyRef<'_> {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum Ip {
     V4([u8; 4], u16),
-    Text(Box<Box<str>>),
+    Text(Box<str>),
 }
 
 /// Reads a canonical decimal number (no sign, no leading zero, at most five digits, at most
@@ -164,7 +165,7 @@ fn number(b: &[u8], i: &mut usize, max: u32) -> Option<u32> {
 
 impl Ip {
     pub(crate) fn new(s: &str) -> Self {
-        Self::parse_v4(s).unwrap_or_else(|| Ip::Text(Box::new(s.into())))
+        Self::parse_v4(s).unwrap_or_else(|| Ip::Text(s.into()))
     }
 
     /// Exactly `a.b.c.d:port`, each number canonical decimal, read in one pass.
@@ -215,7 +216,7 @@ impl IpRef<'_> {
     pub(crate) fn to_owned(self) -> Ip {
         match self {
             IpRef::V4(a, p) => Ip::V4(a, p),
-            IpRef::Text(t) => Ip::Text(Box::new(t.into())),
+            IpRef::Text(t) => Ip::Text(t.into()),
         }
     }
 }
