@@ -53,10 +53,12 @@ impl Ident {
     fn set_ip(&mut self, ip: Option<Ip>) {
         *self = match core::mem::replace(self, Ident::Hex([0; 16])) {
             Ident::Hex(h) | Ident::HexV4(h, _) => Ident::new(ChannelKey::Hex(h), ip),
-            Ident::Other(b) => {
-                let (key, _) = *b;
-                Ident::new(key, ip)
+            // A text id stays boxed whatever the address: change it in place, no new box.
+            Ident::Other(mut b) if matches!(b.0, ChannelKey::Text(_)) => {
+                b.1 = ip;
+                Ident::Other(b)
             }
+            Ident::Other(b) => Ident::new(b.0, ip),
         }
     }
 }
