@@ -19,6 +19,7 @@ pub mod progress;
 pub mod render_json;
 pub mod render_table;
 pub mod replay;
+pub mod report;
 pub mod timefmt;
 
 use std::ffi::OsString;

@@ -4,7 +4,7 @@
 use std::cell::Cell;
 use std::path::Path;
 use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use mqtt_status::{Config, StatusEngine};
 
@@ -12,50 +12,8 @@ use crate::args::{Format, PolicyArgs, ReplayArgs};
 use crate::error::{CliError, EXIT_OK};
 use crate::input::{self, Source};
 use crate::progress::Progress;
+use crate::report::{Rejected, Replay, MAX_REJECTED};
 use crate::{render_json, render_table};
-
-/// At most this many rejected lines are kept for the report (all are counted in the stats).
-pub const MAX_REJECTED: usize = 10_000;
-
-/// One rejected input line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rejected {
-    /// The input's name (`<stdin>` for standard input).
-    pub file: String,
-    /// 1-based line number.
-    pub line: u64,
-    /// Stable error code (`invalid_json`, …).
-    pub code: String,
-    /// The field at fault, if any.
-    pub field: Option<String>,
-    /// The core's message.
-    pub message: String,
-}
-
-/// The outcome of a replay, ready to render.
-#[derive(Debug)]
-pub struct Replay {
-    /// The engine after the replay.
-    pub engine: StatusEngine,
-    /// Input names, in replay order.
-    pub inputs: Vec<String>,
-    /// The snapshot the engine started from, if any.
-    pub restored_from: Option<String>,
-    /// The `--at` time, if any.
-    pub at: Option<u64>,
-    /// Valid events skipped because their time is after `--at` (counted only with `--at`).
-    pub skipped: u64,
-    /// Lines read (blank ones included).
-    pub lines: u64,
-    /// Input bytes read (decompressed).
-    pub bytes: u64,
-    /// Wall time of the ingestion.
-    pub elapsed: Duration,
-    /// Rejected lines, at most [`MAX_REJECTED`].
-    pub rejected: Vec<Rejected>,
-    /// Lines rejected in this replay (all of them, kept or not).
-    pub rejected_total: u64,
-}
 
 /// Builds the starting engine: from `--restore` (whose configuration wins; a policy flag that
 /// contradicts it is a usage error) or from the policy flags.
