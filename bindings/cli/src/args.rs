@@ -88,6 +88,10 @@ pub struct ReplayArgs {
     /// Never draw the progress bar (it is drawn only when stderr is a terminal anyway).
     #[arg(long)]
     pub no_progress: bool,
+    /// Longest line read, in bytes: a longer one is rejected (`invalid_json`) and skipped
+    /// unread.
+    #[arg(long, value_name = "N", default_value_t = crate::input::DEFAULT_MAX_LINE)]
+    pub max_line_bytes: usize,
     /// Engine policies.
     #[command(flatten)]
     pub policy: PolicyArgs,
@@ -105,6 +109,10 @@ pub struct CheckArgs {
     /// Print only the bad lines, not the closing summary on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Longest line read, in bytes: a longer one is rejected (`invalid_json`) and skipped
+    /// unread.
+    #[arg(long, value_name = "N", default_value_t = crate::input::DEFAULT_MAX_LINE)]
+    pub max_line_bytes: usize,
 }
 
 /// `mqtt-status generate`.

@@ -47,11 +47,9 @@ impl CliError {
     }
 
     /// An error opening or reading `name` (`gzip`: while decompressing it), explained for a
-    /// person.
+    /// person. Always [`CliError::Io`]: only a closed *output* is [`CliError::BrokenPipe`] (a read
+    /// failing with that kind is a real error, not a reader going away).
     pub fn reading(name: &str, e: &io::Error, gzip: bool) -> Self {
-        if e.kind() == io::ErrorKind::BrokenPipe {
-            return CliError::BrokenPipe;
-        }
         let msg = match e.kind() {
             io::ErrorKind::NotFound => {
                 format!("{name}: no such file (check the path; use - to read standard input)")

@@ -3,7 +3,8 @@
 //! Three subcommands, all built on the core crate's judgment (the CLI decides nothing itself):
 //!
 //! - `replay` feeds JSONL logs (plain, gzip or stdin) to one [`mqtt_status::StatusEngine`] and
-//!   reports who is online ([`replay`], [`render_table`], [`render_json`]);
+//!   reports who is online ([`replay`] fills a [`report::Replay`], which [`render_table`] and
+//!   [`render_json`] print);
 //! - `check` validates every line with the core's parser ([`check`]);
 //! - `generate` simulates realistic, deterministic traffic with its own ground truth
 //!   ([`generate`]).
@@ -19,6 +20,7 @@ pub mod progress;
 pub mod render_json;
 pub mod render_table;
 pub mod replay;
+pub mod report;
 pub mod timefmt;
 
 use std::ffi::OsString;

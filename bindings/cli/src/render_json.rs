@@ -9,7 +9,7 @@ use mqtt_status::{ClientStatus, Config, GroupCount, Stats};
 use serde::Serialize;
 
 use crate::args::ReplayArgs;
-use crate::replay::Replay;
+use crate::report::{Rejected, Replay};
 
 /// Version of the document's schema; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -41,7 +41,7 @@ pub struct Document<'a> {
     /// Each `--client` id: its status, or `null` if never seen.
     pub clients: BTreeMap<String, Option<ClientStatus>>,
     /// Lines rejected by this replay.
-    pub rejected: RejectedLines,
+    pub rejected: RejectedLines<'a>,
 }
 
 /// The online listing.
@@ -61,29 +61,13 @@ pub struct Online {
 /// The rejected lines.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct RejectedLines {
+pub struct RejectedLines<'a> {
     /// How many lines this replay rejected.
     pub total: u64,
     /// The first ones (up to 10 000), in input order.
-    pub lines: Vec<RejectedLine>,
+    pub lines: &'a [Rejected],
     /// Whether `lines` is shorter than `total`.
     pub truncated: bool,
-}
-
-/// One rejected line.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RejectedLine {
-    /// Input name.
-    pub file: String,
-    /// 1-based line number.
-    pub line: u64,
-    /// Stable error code.
-    pub code: String,
-    /// Field at fault, or `null`.
-    pub field: Option<String>,
-    /// The core's message.
-    pub message: String,
 }
 
 /// Builds the document.
@@ -96,17 +80,7 @@ pub fn document<'a>(r: &'a Replay, args: &ReplayArgs) -> Document<'a> {
     let truncated = (clients.len() as u64) < count;
     let rejected = RejectedLines {
         total: r.rejected_total,
-        lines: r
-            .rejected
-            .iter()
-            .map(|x| RejectedLine {
-                file: x.file.clone(),
-                line: x.line,
-                code: x.code.clone(),
-                field: x.field.clone(),
-                message: x.message.clone(),
-            })
-            .collect(),
+        lines: &r.rejected,
         truncated: (r.rejected.len() as u64) < r.rejected_total,
     };
     Document {
@@ -127,6 +101,8 @@ pub fn document<'a>(r: &'a Replay, args: &ReplayArgs) -> Document<'a> {
 
 /// Writes the document, pretty-printed, followed by a newline.
 pub fn render(out: &mut impl Write, r: &Replay, args: &ReplayArgs) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &document(r, args)).map_err(io::Error::other)?;
+    // `io::Error::from` hands back the writer's own error (a closed pipe stays `BrokenPipe`, which
+    // ends the command quietly); `io::Error::other` hid it behind kind `Other` (exit 3).
+    serde_json::to_writer_pretty(&mut *out, &document(r, args)).map_err(io::Error::from)?;
     writeln!(out)
 }

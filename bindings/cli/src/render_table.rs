@@ -6,7 +6,7 @@ use mqtt_status::{ChannelState, ClientStatus, StatusEngine};
 
 use crate::args::ReplayArgs;
 use crate::progress::{human_bytes, human_count};
-use crate::replay::Replay;
+use crate::report::Replay;
 use crate::timefmt::format_time;
 
 /// Online clients listed by default (`--limit` changes it, `--limit 0` lists all).

@@ -4,58 +4,16 @@
 use std::cell::Cell;
 use std::path::Path;
 use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use mqtt_status::{Config, StatusEngine};
 
 use crate::args::{Format, PolicyArgs, ReplayArgs};
 use crate::error::{CliError, EXIT_OK};
-use crate::input::{self, Source};
+use crate::input::{self, Piece, Source};
 use crate::progress::Progress;
+use crate::report::{Rejected, Replay, MAX_REJECTED};
 use crate::{render_json, render_table};
-
-/// At most this many rejected lines are kept for the report (all are counted in the stats).
-pub const MAX_REJECTED: usize = 10_000;
-
-/// One rejected input line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rejected {
-    /// The input's name (`<stdin>` for standard input).
-    pub file: String,
-    /// 1-based line number.
-    pub line: u64,
-    /// Stable error code (`invalid_json`, …).
-    pub code: String,
-    /// The field at fault, if any.
-    pub field: Option<String>,
-    /// The core's message.
-    pub message: String,
-}
-
-/// The outcome of a replay, ready to render.
-#[derive(Debug)]
-pub struct Replay {
-    /// The engine after the replay.
-    pub engine: StatusEngine,
-    /// Input names, in replay order.
-    pub inputs: Vec<String>,
-    /// The snapshot the engine started from, if any.
-    pub restored_from: Option<String>,
-    /// The `--at` time, if any.
-    pub at: Option<u64>,
-    /// Valid events skipped because their time is after `--at` (counted only with `--at`).
-    pub skipped: u64,
-    /// Lines read (blank ones included).
-    pub lines: u64,
-    /// Input bytes read (decompressed).
-    pub bytes: u64,
-    /// Wall time of the ingestion.
-    pub elapsed: Duration,
-    /// Rejected lines, at most [`MAX_REJECTED`].
-    pub rejected: Vec<Rejected>,
-    /// Lines rejected in this replay (all of them, kept or not).
-    pub rejected_total: u64,
-}
 
 /// Builds the starting engine: from `--restore` (whose configuration wins; a policy flag that
 /// contradicts it is a usage error) or from the policy flags.
@@ -101,11 +59,12 @@ pub fn start_engine(policy: &PolicyArgs, restore: Option<&Path>) -> Result<Statu
     Ok(engine)
 }
 
-/// Replays `sources` into `engine`, in order.
+/// Replays `sources` into `engine`, in order, in lines of at most `max_line` bytes.
 pub fn replay(
     mut engine: StatusEngine,
     sources: &[Source],
     at: Option<u64>,
+    max_line: usize,
     show_progress: bool,
 ) -> Result<Replay, CliError> {
     let total = sources.iter().map(Source::size).sum::<Option<u64>>();
@@ -116,35 +75,45 @@ pub fn replay(
     let mut rejected = Vec::new();
     let mut inputs = Vec::new();
     for source in sources {
-        let mut input = source.open(consumed.clone())?;
+        let mut input = source.open(consumed.clone(), max_line)?;
         inputs.push(input.name.clone());
-        let mut file_lines = 0;
-        input.for_each_chunk(|chunk, before| {
-            // Replay reports states, not flips: nothing is kept per transition.
-            let report = engine.ingest_many_each(chunk, at, |_| {});
-            if at.is_some() {
-                let offered = input::lines(chunk).filter(|(_, l)| !input::is_blank(l)).count() as u64;
-                let counted = report.applied + report.duplicates + report.late + report.errors.len() as u64;
-                skipped += offered.saturating_sub(counted);
+        let mut keep = |line: u64, code: String, field: Option<String>, message: String| {
+            rejected_total += 1;
+            if rejected.len() < MAX_REJECTED {
+                rejected.push(Rejected { file: source.name(), line, code, field, message });
             }
-            rejected_total += report.errors.len() as u64;
-            for e in report.errors {
-                if rejected.len() < MAX_REJECTED {
-                    rejected.push(Rejected {
-                        file: source.name(),
-                        line: before + e.index + 1,
-                        code: e.code,
-                        field: e.field,
-                        message: e.message,
-                    });
+        };
+        let read = input.for_each_piece(|piece| {
+            let file_lines = match piece {
+                Piece::Lines { chunk, before } => {
+                    // Replay reports states, not flips: nothing is kept per transition.
+                    let report = engine.ingest_many_each(chunk, at, |_| {});
+                    if at.is_some() {
+                        let offered = input::lines(chunk).filter(|(_, l)| !input::is_blank(l)).count() as u64;
+                        let counted =
+                            report.applied + report.duplicates + report.late + report.errors.len() as u64;
+                        skipped += offered.saturating_sub(counted);
+                    }
+                    for e in report.errors {
+                        keep(before + e.index + 1, e.code, e.field, e.message);
+                    }
+                    before + input::count_newlines(chunk)
                 }
-            }
-            file_lines = before + input::count_newlines(chunk) + u64::from(!chunk.ends_with(b"\n"));
-            bytes += chunk.len() as u64;
+                Piece::TooLong { line } => {
+                    // The engine counts it as the rejected input it is (`events`, `rejected`),
+                    // from a stand-in that cannot parse: its bytes were never held.
+                    let stand_in = engine.ingest_json(b"", None);
+                    debug_assert!(stand_in.is_err());
+                    let e = input::too_long(max_line);
+                    keep(line, e.code().as_str().to_string(), None, e.to_string());
+                    line
+                }
+            };
             progress.update(consumed.get(), lines + file_lines);
             Ok(())
         })?;
-        lines += file_lines;
+        lines += read.lines;
+        bytes += read.bytes;
     }
     progress.finish();
     let restored_from = None;
@@ -170,8 +139,9 @@ pub fn run(args: &ReplayArgs) -> Result<u8, CliError> {
         ));
     }
     let sources = Source::from_args(&args.files)?;
+    let max_line = input::check_max_line(args.max_line_bytes)?;
     let engine = start_engine(&args.policy, args.restore.as_deref())?;
-    let mut result = replay(engine, &sources, args.at, !args.no_progress)?;
+    let mut result = replay(engine, &sources, args.at, max_line, !args.no_progress)?;
     result.restored_from = args.restore.as_ref().map(|p| p.display().to_string());
     if let Some(path) = &args.save {
         std::fs::write(path, result.engine.snapshot()).map_err(|e| CliError::writing(path, &e))?;
