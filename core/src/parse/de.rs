@@ -19,7 +19,7 @@ use crate::Error;
 /// unescaped into `body.text` (see [`Val::Unescaped`]).
 pub(super) fn decode<'a>(
     bytes: &'a [u8],
-    raw: &mut Raw<'a>,
+    raw: &mut Raw<Cow<'a, str>>,
     body: Option<Body<'_, 'a>>,
 ) -> Result<(), Error> {
     super::count(if body.is_some() { super::Read::Line } else { super::Read::Body });
@@ -41,7 +41,7 @@ pub(super) fn decode<'a>(
 /// Where a line's `body` goes (only at the top level).
 pub(super) struct Body<'r, 'a> {
     /// An object body's fields.
-    pub(super) inner: &'r mut Raw<'a>,
+    pub(super) inner: &'r mut Raw<Cow<'a, str>>,
     /// A string body's text when serde_json had to unescape it (a borrowed one is kept as
     /// [`Val::Str`]); the caller's buffer, so a stream of such lines allocates nothing.
     pub(super) text: &'r mut Vec<u8>,
@@ -51,7 +51,7 @@ pub(super) struct Body<'r, 'a> {
 const REPEATED: &str = "duplicate field ";
 
 struct RawVisitor<'r, 'b, 'a> {
-    raw: &'r mut Raw<'a>,
+    raw: &'r mut Raw<Cow<'a, str>>,
     body: Option<Body<'b, 'a>>,
 }
 
@@ -102,21 +102,21 @@ struct ValSeed<'r, 'a> {
 }
 
 impl<'de> DeserializeSeed<'de> for ValSeed<'_, 'de> {
-    type Value = Val<'de>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Val<'de>, D::Error> {
+    type Value = Val<Cow<'de, str>>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Val<Cow<'de, str>>, D::Error> {
         d.deserialize_any(self)
     }
 }
 
 impl<'de> Visitor<'de> for ValSeed<'_, 'de> {
-    type Value = Val<'de>;
+    type Value = Val<Cow<'de, str>>;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON value")
     }
-    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Val<'de>, E> {
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Val<Cow<'de, str>>, E> {
         Ok(Val::Str(Cow::Borrowed(v)))
     }
-    fn visit_str<E>(self, v: &str) -> Result<Val<'de>, E> {
+    fn visit_str<E>(self, v: &str) -> Result<Val<Cow<'de, str>>, E> {
         Ok(match self.body {
             Some(body) => {
                 body.text.clear();
@@ -126,26 +126,26 @@ impl<'de> Visitor<'de> for ValSeed<'_, 'de> {
             None => Val::Str(Cow::Owned(String::from(v))),
         })
     }
-    fn visit_u64<E>(self, v: u64) -> Result<Val<'de>, E> {
+    fn visit_u64<E>(self, v: u64) -> Result<Val<Cow<'de, str>>, E> {
         Ok(Val::Uint(v))
     }
-    fn visit_i64<E>(self, v: i64) -> Result<Val<'de>, E> {
+    fn visit_i64<E>(self, v: i64) -> Result<Val<Cow<'de, str>>, E> {
         Ok(if v >= 0 { Val::Uint(v as u64) } else { Val::Negative })
     }
-    fn visit_f64<E>(self, v: f64) -> Result<Val<'de>, E> {
+    fn visit_f64<E>(self, v: f64) -> Result<Val<Cow<'de, str>>, E> {
         Ok(Val::Float(v))
     }
-    fn visit_bool<E>(self, _: bool) -> Result<Val<'de>, E> {
+    fn visit_bool<E>(self, _: bool) -> Result<Val<Cow<'de, str>>, E> {
         Ok(Val::Bool)
     }
-    fn visit_unit<E>(self) -> Result<Val<'de>, E> {
+    fn visit_unit<E>(self) -> Result<Val<Cow<'de, str>>, E> {
         Ok(Val::Null)
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Val<'de>, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Val<Cow<'de, str>>, A::Error> {
         while seq.next_element_seed(Skip)?.is_some() {}
         Ok(Val::Compound)
     }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Val<'de>, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Val<Cow<'de, str>>, A::Error> {
         match self.body {
             Some(body) => RawVisitor { raw: body.inner, body: None }.visit_map(map).map(|()| Val::Object),
             None => Skip.visit_map(map).map(|()| Val::Compound),

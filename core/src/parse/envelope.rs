@@ -11,8 +11,8 @@ use crate::{Error, Notification};
 /// Validates a decoded line (a bare body or an envelope) and hands the notification to `f`.
 /// `text` holds a string body's unescaped text when the reader left [`Val::Unescaped`]; `tag`
 /// is the caller's.
-pub(super) fn finish<R>(
-    line: &Line<'_>,
+pub(super) fn finish<R, S: AsRef<str>>(
+    line: &Line<S>,
     text: &[u8],
     tag: Option<&str>,
     max_id_len: u32,
@@ -25,13 +25,13 @@ pub(super) fn finish<R>(
     };
     let env_tag = match &outer.tag {
         None | Some(Val::Null) => None,
-        Some(Val::Str(s)) => Some(&**s),
+        Some(Val::Str(s)) => Some(s.as_ref()),
         Some(_) => return Err(Error::invalid("tag", "must be a string")),
     };
     let tag = agree(tag, env_tag)?;
     let body_text = match body {
         Val::Object => return inner(&line.inner, tag, max_id_len, f),
-        Val::Str(s) => s.as_bytes(),
+        Val::Str(s) => s.as_ref().as_bytes(),
         Val::Unescaped => text,
         Val::Null => return Err(Error::MissingField { field: "body" }),
         _ => return Err(Error::invalid("body", "must be a JSON object or a string holding one")),
@@ -44,8 +44,8 @@ pub(super) fn finish<R>(
 }
 
 /// An envelope's body: any body but an envelope.
-fn inner<R>(
-    raw: &Raw<'_>,
+fn inner<R, S: AsRef<str>>(
+    raw: &Raw<S>,
     tag: Option<&str>,
     max_id_len: u32,
     f: impl FnOnce(Notification<'_>) -> R,

@@ -3,13 +3,13 @@
 //! that a known key may appear once, and which object is read as a nested body.
 //!
 //! Values stay loosely typed so that a mistyped field gets `invalid_field` naming that field
-//! instead of a generic parse error; strings without escapes are borrowed from the input.
+//! instead of a generic parse error. Strings are of type `S`: `&str` from the flat reader,
+//! which only borrows (so its records need no drop glue: dropping one costs nothing), and
+//! `Cow<str>` from serde_json, which unescapes into owned strings.
 
-use alloc::borrow::Cow;
-
-/// A field value before validation.
-pub(super) enum Val<'a> {
-    Str(Cow<'a, str>),
+/// A field value before validation; `S` is a string as its reader gives it.
+pub(super) enum Val<S> {
+    Str(S),
     Uint(u64),
     Negative,
     Float(f64),
@@ -27,24 +27,42 @@ pub(super) enum Val<'a> {
 
 /// The known fields of one JSON object: a bare body, an envelope (`tag` + `body`), or an
 /// envelope's body.
-#[derive(Default)]
-pub(super) struct Raw<'a> {
-    pub(super) client_id: Option<Val<'a>>,
-    pub(super) channel_id: Option<Val<'a>>,
-    pub(super) event_type: Option<Val<'a>>,
-    pub(super) time: Option<Val<'a>>,
-    pub(super) client_ip: Option<Val<'a>>,
-    pub(super) tag: Option<Val<'a>>,
-    pub(super) body: Option<Val<'a>>,
+pub(super) struct Raw<S> {
+    pub(super) client_id: Option<Val<S>>,
+    pub(super) channel_id: Option<Val<S>>,
+    pub(super) event_type: Option<Val<S>>,
+    pub(super) time: Option<Val<S>>,
+    pub(super) client_ip: Option<Val<S>>,
+    pub(super) tag: Option<Val<S>>,
+    pub(super) body: Option<Val<S>>,
+}
+
+impl<S> Default for Raw<S> {
+    fn default() -> Self {
+        Raw {
+            client_id: None,
+            channel_id: None,
+            event_type: None,
+            time: None,
+            client_ip: None,
+            tag: None,
+            body: None,
+        }
+    }
 }
 
 /// A decoded line: its top-level object and, when that is an envelope whose body is an object
 /// (or a string read in place), the body's fields. Kept side by side rather than boxed so that
 /// reading an envelope allocates nothing.
-#[derive(Default)]
-pub(super) struct Line<'a> {
-    pub(super) outer: Raw<'a>,
-    pub(super) inner: Raw<'a>,
+pub(super) struct Line<S> {
+    pub(super) outer: Raw<S>,
+    pub(super) inner: Raw<S>,
+}
+
+impl<S> Default for Line<S> {
+    fn default() -> Self {
+        Line { outer: Raw::default(), inner: Raw::default() }
+    }
 }
 
 /// A key of a notification object; every other key is [`Key::Other`], read and ignored.
@@ -84,14 +102,14 @@ impl Key {
 /// A known key seen twice in one object (the field's name).
 pub(super) struct Repeated(pub(super) &'static str);
 
-impl<'a> Raw<'a> {
+impl<S> Raw<S> {
     /// Where `key`'s value goes: `None` for an unknown key (its value is read and ignored).
     ///
     /// The one statement of "a repeated key is an error": both readers take the slot here
     /// before reading the value, so serde_json reports the repetition where the key is, ahead
     /// of anything wrong in its value (the flat reader simply declines).
     #[inline(always)]
-    pub(super) fn vacant(&mut self, key: Key) -> Result<Option<&mut Option<Val<'a>>>, Repeated> {
+    pub(super) fn vacant(&mut self, key: Key) -> Result<Option<&mut Option<Val<S>>>, Repeated> {
         let (slot, name) = match key {
             Key::ClientId => (&mut self.client_id, FIELDS[0]),
             Key::ChannelId => (&mut self.channel_id, FIELDS[1]),

@@ -15,12 +15,12 @@ fn too_long(field: &'static str, max_len: u32) -> Error {
     Error::invalid(field, alloc::format!("longer than {max_len} bytes"))
 }
 
-fn id<'v>(v: &'v Option<Val<'_>>, field: &'static str, max_len: u32) -> Result<&'v str, Error> {
+fn id<'v, S: AsRef<str>>(v: &'v Option<Val<S>>, field: &'static str, max_len: u32) -> Result<&'v str, Error> {
     match v {
         None | Some(Val::Null) => Err(Error::MissingField { field }),
-        Some(Val::Str(s)) if s.is_empty() => Err(Error::invalid(field, "must not be empty")),
-        Some(Val::Str(s)) if s.len() > max_len as usize => Err(too_long(field, max_len)),
-        Some(Val::Str(s)) => Ok(s),
+        Some(Val::Str(s)) if s.as_ref().is_empty() => Err(Error::invalid(field, "must not be empty")),
+        Some(Val::Str(s)) if s.as_ref().len() > max_len as usize => Err(too_long(field, max_len)),
+        Some(Val::Str(s)) => Ok(s.as_ref()),
         Some(_) => Err(Error::invalid(field, "must be a string")),
     }
 }
@@ -36,7 +36,7 @@ pub(super) fn event_type(v: &str, field: &'static str) -> Result<EventType, Erro
     })
 }
 
-fn time(v: &Option<Val<'_>>) -> Result<u64, Error> {
+fn time<S: AsRef<str>>(v: &Option<Val<S>>) -> Result<u64, Error> {
     let out_of_range = || Error::invalid("time", "larger than 2^53 - 1");
     let t = match v {
         None | Some(Val::Null) => return Err(Error::MissingField { field: "time" }),
@@ -46,6 +46,7 @@ fn time(v: &Option<Val<'_>>) -> Result<u64, Error> {
         Some(Val::Float(f)) if *f > MAX_TIME as f64 => return Err(out_of_range()),
         Some(Val::Float(_)) => return Err(Error::invalid("time", "must be an integer")),
         Some(Val::Str(s)) => {
+            let s = s.as_ref();
             if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {
                 return Err(Error::invalid("time", "must be an integer or a string of digits"));
             }
@@ -63,24 +64,24 @@ fn time(v: &Option<Val<'_>>) -> Result<u64, Error> {
     Ok(t)
 }
 
-fn optional_str<'v>(
-    v: &'v Option<Val<'_>>,
+fn optional_str<'v, S: AsRef<str>>(
+    v: &'v Option<Val<S>>,
     field: &'static str,
     max_len: u32,
 ) -> Result<Option<&'v str>, Error> {
     match v {
         None | Some(Val::Null) => Ok(None),
-        Some(Val::Str(s)) if s.is_empty() => Ok(None),
-        Some(Val::Str(s)) if s.len() > max_len as usize => Err(too_long(field, max_len)),
-        Some(Val::Str(s)) => Ok(Some(s)),
+        Some(Val::Str(s)) if s.as_ref().is_empty() => Ok(None),
+        Some(Val::Str(s)) if s.as_ref().len() > max_len as usize => Err(too_long(field, max_len)),
+        Some(Val::Str(s)) => Ok(Some(s.as_ref())),
         Some(_) => Err(Error::invalid(field, "must be a string")),
     }
 }
 
 /// Validates a decoded body into a notification, reporting the first fault in field order;
 /// `tag` is the event type the envelope or the caller gave, if any.
-pub(super) fn resolve<'v>(
-    raw: &'v Raw<'_>,
+pub(super) fn resolve<'v, S: AsRef<str>>(
+    raw: &'v Raw<S>,
     tag: Option<&str>,
     max_len: u32,
 ) -> Result<Notification<'v>, Error> {
@@ -89,7 +90,7 @@ pub(super) fn resolve<'v>(
     let tag = tag.map(|t| event_type(t, "tag")).transpose()?;
     let body_type = match &raw.event_type {
         None | Some(Val::Null) => None,
-        Some(Val::Str(s)) => Some(event_type(s, "eventType")?),
+        Some(Val::Str(s)) => Some(event_type(s.as_ref(), "eventType")?),
         Some(_) => return Err(Error::invalid("eventType", "must be a string")),
     };
     let event_type = match (tag, body_type) {
