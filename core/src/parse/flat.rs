@@ -131,7 +131,9 @@ impl<'a, const QUOTED: bool> Flat<'a, QUOTED> {
             let slot = raw.vacant(key).ok()?;
             let value = match *b.get(i)? {
                 c if c == Self::QUOTE[0] => match nested(key, inner.as_deref_mut()) {
-                    // An envelope's body string: read in place, or declined.
+                    // An envelope's body string: read in place, or declined. The quoted reader
+                    // never takes a raw `"`, so it stops at the string's closing quote at the
+                    // latest, which must follow the object.
                     Some(body) if !QUOTED => {
                         let end = Flat::<true> { text: self.text, b }.object(i + 1, body, None)?;
                         if b.get(end) != Some(&b'"') {

@@ -35,9 +35,9 @@ pub fn with_notification<R>(
     with_notification_in(bytes, tag, max_id_len, &mut Vec::new(), f)
 }
 
-/// [`with_notification`] with a caller-owned buffer for an envelope's string `body` when it has
-/// escapes that only serde_json can undo, so that a stream of envelopes decodes without
-/// allocating.
+/// [`with_notification`] with a caller-owned buffer for the text of an envelope's string `body`
+/// when serde_json had to unescape it (the flat reader reads such a body in place when its only
+/// escapes are its quotes), so that text is not allocated again for every line.
 pub(crate) fn with_notification_in<R>(
     bytes: &[u8],
     tag: Option<&str>,
