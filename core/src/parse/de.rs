@@ -11,7 +11,7 @@ use alloc::vec::Vec;
 use core::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use super::raw::{nested, Key, Raw, Val, FIELDS};
+use super::raw::{self, nested, Key, Raw, Val, FIELDS};
 use crate::Error;
 
 /// Reads one JSON object (and nothing else but whitespace) into `raw`; with `body`, the top
@@ -22,7 +22,7 @@ pub(super) fn decode<'a>(
     raw: &mut Raw<Cow<'a, str>>,
     body: Option<Body<'_, 'a>>,
 ) -> Result<(), Error> {
-    super::count(if body.is_some() { super::Read::Line } else { super::Read::Body });
+    raw::count(if body.is_some() { raw::Read::Line } else { raw::Read::Body });
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let r = de.deserialize_map(RawVisitor { raw, body }).and_then(|()| de.end());
     r.map_err(|e| {

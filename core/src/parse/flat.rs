@@ -9,13 +9,13 @@
 //! borrowed the same way, its integers read the same way, the whole line is valid UTF-8 and
 //! valid JSON.
 
-use super::raw::{nested, Key, Line, Raw, Val};
+use super::raw::{self, nested, Key, Line, Raw, Val};
 use crate::scan::find_special;
 
 /// Reads `bytes` into `line`, which must start empty (after `None` it may hold some fields and
 /// must not be used).
 pub(super) fn read<'a>(bytes: &'a [u8], line: &mut Line<&'a str>) -> Option<()> {
-    super::count(super::Read::Line);
+    raw::count(raw::Read::Line);
     // Validated once; every string below is a slice of it between two ASCII quotes.
     let text = core::str::from_utf8(bytes).ok()?;
     let Line { outer, inner } = line;

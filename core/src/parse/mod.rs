@@ -66,31 +66,3 @@ fn exact<R>(
     de::decode(bytes, &mut line.outer, Some(body))?;
     envelope::finish(&line, scratch, tag, max_id_len, f)
 }
-
-/// What a reader run reads (tests count them: see `tests.rs`).
-#[derive(Clone, Copy)]
-enum Read {
-    /// A whole line (an envelope's body string read in place included).
-    Line,
-    /// An envelope's body string, unescaped, read after the envelope.
-    Body,
-}
-
-#[cfg(all(test, feature = "std"))]
-std::thread_local! {
-    /// Reader runs on this thread: (whole lines, body strings).
-    static READS: core::cell::Cell<(u32, u32)> = const { core::cell::Cell::new((0, 0)) };
-}
-
-/// Counts one reader run (tests only; nothing otherwise).
-#[inline(always)]
-fn count(_what: Read) {
-    #[cfg(all(test, feature = "std"))]
-    READS.with(|c| {
-        let (l, b) = c.get();
-        c.set(match _what {
-            Read::Line => (l + 1, b),
-            Read::Body => (l, b + 1),
-        });
-    });
-}

@@ -139,3 +139,32 @@ pub(super) fn nested<T>(key: Key, target: Option<T>) -> Option<T> {
         None
     }
 }
+
+/// What a reader run reads (tests count them: see `tests.rs`). Kept in this leaf module so
+/// that the readers depend on nothing above them.
+#[derive(Clone, Copy)]
+pub(super) enum Read {
+    /// A whole line (an envelope's body string read in place included).
+    Line,
+    /// An envelope's body string, unescaped, read after the envelope.
+    Body,
+}
+
+#[cfg(all(test, feature = "std"))]
+std::thread_local! {
+    /// Reader runs on this thread: (whole lines, body strings).
+    pub(super) static READS: core::cell::Cell<(u32, u32)> = const { core::cell::Cell::new((0, 0)) };
+}
+
+/// Counts one reader run (tests only; nothing otherwise).
+#[inline(always)]
+pub(super) fn count(_what: Read) {
+    #[cfg(all(test, feature = "std"))]
+    READS.with(|c| {
+        let (l, b) = c.get();
+        c.set(match _what {
+            Read::Line => (l + 1, b),
+            Read::Body => (l, b + 1),
+        });
+    });
+}

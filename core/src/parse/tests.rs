@@ -1,6 +1,8 @@
 //! Unit tests of the parser (the flat reader against serde_json's, edge cases, how often a
 //! line is read).
 
+#[cfg(feature = "std")]
+use super::raw::READS;
 use super::raw::{Line, Val};
 use super::validate::resolve;
 use super::*;
