@@ -3,7 +3,7 @@
 
 use alloc::vec::Vec;
 
-use crate::parse::find_byte;
+use crate::scan::find_byte;
 use crate::warm::WINDOW;
 use crate::{parse, BatchError, BatchReport, Outcome, StatusEngine, TransitionRef, Transitions};
 

@@ -9,7 +9,7 @@ use crate::client::Client;
 use crate::hash::hash_bytes;
 use crate::ids::{ChannelKey, Ip};
 use crate::index::ClientIndex;
-use crate::parse::find_byte;
+use crate::scan::find_byte;
 use crate::{parse, Config, Error, Notification, Outcome, Transition, TransitionRef};
 
 /// Marks a client whose id has no `@@@` group part.

@@ -49,6 +49,7 @@ mod index;
 mod merge;
 mod parse;
 mod query;
+mod scan;
 mod snapshot;
 mod transitions;
 mod types;

@@ -15,7 +15,7 @@
 use core::hint::black_box;
 
 use crate::hash::hash_bytes;
-use crate::parse::{find_byte, find_special};
+use crate::scan::{find_byte, find_special};
 use crate::StatusEngine;
 
 /// Lines warmed together: enough misses in flight to overlap, few enough to stay in L1.

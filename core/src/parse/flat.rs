@@ -1,0 +1,177 @@
+//! The flat reader: the first of a line's two reads, for the shapes nearly every line has — a
+//! broker body (strings without escapes, small unsigned integers, `null`), an envelope whose body
+//! is such an object, or an envelope whose body is such an object written as a JSON string
+//! (read where it lies, with `\"` as its quote: no unescaping, no copy).
+//!
+//! It either reads exactly what serde_json would, or declines (`None`) and the line is read
+//! again by `de.rs`, which reports every error; it never reports one itself. When it returns
+//! `Some`, serde_json would have decoded the same fields: its strings without escapes are
+//! borrowed the same way, its integers read the same way, the whole line is valid UTF-8 and
+//! valid JSON.
+
+use super::raw::{self, nested, Key, Line, Raw, Val};
+use crate::scan::find_special;
+
+/// Reads `bytes` into `line`, which must start empty (after `None` it may hold some fields and
+/// must not be used).
+pub(super) fn read<'a>(bytes: &'a [u8], line: &mut Line<&'a str>) -> Option<()> {
+    raw::count(raw::Read::Line);
+    // Validated once; every string below is a slice of it between two ASCII quotes.
+    let text = core::str::from_utf8(bytes).ok()?;
+    let Line { outer, inner } = line;
+    let flat = Flat::<false> { text, b: bytes };
+    // Nearly every envelope starts `{"tag":`: those tokens matched as bytes, the rest of the
+    // object read as usual (the same reading in fewer steps, not a second one).
+    const HEAD: &[u8] = br#"{"tag":"#;
+    let end = if bytes.starts_with(HEAD) {
+        flat.members(HEAD.len() - 1, Some(Key::Tag), outer, Some(inner))?
+    } else {
+        flat.object(0, outer, Some(inner))?
+    };
+    (end == bytes.len()).then_some(())
+}
+
+/// A flat object's reader, over JSON text (`QUOTED = false`) or over the contents of a JSON
+/// string holding a flat object (`QUOTED = true`). There its quotes are written `\"` and it may
+/// hold no other escape and no control character (not even whitespace ones, which a string
+/// cannot hold raw), so the contents unescape to a flat object whose strings are exactly the
+/// text between each `\"` pair, which is how they are read.
+struct Flat<'a, const QUOTED: bool> {
+    text: &'a str,
+    b: &'a [u8],
+}
+
+impl<'a, const QUOTED: bool> Flat<'a, QUOTED> {
+    /// How a quote is written.
+    const QUOTE: &'static [u8] = if QUOTED { br#"\""# } else { b"\"" };
+
+    #[inline(always)]
+    fn ws(&self, mut i: usize) -> usize {
+        while match self.b.get(i) {
+            Some(b' ') => true,
+            Some(b'\t' | b'\n' | b'\r') => !QUOTED,
+            _ => false,
+        } {
+            i += 1;
+        }
+        i
+    }
+
+    /// A string without escapes at `i`; its text and the position after it.
+    #[inline(always)]
+    fn string(&self, i: usize) -> Option<(&'a str, usize)> {
+        let start = i + Self::QUOTE.len();
+        if !self.b.get(i..)?.starts_with(Self::QUOTE) {
+            return None;
+        }
+        let end = start + find_special(&self.b[start..])?;
+        if !self.b[end..].starts_with(Self::QUOTE) {
+            return None;
+        }
+        Some((self.text.get(start..end)?, end + Self::QUOTE.len()))
+    }
+
+    /// An unsigned integer of at most 18 digits at `i` (what cannot overflow and what serde_json
+    /// reads as a `u64` too); the position after it.
+    #[inline(always)]
+    fn uint(&self, i: usize) -> Option<(u64, usize)> {
+        let b = self.b;
+        let len = b[i..].iter().position(|c| !c.is_ascii_digit()).unwrap_or(b.len() - i);
+        let digits = &b[i..i + len];
+        let end = i + len;
+        if len == 0
+            || len > 18
+            || (digits[0] == b'0' && len > 1)
+            || matches!(b.get(end), Some(b'.' | b'e' | b'E'))
+        {
+            return None;
+        }
+        Some((digits.iter().fold(0, |v, &d| v * 10 + u64::from(d - b'0')), end))
+    }
+
+    /// The object at (or after whitespace at) `i`, its fields put into `raw` and, for the
+    /// envelope's body (see [`nested`]), into `inner`; the position after it and the
+    /// whitespace that follows.
+    fn object(&self, i: usize, raw: &mut Raw<&'a str>, inner: Option<&mut Raw<&'a str>>) -> Option<usize> {
+        let b = self.b;
+        let mut i = self.ws(i);
+        if b.get(i) != Some(&b'{') {
+            return None;
+        }
+        i = self.ws(i + 1);
+        if b.get(i) == Some(&b'}') {
+            return Some(self.ws(i + 1));
+        }
+        self.members(i, None, raw, inner)
+    }
+
+    /// An object's members from `i` to its closing brace, as in [`object`](Self::object); the
+    /// first one's key already read when `key` is given (`i` is then at its colon).
+    fn members(
+        &self,
+        mut i: usize,
+        mut key: Option<Key>,
+        raw: &mut Raw<&'a str>,
+        mut inner: Option<&mut Raw<&'a str>>,
+    ) -> Option<usize> {
+        let b = self.b;
+        loop {
+            let key = match key.take() {
+                Some(key) => key,
+                None => {
+                    let (name, next) = self.string(i)?;
+                    i = self.ws(next);
+                    if b.get(i) != Some(&b':') {
+                        return None;
+                    }
+                    Key::of(name.as_bytes())
+                }
+            };
+            i = self.ws(i + 1);
+            let slot = raw.vacant(key).ok()?;
+            let value = match *b.get(i)? {
+                c if c == Self::QUOTE[0] => match nested(key, inner.as_deref_mut()) {
+                    // An envelope's body string: read in place, or declined. The quoted reader
+                    // never takes a raw `"`, so it stops at the string's closing quote at the
+                    // latest, which must follow the object.
+                    Some(body) if !QUOTED => {
+                        let end = Flat::<true> { text: self.text, b }.object(i + 1, body, None)?;
+                        if b.get(end) != Some(&b'"') {
+                            return None;
+                        }
+                        i = end + 1;
+                        Val::Object
+                    }
+                    _ => {
+                        let (v, next) = self.string(i)?;
+                        i = next;
+                        Val::Str(v)
+                    }
+                },
+                b'n' if b[i..].starts_with(b"null") => {
+                    i += 4;
+                    Val::Null
+                }
+                b'0'..=b'9' => {
+                    let (v, next) = self.uint(i)?;
+                    i = next;
+                    Val::Uint(v)
+                }
+                b'{' => {
+                    i = self.object(i, nested(key, inner.as_deref_mut())?, None)?;
+                    Val::Object
+                }
+                _ => return None,
+            };
+            if let Some(slot) = slot {
+                *slot = Some(value);
+            }
+            i = self.ws(i);
+            match b.get(i) {
+                Some(b',') => i = self.ws(i + 1),
+                Some(b'}') => return Some(self.ws(i + 1)),
+                _ => return None,
+            }
+        }
+    }
+}

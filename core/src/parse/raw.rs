@@ -1,0 +1,170 @@
+//! What both readers (`flat.rs`, `de.rs`) produce: a line's known fields as loosely typed values,
+//! before validation (`validate.rs`), and the rules every reader shares — which keys are known,
+//! that a known key may appear once, and which object is read as a nested body.
+//!
+//! Values stay loosely typed so that a mistyped field gets `invalid_field` naming that field
+//! instead of a generic parse error. Strings are of type `S`: `&str` from the flat reader,
+//! which only borrows (so its records need no drop glue: dropping one costs nothing), and
+//! `Cow<str>` from serde_json, which unescapes into owned strings.
+
+/// A field value before validation; `S` is a string as its reader gives it.
+pub(super) enum Val<S> {
+    Str(S),
+    Uint(u64),
+    Negative,
+    Float(f64),
+    Bool,
+    Null,
+    /// An array, or an object that is not an envelope's body.
+    Compound,
+    /// An envelope's body object, or a body string read where it lies: its fields are in the
+    /// line's [`Line::inner`].
+    Object,
+    /// An envelope's body string with escapes: its unescaped text is in the caller's buffer
+    /// (decoded after the envelope, see `envelope.rs`).
+    Unescaped,
+}
+
+/// The known fields of one JSON object: a bare body, an envelope (`tag` + `body`), or an
+/// envelope's body.
+pub(super) struct Raw<S> {
+    pub(super) client_id: Option<Val<S>>,
+    pub(super) channel_id: Option<Val<S>>,
+    pub(super) event_type: Option<Val<S>>,
+    pub(super) time: Option<Val<S>>,
+    pub(super) client_ip: Option<Val<S>>,
+    pub(super) tag: Option<Val<S>>,
+    pub(super) body: Option<Val<S>>,
+}
+
+impl<S> Default for Raw<S> {
+    fn default() -> Self {
+        Raw {
+            client_id: None,
+            channel_id: None,
+            event_type: None,
+            time: None,
+            client_ip: None,
+            tag: None,
+            body: None,
+        }
+    }
+}
+
+/// A decoded line: its top-level object and, when that is an envelope whose body is an object
+/// (or a string read in place), the body's fields. Kept side by side rather than boxed so that
+/// reading an envelope allocates nothing.
+pub(super) struct Line<S> {
+    pub(super) outer: Raw<S>,
+    pub(super) inner: Raw<S>,
+}
+
+impl<S> Default for Line<S> {
+    fn default() -> Self {
+        Line { outer: Raw::default(), inner: Raw::default() }
+    }
+}
+
+/// A key of a notification object; every other key is [`Key::Other`], read and ignored.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Key {
+    ClientId,
+    ChannelId,
+    EventType,
+    Time,
+    ClientIp,
+    Tag,
+    Body,
+    Other,
+}
+
+/// The known keys by name, in the order `invalid_field` errors name them.
+pub(super) const FIELDS: [&str; 7] =
+    ["clientId", "channelId", "eventType", "time", "clientIp", "tag", "body"];
+
+impl Key {
+    /// The key named by `name` (the exact bytes of an unescaped key).
+    #[inline(always)]
+    pub(super) fn of(name: &[u8]) -> Key {
+        match name {
+            b"clientId" => Key::ClientId,
+            b"channelId" => Key::ChannelId,
+            b"eventType" => Key::EventType,
+            b"time" => Key::Time,
+            b"clientIp" => Key::ClientIp,
+            b"tag" => Key::Tag,
+            b"body" => Key::Body,
+            _ => Key::Other,
+        }
+    }
+}
+
+/// A known key seen twice in one object (the field's name).
+pub(super) struct Repeated(pub(super) &'static str);
+
+impl<S> Raw<S> {
+    /// Where `key`'s value goes: `None` for an unknown key (its value is read and ignored).
+    ///
+    /// The one statement of "a repeated key is an error": both readers take the slot here
+    /// before reading the value, so serde_json reports the repetition where the key is, ahead
+    /// of anything wrong in its value (the flat reader simply declines).
+    #[inline(always)]
+    pub(super) fn vacant(&mut self, key: Key) -> Result<Option<&mut Option<Val<S>>>, Repeated> {
+        let (slot, name) = match key {
+            Key::ClientId => (&mut self.client_id, FIELDS[0]),
+            Key::ChannelId => (&mut self.channel_id, FIELDS[1]),
+            Key::EventType => (&mut self.event_type, FIELDS[2]),
+            Key::Time => (&mut self.time, FIELDS[3]),
+            Key::ClientIp => (&mut self.client_ip, FIELDS[4]),
+            Key::Tag => (&mut self.tag, FIELDS[5]),
+            Key::Body => (&mut self.body, FIELDS[6]),
+            Key::Other => return Ok(None),
+        };
+        if slot.is_some() {
+            return Err(Repeated(name));
+        }
+        Ok(Some(slot))
+    }
+}
+
+/// Whether `key`'s value is read as the envelope's body, into `target` (where a body goes;
+/// given only at the top level of a line): only a top-level `body`. Any other object is
+/// skipped as a [`Val::Compound`], so a body inside a body is a value like any other and
+/// `envelope.rs` alone refuses it ("an envelope inside an envelope").
+#[inline(always)]
+pub(super) fn nested<T>(key: Key, target: Option<T>) -> Option<T> {
+    if key == Key::Body {
+        target
+    } else {
+        None
+    }
+}
+
+/// What a reader run reads (tests count them: see `tests.rs`). Kept in this leaf module so
+/// that the readers depend on nothing above them.
+#[derive(Clone, Copy)]
+pub(super) enum Read {
+    /// A whole line (an envelope's body string read in place included).
+    Line,
+    /// An envelope's body string, unescaped, read after the envelope.
+    Body,
+}
+
+#[cfg(all(test, feature = "std"))]
+std::thread_local! {
+    /// Reader runs on this thread: (whole lines, body strings).
+    pub(super) static READS: core::cell::Cell<(u32, u32)> = const { core::cell::Cell::new((0, 0)) };
+}
+
+/// Counts one reader run (tests only; nothing otherwise).
+#[inline(always)]
+pub(super) fn count(_what: Read) {
+    #[cfg(all(test, feature = "std"))]
+    READS.with(|c| {
+        let (l, b) = c.get();
+        c.set(match _what {
+            Read::Line => (l + 1, b),
+            Read::Body => (l, b + 1),
+        });
+    });
+}
