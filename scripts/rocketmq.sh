@@ -215,9 +215,10 @@ stop() {
         if pid_alive "$RUN/$f.pid"; then
             pid="$(cat "$RUN/$f.pid")"
             kill "$pid"
-            for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+            # The broker flushes and unregisters on SIGTERM: give it up to 30 s.
+            for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
             if kill -0 "$pid" 2>/dev/null; then
-                log "$f (pid $pid) did not stop in 10 s; killing"
+                log "$f (pid $pid) did not stop in 30 s; killing"
                 kill -9 "$pid" 2>/dev/null || true
             fi
             log "stopped $f (pid $pid)"
