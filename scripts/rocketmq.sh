@@ -67,7 +67,7 @@ fetch() {
   </dependencies>
 </project>
 EOF
-    (cd "$tmp" && mvn -q -B dependency:copy-dependencies -DoutputDirectory=lib -DincludeScope=runtime)
+    (cd "$tmp" && mvn -q -B -Dstyle.color=never dependency:copy-dependencies -DoutputDirectory=lib -DincludeScope=runtime)
     rm -rf "$CACHE"
     mv "$tmp" "$CACHE"
     touch "$CACHE/.complete"

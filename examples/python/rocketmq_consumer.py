@@ -103,9 +103,10 @@ class StatusListener(MessageListener):  # type: ignore[misc]
                 try:
                     with self.engine_lock:
                         t = self.engine.ingest(message.body, message.tag)
-                    if t is not None and not self.quiet:
-                        state = "ONLINE " if t.online else "OFFLINE"
-                        print(f"{t.time} {t.client_id} {state} ({t.event_type} on {t.channel_id})", flush=False)
+                        # Printed under the lock, so each client's flips come out in order.
+                        if t is not None and not self.quiet:
+                            state = "ONLINE " if t.online else "OFFLINE"
+                            print(f"{t.time} {t.client_id} {state} ({t.event_type} on {t.channel_id})")
                 except mqtt_status.StatusError as e:
                     # A malformed notification never becomes valid: acknowledge it, log it.
                     with self.tally.lock:
