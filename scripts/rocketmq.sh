@@ -67,7 +67,8 @@ fetch() {
   </dependencies>
 </project>
 EOF
-    (cd "$tmp" && mvn -q -B -Dstyle.color=never dependency:copy-dependencies -DoutputDirectory=lib -DincludeScope=runtime)
+    (cd "$tmp" && mvn -q -B dependency:copy-dependencies -DoutputDirectory=lib -DincludeScope=runtime 2>&1 |
+        sed -e 's/\x1b\[0m//g')
     rm -rf "$CACHE"
     mv "$tmp" "$CACHE"
     touch "$CACHE/.complete"

@@ -57,10 +57,20 @@ t=$SECONDS
 cargo build -q --release -p mqtt-status-cli
 node pkg/scripts/build.mjs native >/dev/null
 (cd examples/node && npm ci --no-audit --no-fund --loglevel=error)
-(cd e2e/java && mvn -q -B -Dstyle.color=never package)
-(cd examples/seed-demo && mvn -q -B -Dstyle.color=never package)
-if [ ! -x "$VENV/bin/python" ]; then
-    python3 -m venv "$VENV"
+# mvn -q still prints a few bare colour resets; drop them (errors still show, the status is kept).
+mvn_package() { (cd "$1" && mvn -q -B package 2>&1 | sed -e 's/\x1b\[0m//g'); }
+mvn_package e2e/java
+mvn_package examples/seed-demo
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -m pip --version >/dev/null 2>&1; then
+    rm -rf "$VENV"
+    # Debian's python3 lacks ensurepip unless python3-venv is installed: fall back to virtualenv
+    # (as scripts/ci/python.sh does).
+    if ! python3 -m venv "$VENV" 2>/dev/null; then
+        rm -rf "$VENV"
+        python3 -m pip install -q --user --disable-pip-version-check "virtualenv==20.35.4" \
+            || python3 -m pip install -q --user --break-system-packages --disable-pip-version-check "virtualenv==20.35.4"
+        python3 -m virtualenv -q "$VENV"
+    fi
 fi
 "$VENV/bin/pip" install -q --disable-pip-version-check -r examples/python/requirements-rocketmq.txt
 "$VENV/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps ./bindings/python
