@@ -34,6 +34,12 @@ export ROCKETMQ_RUN="$OUT/rocketmq"
 export ROCKETMQ_TOPIC="$TOPIC"
 start=$SECONDS
 
+# JDK and Maven come with these machines; install them on one without (as setup.sh does chromium).
+if ! command -v java >/dev/null || ! command -v mvn >/dev/null || ! command -v ss >/dev/null; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        openjdk-17-jdk-headless maven iproute2
+fi
 for tool in java mvn node npm python3 cargo ss; do
     command -v "$tool" >/dev/null || { echo "e2e: $tool is required" >&2; exit 1; }
 done
