@@ -31,8 +31,11 @@ import org.apache.rocketmq.common.message.Message;
  *
  * <pre>
  * java -cp ... mqttstatus.e2e.Producer --namesrv 127.0.0.1:9876 --topic GID_meter_MQTT \
- *      --input fleet.jsonl [--summary produced.json] [--batch 128]
+ *      --input fleet.jsonl [--summary produced.json] [--batch 128] [--rate MSGS_PER_S]
  * </pre>
+ *
+ * <p>{@code --rate} paces the stream (for a demo where transitions should scroll by); without it
+ * the log is published as fast as the broker takes it.
  */
 public final class Producer {
     private Producer() {}
@@ -43,7 +46,12 @@ public final class Producer {
         String topic = a.get("--topic", "GID_meter_MQTT");
         String input = a.require("--input");
         String summary = a.get("--summary", null);
+        double rate = Double.parseDouble(a.get("--rate", "0"));
         int batchSize = Integer.parseInt(a.get("--batch", "128"));
+        if (rate > 0) {
+            // About ten sends a second, so a paced stream flows instead of arriving in bursts.
+            batchSize = (int) Math.max(1, Math.min(batchSize, rate / 10));
+        }
 
         DefaultMQProducer producer = new DefaultMQProducer(a.get("--group", "PID_mqtt_status_e2e"));
         producer.setNamesrvAddr(namesrv);
@@ -76,6 +84,7 @@ public final class Producer {
                     send(producer, batch);
                     sent += batch.size();
                     batch.clear();
+                    pace(start, sent, rate);
                 }
             }
         }
@@ -131,6 +140,18 @@ public final class Producer {
             return null;
         }
         return new Message(topic, tag, body.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Sleeps until {@code sent} messages are due at {@code rate} per second (0: never). */
+    private static void pace(long start, int sent, double rate) throws InterruptedException {
+        if (rate <= 0) {
+            return;
+        }
+        long due = start + (long) (sent / rate * 1e9);
+        long wait = due - System.nanoTime();
+        if (wait > 0) {
+            Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+        }
     }
 
     private static void send(DefaultMQProducer producer, List<Message> batch) throws Exception {
