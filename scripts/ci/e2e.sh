@@ -89,10 +89,13 @@ echo "== broker (name server + broker + gRPC proxy on 127.0.0.1)"
 bash scripts/rocketmq.sh start
 for f in namesrv proxy; do cp "$ROCKETMQ_RUN/$f.pid" "$OUT/pids/$f.pid"; done
 
-# Samples every TCP connection of every process involved, twice a second (e2e/check.py judges them).
+# Samples every TCP connection of every process involved, twice a second (e2e/check.py judges them);
+# only running ones (live/ and the servers), so a finished run's pid reused by another process is
+# never sampled.
 (
     while :; do
-        pids="$(cat "$OUT"/pids/*.pid 2>/dev/null | paste -sd'|')"
+        # (An empty live/ leaves its glob unexpanded: cat fails, which must not end the loop.)
+        pids="$(cat "$OUT"/live/*.pid "$ROCKETMQ_RUN"/*.pid 2>/dev/null | paste -sd'|' || true)"
         [ -n "$pids" ] && ss -tnpH 2>/dev/null | grep -E "pid=($pids)," >>"$OUT/connections.txt" || true
         sleep 0.5
     done
