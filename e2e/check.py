@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""Judges an end-to-end run (scripts/ci/e2e.sh): consumers' answers against the generator's truth,
+the transition feeds, the throughput table, and that every connection stayed on 127.0.0.1.
+
+    python3 e2e/check.py OUT_DIR
+
+OUT_DIR holds truth.json, produced.json, reports/<run>.json (one per consumer run),
+transitions/<run>.txt (the printed transitions of our consumers), pids/<name>.pid and
+connections.txt (ss -tnp samples). Writes OUT_DIR/summary.md; exits 1 on any failed check.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any, Dict, List
+
+LOOPBACK = re.compile(r"^(127\.0\.0\.1|\[::ffff:127\.0\.0\.1\]):\d+$")
+# Our consumers must be exact; the seed demo's wrong answers are reported, not judged.
+OURS = ("node", "python")
+
+
+def load(p: Path) -> Any:
+    return json.loads(p.read_text(encoding="utf-8"))
+
+
+def wrong_answers(truth: Dict[str, bool], answers: Dict[str, bool]) -> Dict[str, int]:
+    falsely_online = sum(1 for c, v in truth.items() if not v and answers.get(c, False))
+    falsely_offline = sum(1 for c, v in truth.items() if v and not answers.get(c, False))
+    return {"wrong": falsely_online + falsely_offline, "falselyOnline": falsely_online,
+            "falselyOffline": falsely_offline}
+
+
+def check_feed(path: Path, truth: Dict[str, bool]) -> List[str]:
+    """Per client the printed flips alternate and end at the client's final status."""
+    problems: List[str] = []
+    last: Dict[str, bool] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        parts = line.split()
+        if len(parts) < 3 or parts[2] not in ("ONLINE", "OFFLINE"):
+            continue
+        client, online = parts[1], parts[2] == "ONLINE"
+        if client in last and last[client] == online:
+            problems.append(f"{path.name}: {client} flipped {parts[2]} twice in a row")
+        last[client] = online
+    for client, online in truth.items():
+        if last.get(client, False) != online:
+            problems.append(f"{path.name}: {client}'s feed ends {last.get(client)}, truth {online}")
+    return problems
+
+
+def check_connections(out: Path) -> List[str]:
+    problems: List[str] = []
+    samples = (out / "connections.txt").read_text(encoding="utf-8").splitlines() \
+        if (out / "connections.txt").exists() else []
+    seen: Dict[str, int] = {}
+    for line in samples:
+        f = line.split()
+        if len(f) < 6:
+            continue
+        local, peer = f[3], f[4]
+        if not (LOOPBACK.match(local) and LOOPBACK.match(peer)):
+            problems.append(f"non-loopback connection: {line}")
+        for pid in re.findall(r"pid=(\d+),", line):
+            seen[pid] = seen.get(pid, 0) + 1
+    for pidfile in sorted((out / "pids").glob("*.pid")):
+        pid = pidfile.read_text().strip()
+        if not seen.get(pid):
+            problems.append(f"no connection of {pidfile.stem} (pid {pid}) was sampled")
+    print(f"connections: {len(samples)} samples of {len(seen)} processes, "
+          f"{sum(1 for p in problems if p.startswith('non-loopback'))} not on 127.0.0.1")
+    return problems
+
+
+def main() -> int:
+    out = Path(sys.argv[1])
+    truth: Dict[str, bool] = load(out / "truth.json")["status"]
+    produced = load(out / "produced.json")
+    problems: List[str] = []
+    rows = []
+    for path in sorted((out / "reports").glob("*.json")):
+        r = load(path)
+        run = path.stem
+        row: Dict[str, Any] = {"run": run, **{k: r.get(k) for k in (
+            "consumer", "expected", "consumed", "deliveries", "redeliveries", "failedOnPurpose",
+            "rate", "drainSeconds")}}
+        if r["consumed"] != r["expected"] or not r["expected"]:
+            problems.append(f"{run}: consumed {r['consumed']} of {r['expected']} messages")
+        if r.get("answers") is not None:
+            row.update(wrong_answers(truth, r["answers"]))
+            if r["consumer"] in OURS and row["wrong"]:
+                problems.append(f"{run}: {row['wrong']} wrong answers ({row['falselyOnline']} "
+                                f"falsely online, {row['falselyOffline']} falsely offline)")
+        if r.get("failedOnPurpose"):
+            # Every message failed on purpose must have come back at least once.
+            if r["redeliveries"] < r["failedOnPurpose"]:
+                problems.append(f"{run}: {r['failedOnPurpose']} failed on purpose but only "
+                                f"{r['redeliveries']} redelivered")
+        feed = out / "transitions" / f"{run}.txt"
+        if r["consumer"] in OURS and feed.exists():
+            problems.extend(check_feed(feed, truth)[:20])
+        rows.append(row)
+    # A run "node.2" is the second repetition of "node"; the table keeps each one's best rate.
+    for row in rows:
+        row["base"] = row["run"].split(".")[0]
+    order = ["bare-java", "seed-demo", "bare-node", "node", "bare-python", "python",
+             "node-redelivery", "python-redelivery"]
+    bases = {row["base"] for row in rows}
+    for needed in order:
+        if needed not in bases:
+            problems.append(f"missing report of run {needed}")
+    redelivery = [row for row in rows if row["base"].endswith("-redelivery")]
+    if redelivery and not any(row.get("failedOnPurpose") for row in redelivery):
+        problems.append("no message was failed on purpose: redelivery was not exercised")
+    problems.extend(check_connections(out))
+
+    groups: Dict[str, List[Dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(row["base"], []).append(row)
+    best = {base: max(r["rate"] or 0 for r in rs) for base, rs in groups.items()}
+    lines = [
+        f"Stream: {produced['sent']} messages {produced['perTag']} for {len(truth)} clients "
+        f"({sum(truth.values())} online at the end), produced in {produced['seconds']} s.",
+        "",
+        "| run | consumer | messages | deliveries | runs | msg/s (first 95 %, best; all) | vs bare | wrong answers |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    # Ratios only for the runs that drained alone (the redelivery runs share the machine).
+    bare_of = {"seed-demo": "bare-java", "node": "bare-node", "python": "bare-python"}
+    for base in sorted(groups, key=lambda b: order.index(b) if b in order else len(order)):
+        rs = groups[base]
+        first = rs[0]
+        ref = best.get(bare_of.get(base, ""), 0)
+        ratio = f"{best[base] / ref:.2f}x" if ref and best[base] else "—"
+        wrong = "—" if "wrong" not in first else ", ".join(
+            f"{r['wrong']} ({r['falselyOnline']} online, {r['falselyOffline']} offline)" for r in rs)
+        rates = ", ".join(str(r["rate"]) for r in rs)
+        lines.append(f"| {base} | {first['consumer']} | {first['consumed']} | "
+                     f"{'/'.join(str(r['deliveries']) for r in rs)} | {len(rs)} | "
+                     f"{best[base]} ({rates}) | {ratio} | {wrong} |")
+    for r in groups.get("seed-demo", []):
+        if "wrong" in r:
+            lines.append("")
+            lines.append(f"Seed demo ({r['run']}): {r['wrong']} of {len(truth)} clients wrong "
+                         f"({r['falselyOnline']} falsely online, {r['falselyOffline']} falsely offline).")
+    summary = "\n".join(lines) + "\n"
+    (out / "summary.md").write_text(summary, encoding="utf-8")
+    print(summary)
+    if problems:
+        print(f"e2e: {len(problems)} problem(s):", file=sys.stderr)
+        for p in problems[:50]:
+            print(f"  {p}", file=sys.stderr)
+        return 1
+    print("e2e: every check passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
