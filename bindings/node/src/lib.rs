@@ -55,30 +55,68 @@ fn string_of(v: Unknown<'_>) -> Result<String> {
     s.into_utf8()?.into_owned()
 }
 
-/// Runs `f` on the bytes of a string, `Uint8Array` (`Buffer`) or `ArrayBuffer`, if `v` is one;
-/// typed arrays and buffers are borrowed, not copied (a batch can be hundreds of megabytes).
-fn with_raw_bytes<R>(env: &Env, v: Unknown<'_>, f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>> {
+/// A copy of `len` bytes at `data`, the memory of a JS buffer.
+///
+/// That memory may be a `SharedArrayBuffer` another thread writes while we read it, so no Rust
+/// reference (`&[u8]`, which promises the bytes do not change) is ever made to it: the bytes are
+/// copied out once, with a raw copy, and the engine judges only its own copy (issue 16: validated
+/// bytes that changed before they were used crashed the process).
+///
+/// # Safety
+/// `data` must be valid for reads of `len` bytes (or `len` must be 0).
+unsafe fn copy_out(data: *const u8, len: usize) -> Vec<u8> {
+    let mut v = Vec::<u8>::with_capacity(len);
+    if len > 0 {
+        // SAFETY: `data` is readable for `len` bytes (caller), `v` has room for `len` bytes, and a
+        // fresh Vec cannot overlap host memory.
+        unsafe {
+            std::ptr::copy_nonoverlapping(data, v.as_mut_ptr(), len);
+            v.set_len(len);
+        }
+    }
+    v
+}
+
+/// The bytes of a string, `Uint8Array` (`Buffer`) or `ArrayBuffer`, if `v` is one, copied into
+/// memory of our own (see [`copy_out`]; a string is copied by napi itself).
+fn raw_bytes(env: &Env, v: Unknown<'_>) -> Result<Option<Vec<u8>>> {
+    use napi::sys;
     if v.get_type()? == ValueType::String {
         let s: JsString<'_> = v.coerce_to_string()?;
-        return Ok(Some(f(s.into_utf8()?.as_slice())));
+        return Ok(Some(s.into_utf8()?.into_owned()?.into_bytes()));
     }
+    let (mut data, mut len) = (std::ptr::null_mut::<std::ffi::c_void>(), 0usize);
     if v.is_typedarray()? {
-        // SAFETY: `v` is a live typed array of this env; `from_napi_value` checks its element
-        // type and fails for anything but a Uint8Array. No JavaScript runs while `f` reads it.
-        if let Ok(slice) = unsafe { Uint8ArraySlice::from_napi_value(env.raw(), v.raw()) } {
-            return Ok(Some(f(slice.as_ref())));
+        let mut kind = 0;
+        // SAFETY: `v` is a live typed array of this env (checked just above); the optional
+        // outputs we do not need are null, which napi allows.
+        let status = unsafe {
+            sys::napi_get_typedarray_info(
+                env.raw(),
+                v.raw(),
+                &mut kind,
+                &mut len,
+                &mut data,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+            )
+        };
+        // Only a Uint8Array (a Buffer is one) is bytes; other typed arrays go to JSON.stringify.
+        if status != sys::Status::napi_ok || kind != sys::TypedarrayType::uint8_array {
+            return Ok(None);
         }
     } else if v.is_arraybuffer()? {
         // SAFETY: `v` is a live ArrayBuffer of this env (checked just above).
-        let buffer = unsafe { ArrayBuffer::from_napi_value(env.raw(), v.raw()) }?;
-        return Ok(Some(f(buffer.as_ref())));
+        let status = unsafe { sys::napi_get_arraybuffer_info(env.raw(), v.raw(), &mut data, &mut len) };
+        if status != sys::Status::napi_ok {
+            return Ok(None);
+        }
+    } else {
+        return Ok(None);
     }
-    Ok(None)
-}
-
-/// The bytes of a string, `Uint8Array` (`Buffer`) or `ArrayBuffer`, if `v` is one, copied.
-fn raw_bytes(env: &Env, v: Unknown<'_>) -> Result<Option<Vec<u8>>> {
-    with_raw_bytes(env, v, <[u8]>::to_vec)
+    // SAFETY: napi gave `data` as the start of the array's `len` bytes, alive during this call
+    // (no JavaScript runs in between that could detach or resize the buffer).
+    Ok(Some(unsafe { copy_out(data.cast::<u8>(), len) }))
 }
 
 /// One body: raw text/bytes as they are, anything else through the host's `JSON.stringify`.
@@ -229,16 +267,9 @@ impl NodeStatusEngine {
         tag: Option<Unknown<'e>>,
     ) -> Result<Unknown<'e>> {
         let tag = opt_string(env, tag, "tag")?;
-        let result = match with_raw_bytes(env, input, |bytes| {
-            self.engine_mut().map(|mut e| e.ingest_json(bytes, tag.as_deref()))
-        })? {
-            Some(result) => result?.map_err(|e| js_error(env, &e)),
-            None => {
-                let item = stringified(env, input)?;
-                let result = self.engine_mut()?.ingest_json(item.bytes(), tag.as_deref());
-                explain_one(result, &item).map_err(|e| js_error(env, &e))
-            }
-        };
+        let item = body(env, input)?;
+        let result = self.engine_mut()?.ingest_json(item.bytes(), tag.as_deref());
+        let result = explain_one(result, &item).map_err(|e| js_error(env, &e));
         let Some(t) = result? else {
             return Null.into_unknown(env);
         };
@@ -274,11 +305,9 @@ impl NodeStatusEngine {
             until = opt_uint(env, obj.get_named_property::<Unknown<'_>>("until")?, "until", MAX_TIME)?;
         }
         let mut packer = Packer::new();
-        let report = if let Some(report) = with_raw_bytes(env, input, |bytes| {
+        let report = if let Some(bytes) = raw_bytes(env, input)? {
             packer.reserve_for_jsonl(bytes.len());
-            self.engine_mut().map(|mut e| e.ingest_many_each(bytes, until, |t| packer.push(t)))
-        })? {
-            report?
+            self.engine_mut()?.ingest_many_each(&bytes, until, |t| packer.push(t))
         } else {
             if !input.is_array()? {
                 return Err(invalid(env, "input", "must be a string, a Uint8Array or an array"));
