@@ -124,10 +124,10 @@ pub fn replay(
             let report = engine.ingest_many_each(chunk, at, |_| {});
             if at.is_some() {
                 let offered = input::lines(chunk).filter(|(_, l)| !input::is_blank(l)).count() as u64;
-                let counted = report.applied + report.duplicates + report.late + report.errors.len() as u64;
+                let counted = report.applied + report.duplicates + report.late + report.rejected;
                 skipped += offered.saturating_sub(counted);
             }
-            rejected_total += report.errors.len() as u64;
+            rejected_total += report.rejected;
             for e in report.errors {
                 if rejected.len() < MAX_REJECTED {
                     rejected.push(Rejected {
