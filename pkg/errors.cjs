@@ -3,7 +3,11 @@
 // Also the source of dist/web/errors.js (see scripts/build.mjs): it imports nothing and ends with
 // its `module.exports` line.
 
-/** The stable error codes, identical in every language. */
+/**
+ * The stable error codes, identical in every language: the core's `ErrorCode::ALL`, which both
+ * backends export as `errorCodes()` (tests/js/hardening.test.mjs checks this list, and the
+ * `ErrorCode` union of index.d.ts, against them).
+ */
 const ERROR_CODES = Object.freeze([
   'invalid_json',
   'missing_field',
@@ -19,4 +23,15 @@ function isStatusError(e) {
   return e instanceof Error && ERROR_CODES.includes(e.code) && 'field' in e;
 }
 
-module.exports = { ERROR_CODES, isStatusError };
+/**
+ * The error of a call on a freed engine, as the native addon throws it (`engine_freed`, see
+ * bindings/js-common `FREED`): a usage error of the JavaScript object, not an input error.
+ */
+function freedError() {
+  const e = new Error('StatusEngine was freed');
+  e.code = 'engine_freed';
+  e.field = null;
+  return e;
+}
+
+module.exports = { ERROR_CODES, isStatusError, freedError };

@@ -120,11 +120,16 @@ export interface BatchError {
   message: string;
 }
 
-/** Result of `ingestMany`: good items are all applied, bad ones reported. */
+/**
+ * Result of `ingestMany`: good items are all applied, bad ones counted in `rejected`; `errors`
+ * describes the first 1000 of them (in input order).
+ */
 export interface BatchReport {
   applied: number;
   duplicates: number;
   late: number;
+  /** Every rejected item, also those beyond the 1000 described in `errors`. */
+  rejected: number;
   errors: BatchError[];
   transitions: Transition[];
 }
@@ -190,7 +195,7 @@ export declare class StatusEngine {
    * @throws {StatusError} `config_mismatch` if the configurations differ.
    */
   merge(other: StatusEngine): void;
-  /** Releases the engine's memory now rather than at garbage collection; do not use it afterwards. */
+  /** Releases the engine's memory now rather than at garbage collection; any later call throws an `Error` with `.code` `"engine_freed"`. */
   free(): void;
 }
 

@@ -19,7 +19,7 @@ function transition(text, start, clientEnd, channelEnd, time, flags, eventTypes)
 }
 
 /**
- * The report `{applied, duplicates, late, errors, transitions}` from `[head, text, cols]`: `head`
+ * The report `{applied, duplicates, late, rejected, errors, transitions}` from `[head, text, cols]`: `head`
  * the report without transitions as JSON; transition i is
  * `cols[4i..4i+4] = [clientIdEnd, channelIdEnd, time, flags]` with both ids back to back in
  * `text` (UTF-16 offsets) and `flags = online | eventTypeCode << 1`.
@@ -50,6 +50,28 @@ function define(proto, name, value) {
   Object.defineProperty(proto, name, { value, writable: true, configurable: true });
 }
 
+/**
+ * WebAssembly only: makes every method of a freed engine (or `merge` with a freed one) throw
+ * `freedError()` instead of wasm-bindgen's "null pointer passed to rust" (the native addon
+ * checks this itself). wasm-bindgen zeroes `__wbg_ptr` when an object is freed.
+ */
+function guardFreed(Engine, freedError) {
+  const proto = Engine.prototype;
+  for (const name of Object.getOwnPropertyNames(proto)) {
+    const d = Object.getOwnPropertyDescriptor(proto, name);
+    if (name === 'constructor' || name === 'free' || typeof d.value !== 'function') continue;
+    const method = d.value;
+    define(proto, name, {
+      // Two parameters: no method takes more, and a fixed arity keeps the hot path cheap.
+      [name](a, b) {
+        if (this.__wbg_ptr === 0 || (a instanceof Engine && a.__wbg_ptr === 0)) throw freedError();
+        return method.call(this, a, b);
+      },
+    }[name]);
+  }
+  return Engine;
+}
+
 /** Gives a backend's engine class `ingest` and `ingestMany`, built on its packed variants. */
 function installIngest(Engine) {
   // Asked on first use: in browsers the module is not instantiated until `init()`.
@@ -65,4 +87,4 @@ function installIngest(Engine) {
   return Engine;
 }
 
-module.exports = { unpackReport, unpackTransition, installIngest };
+module.exports = { unpackReport, unpackTransition, installIngest, guardFreed };

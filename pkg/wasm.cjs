@@ -1,10 +1,10 @@
 'use strict';
 // `mqtt-status/wasm`: the WebAssembly backend in Node, whatever else is installed.
 const wasm = require('./dist/node/mqtt_status_wasm.cjs');
-const { ERROR_CODES, isStatusError } = require('./errors.cjs');
-const { installIngest } = require('./report.cjs');
+const { ERROR_CODES, isStatusError, freedError } = require('./errors.cjs');
+const { installIngest, guardFreed } = require('./report.cjs');
 
-exports.StatusEngine = installIngest(wasm.StatusEngine);
+exports.StatusEngine = installIngest(guardFreed(wasm.StatusEngine, freedError));
 exports.backend = 'wasm';
 exports.nativeError = null;
 exports.init = async function init() {};

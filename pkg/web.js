@@ -5,12 +5,13 @@
 //   await init();                                       // fetches dist/web/mqtt_status_wasm_bg.wasm
 //   const engine = new StatusEngine({ takeover: true });
 import wbInit, { initSync as wbInitSync, StatusEngine as WasmStatusEngine } from './dist/web/mqtt_status_wasm.js';
-import { installIngest } from './dist/web/report.js';
+import { installIngest, guardFreed } from './dist/web/report.js';
+import { freedError } from './dist/web/errors.js';
 
 export { ERROR_CODES, isStatusError } from './dist/web/errors.js';
 
 /** The engine class (the WebAssembly build). */
-export const StatusEngine = installIngest(WasmStatusEngine);
+export const StatusEngine = installIngest(guardFreed(WasmStatusEngine, freedError));
 
 /** Always "wasm" here. */
 export const backend = 'wasm';

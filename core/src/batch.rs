@@ -5,7 +5,21 @@ use alloc::vec::Vec;
 
 use crate::scan::find_byte;
 use crate::warm::WINDOW;
-use crate::{parse, BatchError, BatchReport, Outcome, StatusEngine, TransitionRef, Transitions};
+use crate::{
+    parse, BatchError, BatchReport, Error, Outcome, StatusEngine, TransitionRef, Transitions,
+    MAX_REPORTED_ERRORS,
+};
+
+impl BatchReport {
+    /// Counts a rejected item, keeping its error if fewer than [`MAX_REPORTED_ERRORS`] are kept
+    /// (items come in input order, so the first ones are kept).
+    fn reject(&mut self, index: usize, e: &Error) {
+        self.rejected += 1;
+        if self.errors.len() < MAX_REPORTED_ERRORS {
+            self.errors.push(BatchError::new(index as u64, e));
+        }
+    }
+}
 
 impl StatusEngine {
     /// Ingests JSONL bytes: one body or envelope per line. Blank lines are skipped (but keep
@@ -91,6 +105,64 @@ impl StatusEngine {
         self.ingest_indexed(items.into_iter().enumerate(), until, on_transition)
     }
 
+    /// Like [`ingest_items_each`](Self::ingest_items_each), for a host that could not turn
+    /// every item into bytes: an `Err` item (see [`Error::unserializable`]) is rejected at its
+    /// position with that error, counted and reported like any other bad item.
+    pub fn ingest_item_results_each<I, B, F>(
+        &mut self,
+        items: I,
+        until: Option<u64>,
+        on_transition: F,
+    ) -> BatchReport
+    where
+        I: IntoIterator<Item = Result<B, Error>>,
+        B: AsRef<[u8]>,
+        F: FnMut(TransitionRef<'_>),
+    {
+        // The failed items are set aside as the good ones stream past (the good ones' path stays
+        // the plain one), then counted and merged into the report in input order.
+        let mut failed: Vec<(usize, Error)> = Vec::new();
+        let good = items.into_iter().enumerate().filter_map(|(i, item)| match item {
+            Ok(b) => Some((i, b)),
+            Err(e) => {
+                failed.push((i, e));
+                None
+            }
+        });
+        let mut report = self.ingest_indexed(good, until, on_transition);
+        if failed.is_empty() {
+            return report;
+        }
+        let kept = core::mem::take(&mut report.errors);
+        let mut merged = BatchReport { rejected: report.rejected, ..BatchReport::default() };
+        let (mut kept, mut failed) = (kept.into_iter().peekable(), failed.into_iter().peekable());
+        loop {
+            let take_kept = match (kept.peek(), failed.peek()) {
+                (Some(k), Some((i, _))) => k.index < *i as u64,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => break,
+            };
+            if take_kept {
+                merged.errors.extend(kept.next().filter(|_| merged.errors.len() < MAX_REPORTED_ERRORS));
+            } else if let Some((i, e)) = failed.next() {
+                self.count(None);
+                merged.reject(i, &e);
+            }
+        }
+        report.rejected = merged.rejected;
+        report.errors = merged.errors;
+        report
+    }
+
+    /// Counts one rejected input that was never handed to the parser (an object the host's own
+    /// JSON serializer refused, see [`Error::unserializable`]; a line over the CLI's length
+    /// limit), as `ingest_json` counts a bad body; returns the error for the host to raise.
+    pub fn reject_unread(&mut self, error: Error) -> Error {
+        self.count(None);
+        error
+    }
+
     fn ingest_indexed<I, B, F>(
         &mut self,
         mut items: I,
@@ -155,7 +227,7 @@ impl StatusEngine {
             Ok((Outcome::Applied, _)) => report.applied += 1,
             Ok((Outcome::Duplicate, _)) => report.duplicates += 1,
             Ok((Outcome::Late, _)) => report.late += 1,
-            Err(e) => report.errors.push(BatchError::new(index as u64, &e)),
+            Err(e) => report.reject(index, &e),
         }
     }
 }

@@ -135,6 +135,12 @@ impl Error {
         }
     }
 
+    /// The error for an input a host could not serialize to JSON at all (`toJSON` throwing, a
+    /// `BigInt`, a cycle, a dict of sets): rejected as `invalid_json` with the host's reason.
+    pub fn unserializable(reason: &str) -> Self {
+        Error::InvalidJson { reason: alloc::format!("the value cannot be serialized to JSON: {reason}") }
+    }
+
     pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
         Error::InvalidField { field, reason: reason.into() }
     }

@@ -47,6 +47,7 @@ mod hash;
 mod ids;
 mod index;
 mod merge;
+mod options;
 mod parse;
 mod query;
 mod scan;
@@ -58,10 +59,11 @@ mod warm;
 pub use config::{Config, MAX_ID_LEN_LIMIT, MAX_TOMBSTONES_LIMIT};
 pub use engine::StatusEngine;
 pub use error::{Error, ErrorCode};
+pub use options::{BatchOptions, OnlineQuery, OptionValue, OptionsArg};
 pub use parse::{with_notification, MAX_TIME};
 pub use snapshot::SNAPSHOT_VERSION;
 pub use transitions::{TransitionIter, Transitions};
 pub use types::{
     BatchError, BatchReport, ChannelState, ChannelStatus, ClientStatus, EventType, GroupCount, Notification,
-    Outcome, Stats, Transition, TransitionRef,
+    Outcome, Stats, Transition, TransitionRef, MAX_REPORTED_ERRORS,
 };

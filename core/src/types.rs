@@ -262,7 +262,14 @@ impl BatchError {
     }
 }
 
-/// Result of a batch ingest: good items are all applied, bad ones reported.
+/// Most errors a [`BatchReport`] keeps (the first ones, in input order); [`BatchReport::rejected`]
+/// counts them all. A batch of millions of bad lines would otherwise hold a message per line
+/// (gigabytes, and more than a host string can take): the first thousand say what is wrong with
+/// a file, and the count says how much.
+pub const MAX_REPORTED_ERRORS: usize = 1000;
+
+/// Result of a batch ingest: good items are all applied, bad ones counted and the first
+/// [`MAX_REPORTED_ERRORS`] of them reported.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BatchReport {
@@ -272,7 +279,9 @@ pub struct BatchReport {
     pub duplicates: u64,
     /// Items ignored as late.
     pub late: u64,
-    /// Rejected items, in input order.
+    /// Items rejected with an error: all of them, also those beyond the ones kept in `errors`.
+    pub rejected: u64,
+    /// The first [`MAX_REPORTED_ERRORS`] rejected items, in input order.
     pub errors: Vec<BatchError>,
     /// Transitions in the order they happened.
     pub transitions: crate::Transitions,

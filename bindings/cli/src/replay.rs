@@ -72,6 +72,8 @@ pub fn replay(
     let consumed = Rc::new(Cell::new(0u64));
     let started = Instant::now();
     let (mut lines, mut bytes, mut skipped, mut rejected_total) = (0u64, 0u64, 0u64, 0u64);
+    // Rejections a capped batch report counted but did not list.
+    let mut unlisted = 0u64;
     let mut rejected = Vec::new();
     let mut inputs = Vec::new();
     for source in sources {
@@ -90,21 +92,20 @@ pub fn replay(
                     let report = engine.ingest_many_each(chunk, at, |_| {});
                     if at.is_some() {
                         let offered = input::lines(chunk).filter(|(_, l)| !input::is_blank(l)).count() as u64;
-                        let counted =
-                            report.applied + report.duplicates + report.late + report.errors.len() as u64;
+                        let counted = report.applied + report.duplicates + report.late + report.rejected;
                         skipped += offered.saturating_sub(counted);
                     }
+                    // A report keeps the first errors and counts them all.
+                    unlisted += report.rejected - report.errors.len() as u64;
                     for e in report.errors {
                         keep(before + e.index + 1, e.code, e.field, e.message);
                     }
                     before + input::count_newlines(chunk)
                 }
                 Piece::TooLong { line } => {
-                    // The engine counts it as the rejected input it is (`events`, `rejected`),
-                    // from a stand-in that cannot parse: its bytes were never held.
-                    let stand_in = engine.ingest_json(b"", None);
-                    debug_assert!(stand_in.is_err());
-                    let e = input::too_long(max_line);
+                    // The engine counts it as the rejected input it is (`events`, `rejected`);
+                    // its bytes were never held.
+                    let e = engine.reject_unread(input::too_long(max_line));
                     keep(line, e.code().as_str().to_string(), None, e.to_string());
                     line
                 }
@@ -116,6 +117,7 @@ pub fn replay(
         bytes += read.bytes;
     }
     progress.finish();
+    rejected_total += unlisted;
     let restored_from = None;
     Ok(Replay {
         engine,

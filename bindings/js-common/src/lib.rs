@@ -23,7 +23,7 @@ pub const EVENT_TYPES: [EventType; 3] = [EventType::Connect, EventType::Disconne
 /// Times are at most 2^53 − 1 (the core refuses larger ones), so `f64` holds them exactly.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PackedReport {
-    /// `{"applied","duplicates","late","errors"}` as JSON (the report without transitions).
+    /// `{"applied","duplicates","late","rejected","errors"}` as JSON (the report without transitions).
     pub head: String,
     /// Client id and channel id of every transition, back to back.
     pub text: String,
@@ -36,6 +36,7 @@ struct Head<'a> {
     applied: u64,
     duplicates: u64,
     late: u64,
+    rejected: u64,
     errors: &'a [BatchError],
 }
 
@@ -98,6 +99,7 @@ impl Packer {
             applied: report.applied,
             duplicates: report.duplicates,
             late: report.late,
+            rejected: report.rejected,
             errors: &report.errors,
         };
         // Plain integers and strings: serializing cannot fail.
@@ -117,51 +119,14 @@ pub fn pack_transition(t: TransitionRef<'_>) -> (String, [f64; 3]) {
     (p.text, [p.cols[0], p.cols[2], p.cols[3]])
 }
 
-/// A body's bytes; or, when `JSON.stringify` refuses the value, the reason, and empty bytes for
-/// the core (which rejects them as `invalid_json` and counts the rejection like any other).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Owned {
-    /// The body's bytes.
-    Bytes(Vec<u8>),
-    /// Why `JSON.stringify` gave no text.
-    Failed(String),
-}
+/// `(code, message)` of the error a call on a freed engine throws (after `free()`), in both
+/// backends. Not one of the core's codes (`ErrorCode`): it is about the JavaScript object, not
+/// an input.
+pub const FREED: (&str, &str) = ("engine_freed", "StatusEngine was freed");
 
-impl Owned {
-    /// The bytes the core sees (empty for [`Owned::Failed`]).
-    pub fn bytes(&self) -> &[u8] {
-        match self {
-            Owned::Bytes(b) => b,
-            Owned::Failed(_) => b"",
-        }
-    }
-}
-
-/// The core error for a body `JSON.stringify` refused.
-fn unserializable(reason: &str) -> mqtt_status::Error {
-    mqtt_status::Error::InvalidJson {
-        reason: format!("body cannot be serialized with JSON.stringify: {reason}"),
-    }
-}
-
-/// The result of ingesting one body: a body `JSON.stringify` refused fails with why, whatever the
-/// core made of the empty bytes it was given instead.
-pub fn explain_one<T>(result: Result<T, mqtt_status::Error>, item: &Owned) -> Result<T, mqtt_status::Error> {
-    match (result, item) {
-        (Err(_), Owned::Failed(reason)) => Err(unserializable(reason)),
-        (result, _) => result,
-    }
-}
-
-/// Replaces the messages of batch errors caused by bodies `JSON.stringify` refused, so they say
-/// why instead of "empty input".
-pub fn explain_failed(report: &mut BatchReport, items: &[Owned]) {
-    for e in &mut report.errors {
-        if let Some(Owned::Failed(reason)) = items.get(e.index as usize) {
-            e.message = unserializable(reason).to_string();
-        }
-    }
-}
+/// `(code, message)` of the error a call made while the engine is running throws (from a
+/// `toJSON` or getter the engine called), in both backends.
+pub const BUSY: (&str, &str) = ("engine_busy", "StatusEngine is busy (re-entrant call)");
 
 #[cfg(test)]
 mod tests {
@@ -182,7 +147,7 @@ mod tests {
         p.push(transition("G@@@d", "c1", true, EventType::Connect));
         p.push(transition("G@@@é😀", "c2", false, EventType::TcpClean));
         let p = p.finish(&BatchReport { applied: 2, ..BatchReport::default() });
-        assert_eq!(p.head, r#"{"applied":2,"duplicates":0,"late":0,"errors":[]}"#);
+        assert_eq!(p.head, r#"{"applied":2,"duplicates":0,"late":0,"rejected":0,"errors":[]}"#);
         assert_eq!(p.text, "G@@@dc1G@@@é😀c2");
         let max = ((1u64 << 53) - 1) as f64;
         // "G@@@é😀" is 7 UTF-16 units (é one, 😀 two).
@@ -211,16 +176,6 @@ mod tests {
         let t = transition("G@@@é😀", "ç2", false, EventType::Disconnect);
         let max = ((1u64 << 53) - 1) as f64;
         assert_eq!(pack_transition(t), ("G@@@é😀ç2".to_string(), [7.0, max, 2.0]));
-    }
-
-    #[test]
-    fn a_refused_body_fails_with_why() {
-        let refused = Owned::Failed("cyclic".into());
-        let empty = mqtt_status::Error::InvalidJson { reason: "empty".into() };
-        let e = explain_one::<()>(Err(empty.clone()), &refused).unwrap_err();
-        assert!(e.to_string().contains("JSON.stringify: cyclic"), "{e}");
-        assert_eq!(explain_one::<()>(Err(empty.clone()), &Owned::Bytes(vec![])), Err(empty));
-        assert_eq!(explain_one(Ok(1), &refused), Ok(1));
     }
 
     #[test]

@@ -1,27 +1,34 @@
 //! Native Node.js addon of `mqtt-status` (napi-rs): the npm package `mqtt-status-native`, which
 //! the package `mqtt-status` loads when it is installed (falling back to WebAssembly otherwise).
 //!
-//! This crate only converts, rule for rule like `bindings/wasm`: JavaScript values in (strings,
-//! bytes, or objects serialized with the host's own `JSON.stringify`), core calls, core answers
-//! out as plain objects (the core's serde JSON read back with the host's `JSON.parse`, so the
-//! shape is exactly the one the WebAssembly build gives: `null`, never `undefined`); batch reports
-//! packed (`mqtt-status-js-common`) for the npm package to unpack. Every judgment lives in the
-//! core. Errors are thrown as real `Error` objects carrying `.code` and `.field`.
+//! This crate only converts, like `bindings/wasm`: JavaScript values in (strings, bytes copied
+//! out of host memory, objects serialized with the host's own `JSON.stringify`, option values as
+//! [`OptionValue`]s), core calls, core answers out as plain objects (the core's serde JSON read
+//! back with the host's `JSON.parse`, so the shape is exactly the one the WebAssembly build gives:
+//! `null`, never `undefined`); batch reports packed (`mqtt-status-js-common`) for the npm package
+//! to unpack. Every judgment, option check and message lives in the core. Errors are thrown as
+//! real `Error` objects carrying `.code` and `.field`.
 
 use std::cell::{Ref, RefCell, RefMut};
 
-use mqtt_status::{Config, Error as CoreError, StatusEngine as Engine, TransitionRef, MAX_TIME};
-use mqtt_status_js_common::{explain_failed, explain_one, pack_transition, Owned, Packer, EVENT_TYPES};
+use mqtt_status::{
+    BatchOptions, Config, Error as CoreError, ErrorCode, OnlineQuery, OptionValue, OptionsArg,
+    StatusEngine as Engine, TransitionRef,
+};
+use mqtt_status_js_common::{pack_transition, Packer, BUSY, EVENT_TYPES, FREED};
 use napi::bindgen_prelude::*;
 use napi::{JsString, JsValue, ValueType};
 use napi_derive::napi;
 
-/// The thrown `Error`: message, `.code` and `.field` (`null` when no single field is at fault).
-fn js_error(env: &Env, e: &CoreError) -> Error {
+mod host;
+use host::{raw_bytes, Caught, Ran};
+
+/// A thrown `Error` with `message`, `.code` and `.field` (`null` when no single field is at fault).
+fn coded(env: &Env, code: &str, message: String, field: Option<&str>) -> Error {
     let build = || -> Result<Error> {
-        let err = JsError::from(Error::new(e.code().as_str(), e.to_string())).into_unknown(*env);
+        let err = JsError::from(Error::new(code, message.clone())).into_unknown(*env);
         let mut obj = err.coerce_to_object()?;
-        match e.field() {
+        match field {
             Some(f) => obj.set_named_property("field", f)?,
             None => obj.set_named_property("field", Null)?,
         }
@@ -30,8 +37,9 @@ fn js_error(env: &Env, e: &CoreError) -> Error {
     build().unwrap_or_else(|err| err)
 }
 
-fn invalid(env: &Env, field: &'static str, reason: &str) -> Error {
-    js_error(env, &CoreError::InvalidField { field, reason: reason.into() })
+/// The thrown `Error` for a core error.
+fn js_error(env: &Env, e: &CoreError) -> Error {
+    coded(env, e.code().as_str(), e.to_string(), e.field())
 }
 
 /// The global `JSON` object.
@@ -46,132 +54,74 @@ fn to_js<'e, T: serde::Serialize>(env: &'e Env, value: &T) -> Result<Unknown<'e>
     parse.call(text)
 }
 
-fn is_absent(v: &Unknown<'_>) -> Result<bool> {
-    Ok(matches!(v.get_type()?, ValueType::Undefined | ValueType::Null))
-}
-
 fn string_of(v: Unknown<'_>) -> Result<String> {
     let s: JsString<'_> = v.coerce_to_string()?;
     s.into_utf8()?.into_owned()
 }
 
-/// Runs `f` on the bytes of a string, `Uint8Array` (`Buffer`) or `ArrayBuffer`, if `v` is one;
-/// typed arrays and buffers are borrowed, not copied (a batch can be hundreds of megabytes).
-fn with_raw_bytes<R>(env: &Env, v: Unknown<'_>, f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>> {
-    if v.get_type()? == ValueType::String {
-        let s: JsString<'_> = v.coerce_to_string()?;
-        return Ok(Some(f(s.into_utf8()?.as_slice())));
-    }
-    if v.is_typedarray()? {
-        // SAFETY: `v` is a live typed array of this env; `from_napi_value` checks its element
-        // type and fails for anything but a Uint8Array. No JavaScript runs while `f` reads it.
-        if let Ok(slice) = unsafe { Uint8ArraySlice::from_napi_value(env.raw(), v.raw()) } {
-            return Ok(Some(f(slice.as_ref())));
-        }
-    } else if v.is_arraybuffer()? {
-        // SAFETY: `v` is a live ArrayBuffer of this env (checked just above).
-        let buffer = unsafe { ArrayBuffer::from_napi_value(env.raw(), v.raw()) }?;
-        return Ok(Some(f(buffer.as_ref())));
-    }
-    Ok(None)
+/// What kind of value `v` is, for the core's option checks (no rule here).
+fn option_value(v: Unknown<'_>) -> Result<OptionValue> {
+    Ok(match v.get_type()? {
+        ValueType::Undefined | ValueType::Null => OptionValue::Absent,
+        ValueType::Boolean => OptionValue::Bool(v.coerce_to_bool()?),
+        ValueType::Number => OptionValue::Number(v.coerce_to_number()?.get_double()?),
+        ValueType::String => OptionValue::Text(string_of(v)?),
+        _ => OptionValue::Other,
+    })
 }
 
-/// The bytes of a string, `Uint8Array` (`Buffer`) or `ArrayBuffer`, if `v` is one, copied.
-fn raw_bytes(env: &Env, v: Unknown<'_>) -> Result<Option<Vec<u8>>> {
-    with_raw_bytes(env, v, <[u8]>::to_vec)
-}
-
-/// One body: raw text/bytes as they are, anything else through the host's `JSON.stringify`.
-fn body(env: &Env, v: Unknown<'_>) -> Result<Owned> {
-    match raw_bytes(env, v)? {
-        Some(b) => Ok(Owned::Bytes(b)),
-        None => stringified(env, v),
-    }
-}
-
-/// A value that is not text or bytes, through the host's `JSON.stringify`.
-fn stringified(env: &Env, v: Unknown<'_>) -> Result<Owned> {
-    let stringify = json(env)?.get_named_property::<Function<'_, Unknown<'_>, Unknown<'_>>>("stringify")?;
-    match stringify.call(v) {
-        Ok(s) if s.get_type()? == ValueType::String => Ok(Owned::Bytes(string_of(s)?.into_bytes())),
-        Ok(_) => Ok(Owned::Failed("it gives no text".into())),
-        Err(e) => {
-            // The exception thrown by JSON.stringify (a TypeError) is pending: take its message.
-            let reason = if e.reason.is_empty() { "it throws".into() } else { e.reason.clone() };
-            let reason = reason.strip_prefix("TypeError: ").map(String::from).unwrap_or(reason);
-            Ok(Owned::Failed(reason))
-        }
-    }
-}
-
-/// Rejects keys other than `allowed` (so a misspelt option is an error, not a silent default).
-fn check_keys<'e>(env: &'e Env, v: Unknown<'e>, allowed: &[&str], what: &'static str) -> Result<Object<'e>> {
-    if v.get_type()? != ValueType::Object || v.is_array()? {
-        return Err(invalid(env, what, "must be an object"));
-    }
-    let obj = v.coerce_to_object()?;
-    let object_ctor = env.get_global()?.get_named_property::<Unknown<'_>>("Object")?.coerce_to_object()?;
-    let keys_fn = object_ctor.get_named_property::<Function<'_, Unknown<'_>, Array<'_>>>("keys")?;
-    let keys = keys_fn.call(v)?;
-    for i in 0..keys.len() {
-        let key: String = keys.get::<String>(i)?.unwrap_or_default();
-        if !allowed.contains(&key.as_str()) {
-            let reason = format!("unknown option {key:?} (expected one of {})", allowed.join(", "));
-            return Err(js_error(env, &CoreError::InvalidField { field: what, reason }));
-        }
-    }
-    Ok(obj)
-}
-
-fn opt_bool(env: &Env, v: Unknown<'_>, field: &'static str, default: bool) -> Result<bool> {
+/// An options argument's own keys and values, for the core's checks; a getter or Proxy trap
+/// that throws is thrown again unchanged.
+fn options_arg(env: &Env, v: Option<Unknown<'_>>) -> Result<OptionsArg<Vec<(String, OptionValue)>>> {
+    let Some(v) = v else { return Ok(OptionsArg::Absent) };
     match v.get_type()? {
-        ValueType::Undefined | ValueType::Null => Ok(default),
-        ValueType::Boolean => v.coerce_to_bool(),
-        _ => Err(invalid(env, field, "must be a boolean")),
+        ValueType::Undefined | ValueType::Null => return Ok(OptionsArg::Absent),
+        ValueType::Object if !v.is_array()? => {}
+        _ => return Ok(OptionsArg::Invalid),
     }
-}
-
-/// A non-negative integer up to `max` (JS numbers only).
-fn opt_uint(env: &Env, v: Unknown<'_>, field: &'static str, max: u64) -> Result<Option<u64>> {
-    match v.get_type()? {
-        ValueType::Undefined | ValueType::Null => Ok(None),
-        ValueType::Number => {
-            let n = v.coerce_to_number()?.get_double()?;
-            if n.is_finite() && n >= 0.0 && n.fract() == 0.0 && n <= max as f64 {
-                Ok(Some(n as u64))
-            } else {
-                Err(invalid(env, field, &format!("must be an integer between 0 and {max}")))
-            }
+    let read = || -> Ran<Vec<(String, OptionValue)>> {
+        let mut entries = Vec::new();
+        for key in host::keys(env, v.raw())? {
+            let value = host::get(env, v.raw(), &key)?;
+            // SAFETY: `value` is a value of this env, just read.
+            let value = unsafe { Unknown::from_raw_unchecked(env.raw(), value) };
+            entries.push((key, option_value(value)?));
         }
-        _ => Err(invalid(env, field, &format!("must be an integer between 0 and {max}"))),
+        Ok(entries)
+    };
+    read().map(OptionsArg::Entries).map_err(|c| c.rethrow(env))
+}
+
+/// One body: raw text/bytes (copied), anything else through the host's `JSON.stringify`; a value
+/// it refuses (a cycle, a `BigInt`, a throwing `toJSON`) is the core's `invalid_json` error.
+fn body(env: &Env, v: Unknown<'_>) -> Result<std::result::Result<Vec<u8>, CoreError>> {
+    if let Some(b) = raw_bytes(env, v)? {
+        return Ok(Ok(b));
     }
+    Ok(match host::stringify(env, v.raw()) {
+        Ok(Some(text)) => Ok(text.into_bytes()),
+        Ok(None) => Err(CoreError::unserializable("JSON.stringify gives no text")),
+        Err(Caught::Napi(e)) => return Err(e),
+        Err(thrown) => Err(CoreError::unserializable(&thrown.reason(env))),
+    })
 }
 
-fn opt_string(env: &Env, v: Option<Unknown<'_>>, field: &'static str) -> Result<Option<String>> {
-    match v {
-        None => Ok(None),
-        Some(v) => match v.get_type()? {
-            ValueType::Undefined | ValueType::Null => Ok(None),
-            ValueType::String => string_of(v).map(Some),
-            _ => Err(invalid(env, field, "must be a string")),
-        },
-    }
+/// The error for a call on a freed engine (`free()` was called), code `engine_freed`.
+fn freed(env: &Env) -> Error {
+    coded(env, FREED.0, FREED.1.into(), None)
 }
 
-fn string_arg(env: &Env, v: Unknown<'_>, field: &'static str) -> Result<String> {
-    if v.get_type()? == ValueType::String {
-        string_of(v)
-    } else {
-        Err(invalid(env, field, "must be a string"))
-    }
+/// The error for a call made while the engine runs (from a `toJSON` or getter it called), code
+/// `engine_busy`.
+fn busy(env: &Env) -> Error {
+    coded(env, BUSY.0, BUSY.1.into(), None)
 }
 
-fn freed() -> Error {
-    Error::from_reason("StatusEngine was freed")
-}
-
-fn busy() -> Error {
-    Error::from_reason("StatusEngine is busy (re-entrant call)")
+/// The stable error codes of the core, in its order (what `ERROR_CODES` in the npm package must
+/// equal; the package's tests compare them).
+#[napi(js_name = "errorCodes")]
+pub fn error_codes() -> Vec<&'static str> {
+    ErrorCode::ALL.map(ErrorCode::as_str).to_vec()
 }
 
 /// The status engine: feed it notifications, ask who is online.
@@ -181,14 +131,14 @@ pub struct NodeStatusEngine {
 }
 
 impl NodeStatusEngine {
-    fn engine(&self) -> Result<Ref<'_, Engine>> {
-        let r = self.inner.try_borrow().map_err(|_| busy())?;
-        Ref::filter_map(r, Option::as_ref).map_err(|_| freed())
+    fn engine(&self, env: &Env) -> Result<Ref<'_, Engine>> {
+        let r = self.inner.try_borrow().map_err(|_| busy(env))?;
+        Ref::filter_map(r, Option::as_ref).map_err(|_| freed(env))
     }
 
-    fn engine_mut(&self) -> Result<RefMut<'_, Engine>> {
-        let r = self.inner.try_borrow_mut().map_err(|_| busy())?;
-        RefMut::filter_map(r, Option::as_mut).map_err(|_| freed())
+    fn engine_mut(&self, env: &Env) -> Result<RefMut<'_, Engine>> {
+        let r = self.inner.try_borrow_mut().map_err(|_| busy(env))?;
+        RefMut::filter_map(r, Option::as_mut).map_err(|_| freed(env))
     }
 
     fn wrap(engine: Engine) -> Self {
@@ -199,22 +149,10 @@ impl NodeStatusEngine {
 #[napi]
 impl NodeStatusEngine {
     /// `new StatusEngine({closeOnDisconnect, takeover, tombstonesPerClient, maxIdLen})`; every
-    /// option is optional. Unknown or mistyped options throw `invalid_field`.
+    /// option is optional. The core checks them (`Config::from_options`).
     #[napi(constructor)]
     pub fn new(env: Env, options: Option<Unknown<'_>>) -> Result<Self> {
-        let mut config = Config::default();
-        if let Some(options) = options.filter(|o| !is_absent(o).unwrap_or(true)) {
-            let keys = ["closeOnDisconnect", "takeover", "tombstonesPerClient", "maxIdLen"];
-            let obj = check_keys(&env, options, &keys, "options")?;
-            let get = |k: &str| obj.get_named_property::<Unknown<'_>>(k);
-            config.close_on_disconnect =
-                opt_bool(&env, get("closeOnDisconnect")?, "closeOnDisconnect", config.close_on_disconnect)?;
-            config.takeover = opt_bool(&env, get("takeover")?, "takeover", config.takeover)?;
-            let t = opt_uint(&env, get("tombstonesPerClient")?, "tombstonesPerClient", u32::MAX.into())?;
-            config.tombstones_per_client = t.map_or(config.tombstones_per_client, |t| t as u32);
-            let m = opt_uint(&env, get("maxIdLen")?, "maxIdLen", u32::MAX.into())?;
-            config.max_id_len = m.map_or(config.max_id_len, |m| m as u32);
-        }
+        let config = Config::from_options(options_arg(&env, options)?).map_err(|e| js_error(&env, &e))?;
         Engine::new(config).map(Self::wrap).map_err(|e| js_error(&env, &e))
     }
 
@@ -228,18 +166,18 @@ impl NodeStatusEngine {
         input: Unknown<'e>,
         tag: Option<Unknown<'e>>,
     ) -> Result<Unknown<'e>> {
-        let tag = opt_string(env, tag, "tag")?;
-        let result = match with_raw_bytes(env, input, |bytes| {
-            self.engine_mut().map(|mut e| e.ingest_json(bytes, tag.as_deref()))
-        })? {
-            Some(result) => result?.map_err(|e| js_error(env, &e)),
-            None => {
-                let item = stringified(env, input)?;
-                let result = self.engine_mut()?.ingest_json(item.bytes(), tag.as_deref());
-                explain_one(result, &item).map_err(|e| js_error(env, &e))
-            }
+        let tag = match tag {
+            Some(t) => option_value(t)?.text("tag").map_err(|e| js_error(env, &e))?,
+            None => None,
         };
-        let Some(t) = result? else {
+        let item = body(env, input)?;
+        let mut engine = self.engine_mut(env)?;
+        let result = match item {
+            Ok(bytes) => engine.ingest_json(&bytes, tag.as_deref()),
+            Err(e) => Err(engine.reject_unread(e)),
+        };
+        drop(engine);
+        let Some(t) = result.map_err(|e| js_error(env, &e))? else {
             return Null.into_unknown(env);
         };
         let (text, [client_end, time, flags]) = pack_transition(TransitionRef::from(&t));
@@ -268,32 +206,32 @@ impl NodeStatusEngine {
         input: Unknown<'e>,
         options: Option<Unknown<'e>>,
     ) -> Result<Array<'e>> {
-        let mut until = None;
-        if let Some(options) = options.filter(|o| !is_absent(o).unwrap_or(true)) {
-            let obj = check_keys(env, options, &["until"], "options")?;
-            until = opt_uint(env, obj.get_named_property::<Unknown<'_>>("until")?, "until", MAX_TIME)?;
-        }
+        let options =
+            BatchOptions::from_options(options_arg(env, options)?).map_err(|e| js_error(env, &e))?;
         let mut packer = Packer::new();
-        let report = if let Some(report) = with_raw_bytes(env, input, |bytes| {
+        let report = if let Some(bytes) = raw_bytes(env, input)? {
             packer.reserve_for_jsonl(bytes.len());
-            self.engine_mut().map(|mut e| e.ingest_many_each(bytes, until, |t| packer.push(t)))
-        })? {
-            report?
+            self.engine_mut(env)?.ingest_many_each(&bytes, options.until, |t| packer.push(t))
         } else {
             if !input.is_array()? {
-                return Err(invalid(env, "input", "must be a string, a Uint8Array or an array"));
+                let e = CoreError::InvalidField {
+                    field: "input",
+                    reason: "must be a string, a Uint8Array or an array".into(),
+                };
+                return Err(js_error(env, &e));
             }
-            // SAFETY: `input` is a live JS array of this env (checked just above).
-            let array = unsafe { Array::from_napi_value(env.raw(), input.raw()) }?;
-            let mut items = Vec::with_capacity(array.len() as usize);
-            for i in 0..array.len() {
-                let item = array.get::<Unknown<'_>>(i)?.map_or_else(|| ().into_unknown(env), Ok)?;
-                items.push(body(env, item)?);
-            }
-            let bytes = items.iter().map(Owned::bytes);
-            let mut report = self.engine_mut()?.ingest_items_each(bytes, until, |t| packer.push(t));
-            explain_failed(&mut report, &items);
-            report
+            let read = || -> Ran<Vec<_>> {
+                let n = host::length(env, input.raw())?;
+                let mut items = Vec::with_capacity(n as usize);
+                for i in 0..n {
+                    let item = host::element(env, input.raw(), i)?;
+                    // SAFETY: `item` is a value of this env, just read.
+                    items.push(body(env, unsafe { Unknown::from_raw_unchecked(env.raw(), item) })?);
+                }
+                Ok(items)
+            };
+            let items = read().map_err(|c| c.rethrow(env))?;
+            self.engine_mut(env)?.ingest_item_results_each(items, options.until, |t| packer.push(t))
         };
         let packed = packer.finish(&report);
         let mut out = env.create_array(3)?;
@@ -306,15 +244,15 @@ impl NodeStatusEngine {
     /// Whether the client has an open channel (an unknown client is offline).
     #[napi(js_name = "isOnline")]
     pub fn is_online(&self, env: Env, client_id: Unknown<'_>) -> Result<bool> {
-        let id = string_arg(&env, client_id, "clientId")?;
-        Ok(self.engine()?.is_online(&id))
+        let id = option_value(client_id)?.required_text("clientId").map_err(|e| js_error(&env, &e))?;
+        Ok(self.engine(&env)?.is_online(&id))
     }
 
     /// Everything known about one client, or `null`.
     #[napi]
     pub fn client<'e>(&self, env: &'e Env, client_id: Unknown<'e>) -> Result<Unknown<'e>> {
-        let id = string_arg(env, client_id, "clientId")?;
-        let status = self.engine()?.client(&id);
+        let id = option_value(client_id)?.required_text("clientId").map_err(|e| js_error(env, &e))?;
+        let status = self.engine(env)?.client(&id);
         match status {
             Some(c) => to_js(env, &c),
             None => Null.into_unknown(env),
@@ -324,43 +262,38 @@ impl NodeStatusEngine {
     /// Online client ids, sorted; `{group, after, limit}` filter and paginate.
     #[napi(js_name = "onlineClients")]
     pub fn online_clients(&self, env: Env, query: Option<Unknown<'_>>) -> Result<Vec<String>> {
-        let (mut group, mut after, mut limit) = (None, None, None);
-        if let Some(query) = query.filter(|q| !is_absent(q).unwrap_or(true)) {
-            let obj = check_keys(&env, query, &["group", "after", "limit"], "query")?;
-            let get = |k: &str| obj.get_named_property::<Unknown<'_>>(k);
-            group = opt_string(&env, Some(get("group")?), "group")?;
-            after = opt_string(&env, Some(get("after")?), "after")?;
-            limit = opt_uint(&env, get("limit")?, "limit", MAX_TIME)?;
-        }
-        let limit = limit.map(|l| usize::try_from(l).unwrap_or(usize::MAX));
-        Ok(self.engine()?.online_clients(group.as_deref(), after.as_deref(), limit))
+        let q = OnlineQuery::from_options(options_arg(&env, query)?).map_err(|e| js_error(&env, &e))?;
+        Ok(self.engine(&env)?.online_clients(q.group.as_deref(), q.after.as_deref(), q.limit))
     }
 
     /// Number of online clients, in all or in one group.
     #[napi(js_name = "countOnline")]
     pub fn count_online(&self, env: Env, group: Option<Unknown<'_>>) -> Result<f64> {
-        let group = opt_string(&env, group, "group")?;
-        Ok(self.engine()?.count_online(group.as_deref()) as f64)
+        let group = match group {
+            Some(g) => option_value(g)?.text("group").map_err(|e| js_error(&env, &e))?,
+            None => None,
+        };
+        Ok(self.engine(&env)?.count_online(group.as_deref()) as f64)
     }
 
     /// Every group seen, sorted: `[{groupId, online, known}]`.
     #[napi]
     pub fn groups<'e>(&self, env: &'e Env) -> Result<Unknown<'e>> {
-        let groups = self.engine()?.groups();
+        let groups = self.engine(env)?.groups();
         to_js(env, &groups)
     }
 
     /// Engine-wide counters and gauges.
     #[napi]
     pub fn stats<'e>(&self, env: &'e Env) -> Result<Unknown<'e>> {
-        let stats = self.engine()?.stats();
+        let stats = self.engine(env)?.stats();
         to_js(env, &stats)
     }
 
     /// The whole state, configuration included, as versioned binary bytes.
     #[napi]
-    pub fn snapshot(&self) -> Result<Uint8Array> {
-        Ok(Uint8Array::from(self.engine()?.snapshot()))
+    pub fn snapshot(&self, env: Env) -> Result<Uint8Array> {
+        Ok(Uint8Array::from(self.engine(&env)?.snapshot()))
     }
 
     /// An engine from `snapshot()` bytes (of any backend or language).
@@ -380,15 +313,15 @@ impl NodeStatusEngine {
         if std::ptr::eq(self, other) {
             return Ok(()); // a merge is idempotent
         }
-        let other = other.engine()?;
-        self.engine_mut()?.merge(&other).map_err(|e| js_error(&env, &e))
+        let other = other.engine(&env)?;
+        self.engine_mut(&env)?.merge(&other).map_err(|e| js_error(&env, &e))
     }
 
     /// Releases the engine's memory now instead of at garbage collection (as in the WebAssembly
-    /// build); the engine must not be used afterwards.
+    /// build); any later call throws `engine_freed`.
     #[napi]
-    pub fn free(&self) -> Result<()> {
-        *self.inner.try_borrow_mut().map_err(|_| busy())? = None;
+    pub fn free(&self, env: Env) -> Result<()> {
+        *self.inner.try_borrow_mut().map_err(|_| busy(&env))? = None;
         Ok(())
     }
 }

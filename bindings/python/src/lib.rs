@@ -8,10 +8,12 @@
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use mqtt_status::{Config, Error, ErrorCode, StatusEngine, TransitionRef};
+use mqtt_status::{
+    BatchOptions, Config, Error, ErrorCode, OnlineQuery, OptionValue, OptionsArg, StatusEngine, TransitionRef,
+};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyByteArray, PyBytes, PyString, PyTuple, PyType};
+use pyo3::types::{PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyString, PyTuple, PyType};
 
 mod transition;
 use transition::Transition;
@@ -40,24 +42,26 @@ fn to_pyerr(py: Python<'_>, e: &Error) -> PyErr {
     build().unwrap_or_else(|err| err)
 }
 
-/// An `invalid_field` error raised for a bad constructor option.
-fn bad_option(py: Python<'_>, field: &'static str, reason: &str) -> PyErr {
-    let e = Error::InvalidField { field, reason: reason.to_string() };
-    to_pyerr(py, &e)
-}
-
-fn bool_option(py: Python<'_>, value: &Bound<'_, PyAny>, field: &'static str) -> PyResult<bool> {
-    match value.cast::<PyBool>() {
-        Ok(b) => Ok(b.is_true()),
-        Err(_) => Err(bad_option(py, field, "must be a bool")),
+/// What kind of value `v` is, for the core's option checks (no rule here): `None` absent, `bool`,
+/// `int`/`float` a number (`inf` when an `int` is too large for a float), `str` text.
+fn option_value(v: Option<&Bound<'_, PyAny>>) -> OptionValue {
+    let Some(v) = v.filter(|v| !v.is_none()) else {
+        return OptionValue::Absent;
+    };
+    if let Ok(b) = v.cast::<PyBool>() {
+        OptionValue::Bool(b.is_true())
+    } else if v.is_instance_of::<PyInt>() || v.is_instance_of::<PyFloat>() {
+        OptionValue::Number(v.extract::<f64>().unwrap_or(f64::INFINITY))
+    } else if let Some(s) = v.cast::<PyString>().ok().and_then(|s| s.to_cow().ok().map(|s| s.into_owned())) {
+        OptionValue::Text(s)
+    } else {
+        OptionValue::Other
     }
 }
 
-fn u32_option(py: Python<'_>, value: &Bound<'_, PyAny>, field: &'static str) -> PyResult<u32> {
-    if value.is_instance_of::<PyBool>() {
-        return Err(bad_option(py, field, "must be an int"));
-    }
-    value.extract::<u32>().map_err(|_| bad_option(py, field, "must be an int in range"))
+/// Named arguments for the core's option checks, each with its camelCase key.
+fn named<'a>(args: &[(&'a str, Option<&Bound<'_, PyAny>>)]) -> OptionsArg<Vec<(&'a str, OptionValue)>> {
+    OptionsArg::Entries(args.iter().map(|(k, v)| (*k, option_value(*v))).collect())
 }
 
 /// The bytes of a `str` that is not valid Unicode (lone surrogates), encoded with
@@ -100,9 +104,9 @@ fn to_json<T: serde::Serialize>(value: &T) -> String {
 /// A batch error as a tuple `(index, code, field, message)`.
 type ErrorTuple = (u64, String, Option<String>, String);
 
-/// A batch report as `(applied, duplicates, late, errors, transitions)`, built after the GIL is
-/// taken back; `transitions` is a tuple of native `Transition` objects.
-type ReportTuple<'py> = (u64, u64, u64, Vec<ErrorTuple>, Bound<'py, PyTuple>);
+/// A batch report as `(applied, duplicates, late, rejected, errors, transitions)`, built after
+/// the GIL is taken back; `transitions` is a tuple of native `Transition` objects.
+type ReportTuple<'py> = (u64, u64, u64, u64, Vec<ErrorTuple>, Bound<'py, PyTuple>);
 
 /// A batch's report and its transitions, owned.
 type Batch = (mqtt_status::BatchReport, Vec<mqtt_status::Transition>);
@@ -120,7 +124,13 @@ fn report_tuple(py: Python<'_>, (report, owned): Batch) -> PyResult<ReportTuple<
     let transitions =
         owned.into_iter().map(|t| Transition::new_untracked(py, t)).collect::<PyResult<Vec<_>>>()?;
     let errors = report.errors.into_iter().map(|e| (e.index, e.code, e.field, e.message)).collect();
-    Ok((report.applied, report.duplicates, report.late, errors, PyTuple::new(py, transitions)?))
+    let counts = (report.applied, report.duplicates, report.late, report.rejected);
+    Ok((counts.0, counts.1, counts.2, counts.3, errors, PyTuple::new(py, transitions)?))
+}
+
+/// `until` of a batch, checked by the core (`BatchOptions`).
+fn batch_until(py: Python<'_>, until: Option<&Bound<'_, PyAny>>) -> PyResult<Option<u64>> {
+    BatchOptions::from_options(named(&[("until", until)])).map(|o| o.until).map_err(|e| to_pyerr(py, &e))
 }
 
 /// The engine, shareable across threads.
@@ -155,21 +165,15 @@ impl Engine {
 
 #[pymethods]
 impl Engine {
+    /// `options`: a dict with the camelCase keys of every binding (`closeOnDisconnect`, …),
+    /// checked by the core (`Config::from_options`).
     #[new]
-    #[pyo3(signature = (close_on_disconnect, takeover, tombstones_per_client, max_id_len))]
-    fn new(
-        py: Python<'_>,
-        close_on_disconnect: &Bound<'_, PyAny>,
-        takeover: &Bound<'_, PyAny>,
-        tombstones_per_client: &Bound<'_, PyAny>,
-        max_id_len: &Bound<'_, PyAny>,
-    ) -> PyResult<Self> {
-        let config = Config {
-            close_on_disconnect: bool_option(py, close_on_disconnect, "closeOnDisconnect")?,
-            takeover: bool_option(py, takeover, "takeover")?,
-            tombstones_per_client: u32_option(py, tombstones_per_client, "tombstonesPerClient")?,
-            max_id_len: u32_option(py, max_id_len, "maxIdLen")?,
-        };
+    fn new(py: Python<'_>, options: &Bound<'_, PyDict>) -> PyResult<Self> {
+        let entries: Vec<(String, OptionValue)> = options
+            .iter()
+            .map(|(k, v)| Ok((k.extract::<String>()?, option_value(Some(&v)))))
+            .collect::<PyResult<_>>()?;
+        let config = Config::from_options(OptionsArg::Entries(entries)).map_err(|e| to_pyerr(py, &e))?;
         StatusEngine::new(config).map(Engine::wrap).map_err(|e| to_pyerr(py, &e))
     }
 
@@ -223,8 +227,9 @@ impl Engine {
         &self,
         py: Python<'py>,
         data: &Bound<'py, PyAny>,
-        until: Option<u64>,
+        until: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<ReportTuple<'py>> {
+        let until = batch_until(py, until)?;
         let run = |bytes: &[u8]| owned_batch(|sink| self.lock().ingest_many_each(bytes, until, sink));
         let batch = if let Ok(b) = data.cast::<PyBytes>() {
             let bytes = b.as_bytes();
@@ -242,8 +247,9 @@ impl Engine {
         &self,
         py: Python<'py>,
         items: Vec<Bound<'py, PyAny>>,
-        until: Option<u64>,
+        until: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<ReportTuple<'py>> {
+        let until = batch_until(py, until)?;
         let mut owned: Vec<Vec<u8>> = Vec::with_capacity(items.len());
         for item in &items {
             owned.push(body_bytes(item, "item")?);
@@ -253,24 +259,33 @@ impl Engine {
         report_tuple(py, batch)
     }
 
-    fn is_online(&self, py: Python<'_>, client_id: &str) -> bool {
-        self.with(py, |e| e.is_online(client_id))
+    /// Whether the client is online; an id that is not valid Unicode (a lone surrogate) cannot
+    /// be any client's, so it is unknown: `False`.
+    fn is_online(&self, py: Python<'_>, client_id: &Bound<'_, PyString>) -> bool {
+        match client_id.to_cow() {
+            Ok(id) => self.with(py, |e| e.is_online(&id)),
+            Err(_) => false,
+        }
     }
 
-    /// The client's status as JSON, or `None` if never seen.
-    fn client(&self, py: Python<'_>, client_id: &str) -> Option<String> {
-        self.with(py, |e| e.client(client_id)).map(|c| to_json(&c))
+    /// The client's status as JSON, or `None` if never seen (or not valid Unicode, as above).
+    fn client(&self, py: Python<'_>, client_id: &Bound<'_, PyString>) -> Option<String> {
+        let id = client_id.to_cow().ok()?;
+        self.with(py, |e| e.client(&id)).map(|c| to_json(&c))
     }
 
+    /// Online ids; the arguments are checked by the core (`OnlineQuery`), like every binding's.
     #[pyo3(signature = (group=None, after=None, limit=None))]
     fn online_clients(
         &self,
         py: Python<'_>,
-        group: Option<&str>,
-        after: Option<&str>,
-        limit: Option<usize>,
-    ) -> Vec<String> {
-        self.with(py, |e| e.online_clients(group, after, limit))
+        group: Option<&Bound<'_, PyAny>>,
+        after: Option<&Bound<'_, PyAny>>,
+        limit: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Vec<String>> {
+        let arg = named(&[("group", group), ("after", after), ("limit", limit)]);
+        let q = OnlineQuery::from_options(arg).map_err(|e| to_pyerr(py, &e))?;
+        Ok(self.with(py, |e| e.online_clients(q.group.as_deref(), q.after.as_deref(), q.limit)))
     }
 
     #[pyo3(signature = (group=None))]
@@ -335,5 +350,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Transition>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("SNAPSHOT_VERSION", mqtt_status::SNAPSHOT_VERSION)?;
+    // The core's error codes, in its order: `_errors.py` has one class per code (tested).
+    m.add("ERROR_CODES", PyTuple::new(m.py(), ErrorCode::ALL.map(ErrorCode::as_str))?)?;
     Ok(())
 }

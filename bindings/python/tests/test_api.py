@@ -270,7 +270,7 @@ def test_option_errors_are_invalid_field() -> None:
     cases: List[Tuple[Dict[str, Any], str]] = [({"max_id_len": 0}, "maxIdLen"), ({"max_id_len": 70000}, "maxIdLen"),
                           ({"max_id_len": -1}, "maxIdLen"), ({"tombstones_per_client": 5000}, "tombstonesPerClient"),
                           ({"tombstones_per_client": "8"}, "tombstonesPerClient"), ({"takeover": 1}, "takeover"),
-                          ({"close_on_disconnect": None}, "closeOnDisconnect")]
+                          ({"close_on_disconnect": "yes"}, "closeOnDisconnect")]
     for kwargs, field in cases:
         with pytest.raises(InvalidField) as info:
             StatusEngine(**kwargs)

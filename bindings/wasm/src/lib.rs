@@ -5,31 +5,36 @@
 //! host's own `JSON.stringify`), core calls, core answers out as plain objects (serde with the
 //! JSON-compatible serializer: `null`, never `undefined`, no `Map`s), batch reports packed
 //! (`mqtt-status-js-common`) for the npm package to unpack. Every judgment lives in the
-//! core. The native Node addon (`bindings/node`) mirrors this file rule for rule; the shared JS
-//! tests run the conformance vectors against both.
+//! core, option checks and their messages included (`Config::from_options`, `OnlineQuery`). The
+//! native Node addon (`bindings/node`) converts the same way; the shared JS tests run the
+//! conformance vectors against both.
 //!
 //! Errors are thrown as real `Error` objects carrying `.code` and `.field`.
 
 use std::cell::{Ref, RefCell, RefMut};
 
-use js_sys::{Array, ArrayBuffer, Float64Array, Object, Reflect, Uint8Array, JSON};
-use mqtt_status::{Config, Error, StatusEngine as Engine, TransitionRef, MAX_TIME};
-use mqtt_status_js_common::{explain_failed, explain_one, pack_transition, Owned, Packer, EVENT_TYPES};
+use js_sys::{Array, ArrayBuffer, Float64Array, Reflect, Uint8Array, JSON};
+use mqtt_status::{
+    BatchOptions, Config, Error, ErrorCode, OnlineQuery, OptionValue, OptionsArg, StatusEngine as Engine,
+    TransitionRef,
+};
+use mqtt_status_js_common::{pack_transition, Packer, BUSY, EVENT_TYPES};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-/// Builds the thrown `Error` with `.code` and `.field` (`null` when no single field is at fault).
-fn js_error(e: &Error) -> JsValue {
-    let err = js_sys::Error::new(&e.to_string());
-    let field = e.field().map_or(JsValue::NULL, JsValue::from_str);
+/// A thrown `Error` with `message`, `.code` and `.field` (`null` when no single field is at fault).
+fn coded(code: &str, message: &str, field: Option<&str>) -> JsValue {
+    let err = js_sys::Error::new(message);
+    let field = field.map_or(JsValue::NULL, JsValue::from_str);
     // Setting a property on a fresh Error object cannot fail.
-    let _ = Reflect::set(&err, &JsValue::from_str("code"), &JsValue::from_str(e.code().as_str()));
+    let _ = Reflect::set(&err, &JsValue::from_str("code"), &JsValue::from_str(code));
     let _ = Reflect::set(&err, &JsValue::from_str("field"), &field);
     err.into()
 }
 
-fn invalid(field: &'static str, reason: &str) -> JsValue {
-    js_error(&Error::InvalidField { field, reason: reason.into() })
+/// The thrown `Error` for a core error.
+fn js_error(e: &Error) -> JsValue {
+    coded(e.code().as_str(), &e.to_string(), e.field())
 }
 
 /// A plain JS value (objects, arrays, `null`) from a core answer.
@@ -39,11 +44,48 @@ fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
         .map_err(|e| js_sys::Error::new(&e.to_string()).into())
 }
 
-fn is_absent(v: &JsValue) -> bool {
-    v.is_undefined() || v.is_null()
+/// What kind of value `v` is, for the core's option checks (no rule here).
+fn option_value(v: &JsValue) -> OptionValue {
+    if v.is_undefined() || v.is_null() {
+        OptionValue::Absent
+    } else if let Some(b) = v.as_bool() {
+        OptionValue::Bool(b)
+    } else if let Some(n) = v.as_f64() {
+        OptionValue::Number(n)
+    } else if let Some(s) = v.as_string() {
+        OptionValue::Text(s)
+    } else {
+        OptionValue::Other
+    }
 }
 
-/// The bytes of a string, `Uint8Array` (`Buffer`) or `ArrayBuffer`, if `v` is one.
+#[wasm_bindgen]
+extern "C" {
+    /// `Object.keys`, with what a Proxy trap throws caught.
+    #[wasm_bindgen(js_namespace = Object, js_name = keys, catch)]
+    fn object_keys(v: &JsValue) -> Result<Array, JsValue>;
+}
+
+/// An options argument's own keys and values, for the core's checks; a getter or Proxy trap
+/// that throws is thrown again unchanged.
+fn options_arg(v: &JsValue) -> Result<OptionsArg<Vec<(String, OptionValue)>>, JsValue> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(OptionsArg::Absent);
+    }
+    if !v.is_object() || Array::is_array(v) || v.is_function() {
+        return Ok(OptionsArg::Invalid);
+    }
+    let keys = object_keys(v)?;
+    let mut entries = Vec::with_capacity(keys.length() as usize);
+    for key in keys.iter() {
+        let value = Reflect::get(v, &key)?;
+        entries.push((key.as_string().unwrap_or_default(), option_value(&value)));
+    }
+    Ok(OptionsArg::Entries(entries))
+}
+
+/// The bytes of a string, `Uint8Array` (`Buffer`) or `ArrayBuffer`, if `v` is one (always a
+/// copy into WebAssembly memory, made by JavaScript: shared memory is never read in place).
 fn raw_bytes(v: &JsValue) -> Option<Vec<u8>> {
     if let Some(s) = v.as_string() {
         Some(s.into_bytes())
@@ -54,68 +96,42 @@ fn raw_bytes(v: &JsValue) -> Option<Vec<u8>> {
     }
 }
 
-/// One body: raw text/bytes as they are, anything else through the host's `JSON.stringify`.
-fn body(v: &JsValue) -> Owned {
+/// Why a value was refused: a thrown `Error`'s message, a thrown string, or what was thrown.
+fn thrown_reason(e: &JsValue) -> String {
+    if let Some(e) = e.dyn_ref::<js_sys::Error>() {
+        return e.message().into();
+    }
+    if let Some(s) = e.as_string() {
+        return s;
+    }
+    let kind = e.js_typeof().as_string().unwrap_or_default();
+    if e.is_null() {
+        "it throws null".into()
+    } else {
+        format!("it throws a {kind}")
+    }
+}
+
+/// One body: raw text/bytes, anything else through the host's `JSON.stringify`; a value it
+/// refuses (a cycle, a `BigInt`, a throwing `toJSON`) is the core's `invalid_json` error.
+fn body(v: &JsValue) -> Result<Vec<u8>, Error> {
     if let Some(b) = raw_bytes(v) {
-        return Owned::Bytes(b);
+        return Ok(b);
     }
     match JSON::stringify(v) {
-        Ok(s) => match JsValue::from(s).as_string() {
-            Some(s) => Owned::Bytes(s.into_bytes()),
-            None => Owned::Failed("it gives no text".into()),
-        },
-        Err(e) => Owned::Failed(
-            e.dyn_ref::<js_sys::Error>().map_or_else(|| "it throws".into(), |e| e.message().into()),
-        ),
+        Ok(s) => JsValue::from(s)
+            .as_string()
+            .map(String::into_bytes)
+            .ok_or_else(|| Error::unserializable("JSON.stringify gives no text")),
+        Err(e) => Err(Error::unserializable(&thrown_reason(&e))),
     }
 }
 
-/// Rejects keys other than `allowed` (so a misspelt option is an error, not a silent default).
-fn check_keys(obj: &JsValue, allowed: &[&str], what: &'static str) -> Result<(), JsValue> {
-    if !obj.is_object() || Array::is_array(obj) {
-        return Err(invalid(what, "must be an object"));
-    }
-    for key in Object::keys(obj.unchecked_ref::<Object>()).iter() {
-        let key = key.as_string().unwrap_or_default();
-        if !allowed.contains(&key.as_str()) {
-            let reason = format!("unknown option {key:?} (expected one of {})", allowed.join(", "));
-            return Err(js_error(&Error::InvalidField { field: what, reason }));
-        }
-    }
-    Ok(())
-}
-
-fn get(obj: &JsValue, key: &str) -> Result<JsValue, JsValue> {
-    Reflect::get(obj, &JsValue::from_str(key))
-}
-
-fn opt_bool(v: &JsValue, field: &'static str, default: bool) -> Result<bool, JsValue> {
-    if is_absent(v) {
-        return Ok(default);
-    }
-    v.as_bool().ok_or_else(|| invalid(field, "must be a boolean"))
-}
-
-/// A non-negative integer up to `max` (JS numbers only).
-fn opt_uint(v: &JsValue, field: &'static str, max: u64) -> Result<Option<u64>, JsValue> {
-    if is_absent(v) {
-        return Ok(None);
-    }
-    match v.as_f64() {
-        Some(n) if n.is_finite() && n >= 0.0 && n.fract() == 0.0 && n <= max as f64 => Ok(Some(n as u64)),
-        _ => Err(invalid(field, &format!("must be an integer between 0 and {max}"))),
-    }
-}
-
-fn opt_string(v: &JsValue, field: &'static str) -> Result<Option<String>, JsValue> {
-    if is_absent(v) {
-        return Ok(None);
-    }
-    v.as_string().map(Some).ok_or_else(|| invalid(field, "must be a string"))
-}
-
-fn string_arg(v: &JsValue, field: &'static str) -> Result<String, JsValue> {
-    v.as_string().ok_or_else(|| invalid(field, "must be a string"))
+/// The stable error codes of the core, in its order (what `ERROR_CODES` in the npm package must
+/// equal; the package's tests compare them).
+#[wasm_bindgen(js_name = errorCodes)]
+pub fn error_codes() -> Array {
+    ErrorCode::ALL.iter().map(|c| JsValue::from_str(c.as_str())).collect()
 }
 
 /// The status engine: feed it notifications, ask who is online.
@@ -126,42 +142,21 @@ pub struct WasmStatusEngine {
 
 impl WasmStatusEngine {
     fn engine(&self) -> Result<Ref<'_, Engine>, JsValue> {
-        self.inner
-            .try_borrow()
-            .map_err(|_| js_sys::Error::new("StatusEngine is busy (re-entrant call)").into())
+        self.inner.try_borrow().map_err(|_| coded(BUSY.0, BUSY.1, None))
     }
 
     fn engine_mut(&self) -> Result<RefMut<'_, Engine>, JsValue> {
-        self.inner
-            .try_borrow_mut()
-            .map_err(|_| js_sys::Error::new("StatusEngine is busy (re-entrant call)").into())
+        self.inner.try_borrow_mut().map_err(|_| coded(BUSY.0, BUSY.1, None))
     }
 }
 
 #[wasm_bindgen(js_class = StatusEngine)]
 impl WasmStatusEngine {
     /// `new StatusEngine({closeOnDisconnect, takeover, tombstonesPerClient, maxIdLen})`; every
-    /// option is optional. Unknown or mistyped options throw `invalid_field`.
+    /// option is optional. The core checks them (`Config::from_options`).
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<WasmStatusEngine, JsValue> {
-        let mut config = Config::default();
-        if !is_absent(&options) {
-            check_keys(
-                &options,
-                &["closeOnDisconnect", "takeover", "tombstonesPerClient", "maxIdLen"],
-                "options",
-            )?;
-            config.close_on_disconnect = opt_bool(
-                &get(&options, "closeOnDisconnect")?,
-                "closeOnDisconnect",
-                config.close_on_disconnect,
-            )?;
-            config.takeover = opt_bool(&get(&options, "takeover")?, "takeover", config.takeover)?;
-            let t = opt_uint(&get(&options, "tombstonesPerClient")?, "tombstonesPerClient", u32::MAX.into())?;
-            config.tombstones_per_client = t.map_or(config.tombstones_per_client, |t| t as u32);
-            let m = opt_uint(&get(&options, "maxIdLen")?, "maxIdLen", u32::MAX.into())?;
-            config.max_id_len = m.map_or(config.max_id_len, |m| m as u32);
-        }
+        let config = Config::from_options(options_arg(&options)?).map_err(|e| js_error(&e))?;
         let engine = Engine::new(config).map_err(|e| js_error(&e))?;
         Ok(WasmStatusEngine { inner: RefCell::new(engine) })
     }
@@ -171,10 +166,15 @@ impl WasmStatusEngine {
     /// `mqtt-status-js-common`), which the npm package's `ingest` unpacks.
     #[wasm_bindgen(js_name = _ingestPacked)]
     pub fn ingest_packed(&self, input: JsValue, tag: JsValue) -> Result<JsValue, JsValue> {
-        let tag = opt_string(&tag, "tag")?;
+        let tag = option_value(&tag).text("tag").map_err(|e| js_error(&e))?;
         let item = body(&input);
-        let result = self.engine_mut()?.ingest_json(item.bytes(), tag.as_deref());
-        let Some(t) = explain_one(result, &item).map_err(|e| js_error(&e))? else {
+        let mut engine = self.engine_mut()?;
+        let result = match item {
+            Ok(bytes) => engine.ingest_json(&bytes, tag.as_deref()),
+            Err(e) => Err(engine.reject_unread(e)),
+        };
+        drop(engine);
+        let Some(t) = result.map_err(|e| js_error(&e))? else {
             return Ok(JsValue::NULL);
         };
         let (text, [client_end, time, flags]) = pack_transition(TransitionRef::from(&t));
@@ -194,22 +194,16 @@ impl WasmStatusEngine {
     /// `ingestMany` unpacks.
     #[wasm_bindgen(js_name = _ingestManyPacked)]
     pub fn ingest_many_packed(&self, input: JsValue, options: JsValue) -> Result<Array, JsValue> {
-        let mut until = None;
-        if !is_absent(&options) {
-            check_keys(&options, &["until"], "options")?;
-            until = opt_uint(&get(&options, "until")?, "until", MAX_TIME)?;
-        }
+        let until = BatchOptions::from_options(options_arg(&options)?).map_err(|e| js_error(&e))?.until;
         let mut packer = Packer::new();
         let report = if let Some(bytes) = raw_bytes(&input) {
             self.engine_mut()?.ingest_many_each(&bytes, until, |t| packer.push(t))
         } else if Array::is_array(&input) {
-            let items: Vec<Owned> = Array::from(&input).iter().map(|v| body(&v)).collect();
-            let bytes = items.iter().map(Owned::bytes);
-            let mut report = self.engine_mut()?.ingest_items_each(bytes, until, |t| packer.push(t));
-            explain_failed(&mut report, &items);
-            report
+            let items: Vec<Result<Vec<u8>, Error>> = Array::from(&input).iter().map(|v| body(&v)).collect();
+            self.engine_mut()?.ingest_item_results_each(items, until, |t| packer.push(t))
         } else {
-            return Err(invalid("input", "must be a string, a Uint8Array or an array"));
+            let reason = "must be a string, a Uint8Array or an array".into();
+            return Err(js_error(&Error::InvalidField { field: "input", reason }));
         };
         let packed = packer.finish(&report);
         Ok(Array::of3(
@@ -222,13 +216,13 @@ impl WasmStatusEngine {
     /// Whether the client has an open channel (an unknown client is offline).
     #[wasm_bindgen(js_name = isOnline)]
     pub fn is_online(&self, client_id: JsValue) -> Result<bool, JsValue> {
-        let id = string_arg(&client_id, "clientId")?;
+        let id = option_value(&client_id).required_text("clientId").map_err(|e| js_error(&e))?;
         Ok(self.engine()?.is_online(&id))
     }
 
     /// Everything known about one client, or `null`.
     pub fn client(&self, client_id: JsValue) -> Result<JsValue, JsValue> {
-        let id = string_arg(&client_id, "clientId")?;
+        let id = option_value(&client_id).required_text("clientId").map_err(|e| js_error(&e))?;
         let status = self.engine()?.client(&id);
         match status {
             Some(c) => to_js(&c),
@@ -239,21 +233,14 @@ impl WasmStatusEngine {
     /// Online client ids, sorted; `{group, after, limit}` filter and paginate.
     #[wasm_bindgen(js_name = onlineClients)]
     pub fn online_clients(&self, query: JsValue) -> Result<Vec<String>, JsValue> {
-        let (mut group, mut after, mut limit) = (None, None, None);
-        if !is_absent(&query) {
-            check_keys(&query, &["group", "after", "limit"], "query")?;
-            group = opt_string(&get(&query, "group")?, "group")?;
-            after = opt_string(&get(&query, "after")?, "after")?;
-            limit = opt_uint(&get(&query, "limit")?, "limit", MAX_TIME)?;
-        }
-        let limit = limit.map(|l| usize::try_from(l).unwrap_or(usize::MAX));
-        Ok(self.engine()?.online_clients(group.as_deref(), after.as_deref(), limit))
+        let q = OnlineQuery::from_options(options_arg(&query)?).map_err(|e| js_error(&e))?;
+        Ok(self.engine()?.online_clients(q.group.as_deref(), q.after.as_deref(), q.limit))
     }
 
     /// Number of online clients, in all or in one group.
     #[wasm_bindgen(js_name = countOnline)]
     pub fn count_online(&self, group: JsValue) -> Result<f64, JsValue> {
-        let group = opt_string(&group, "group")?;
+        let group = option_value(&group).text("group").map_err(|e| js_error(&e))?;
         Ok(self.engine()?.count_online(group.as_deref()) as f64)
     }
 

@@ -51,7 +51,7 @@ __all__ = [
     "__version__",
 ]
 
-Body = Union[str, bytes, bytearray, Mapping[str, Any]]
+Body = Union[str, bytes, bytearray, memoryview, Mapping[str, Any]]
 
 
 def _dumps(obj: Mapping[str, Any]) -> str:
@@ -221,11 +221,13 @@ class BatchError:
 
 @dataclass(frozen=True)
 class BatchReport:
-    """Result of a batch: every good item applied, every bad one reported."""
+    """Result of a batch: every good item applied, every bad one counted in ``rejected``; the
+    first 1000 of them (in input order) are described in ``errors``."""
 
     applied: int
     duplicates: int
     late: int
+    rejected: int
     errors: Tuple[BatchError, ...]
     transitions: Tuple[Transition, ...]
 
@@ -235,14 +237,15 @@ class BatchReport:
             "applied": self.applied,
             "duplicates": self.duplicates,
             "late": self.late,
+            "rejected": self.rejected,
             "errors": [e.to_dict() for e in self.errors],
             "transitions": [t.to_dict() for t in self.transitions],
         }
 
     @classmethod
     def _from_native(cls, r: "_native._ReportTuple") -> "BatchReport":
-        applied, duplicates, late, errors, transitions = r
-        return cls(applied, duplicates, late, tuple(BatchError(*e) for e in errors), transitions)
+        applied, duplicates, late, rejected, errors, transitions = r
+        return cls(applied, duplicates, late, rejected, tuple(BatchError(*e) for e in errors), transitions)
 
 
 class StatusEngine:
@@ -265,7 +268,15 @@ class StatusEngine:
         tombstones_per_client: int = 8,
         max_id_len: int = 256,
     ) -> None:
-        self._engine = _native.Engine(close_on_disconnect, takeover, tombstones_per_client, max_id_len)
+        # The core checks the options (the same rules and messages as every binding's).
+        self._engine = _native.Engine(
+            {
+                "closeOnDisconnect": close_on_disconnect,
+                "takeover": takeover,
+                "tombstonesPerClient": tombstones_per_client,
+                "maxIdLen": max_id_len,
+            }
+        )
 
     @classmethod
     def _wrap(cls, engine: _native.Engine) -> "StatusEngine":
@@ -284,6 +295,8 @@ class StatusEngine:
         """
         if isinstance(body, Mapping):
             body = _dumps(body)
+        elif isinstance(body, memoryview):
+            body = body.tobytes()  # accepted like ingest_many and restore
         return self._engine.ingest(body, tag)
 
     def ingest_many(
@@ -306,7 +319,8 @@ class StatusEngine:
     # -- queries --------------------------------------------------------------------------
 
     def is_online(self, client_id: str) -> bool:
-        """Whether some channel of ``client_id`` is open (``False`` for an unknown client)."""
+        """Whether some channel of ``client_id`` is open (``False`` for an unknown client, and for
+        an id that is not valid Unicode, such as a lone surrogate: no client can have it)."""
         return self._engine.is_online(client_id)
 
     def client(self, client_id: str) -> Optional[ClientStatus]:
@@ -318,8 +332,6 @@ class StatusEngine:
         self, group: Optional[str] = None, after: Optional[str] = None, limit: Optional[int] = None
     ) -> List[str]:
         """Online client ids, sorted; ``group`` filters, ``after`` is an exclusive cursor."""
-        if limit is not None and limit < 0:
-            raise InvalidField("limit must not be negative", "invalid_field", "limit")
         return self._engine.online_clients(group, after, limit)
 
     def count_online(self, group: Optional[str] = None) -> int:

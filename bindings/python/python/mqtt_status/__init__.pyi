@@ -39,7 +39,7 @@ __all__ = [
     "__version__",
 ]
 
-Body = Union[str, bytes, bytearray, Mapping[str, Any]]
+Body = Union[str, bytes, bytearray, memoryview, Mapping[str, Any]]
 
 @dataclass(frozen=True)
 class ChannelStatus:
@@ -100,6 +100,7 @@ class BatchReport:
     applied: int
     duplicates: int
     late: int
+    rejected: int
     errors: Tuple[BatchError, ...]
     transitions: Tuple[Transition, ...]
     def to_dict(self) -> Dict[str, Any]: ...
