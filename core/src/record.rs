@@ -102,6 +102,11 @@ impl StatusEngine {
         Ok(client)
     }
 
+    /// Every known client id, sorted (to walk an engine record by record).
+    pub fn client_ids(&self) -> Vec<&str> {
+        self.sorted().iter().map(|&i| self.client_id(i)).collect()
+    }
+
     /// The join of two records of one client: the record that ingesting both records' events
     /// would give (a merge of two one-client engines). Errors as [`load_record`](Self::load_record).
     pub fn join_records(config: Config, client_id: &str, a: &[u8], b: &[u8]) -> Result<Vec<u8>, Error> {
