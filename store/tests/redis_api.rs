@@ -4,48 +4,9 @@
 
 mod common;
 
-use common::{config, engine, fresh_prefix, open, servers, stream, url};
+use common::{assert_same, config, engine, fresh_prefix, open, servers, stream, url};
 use mqtt_status::{Config, ErrorCode, StatusEngine};
 use mqtt_status_store::StatusStore;
-
-/// Every answer of the store equals the engine's (per-instance counters aside).
-pub fn assert_same(store: &StatusStore, e: &StatusEngine, at: &str) {
-    let mut s = store.stats().unwrap();
-    let mut w = e.stats();
-    for x in [&mut s, &mut w] {
-        (x.events, x.applied, x.duplicates, x.late, x.rejected, x.went_online, x.went_offline) =
-            (0, 0, 0, 0, 0, 0, 0);
-    }
-    assert_eq!(s, w, "{at}: stats");
-    assert_eq!(store.groups().unwrap(), e.groups(), "{at}: groups");
-    assert_eq!(store.count_online(None).unwrap(), e.count_online(None), "{at}: count");
-    for g in e.groups() {
-        let g = Some(g.group_id.as_str());
-        assert_eq!(store.count_online(g).unwrap(), e.count_online(g), "{at}: count {g:?}");
-        assert_eq!(
-            store.online_clients(g, None, None).unwrap(),
-            e.online_clients(g, None, None),
-            "{at}: {g:?}"
-        );
-    }
-    let all = e.online_clients(None, None, None);
-    assert_eq!(store.online_clients(None, None, None).unwrap(), all, "{at}: online clients");
-    // Pages of 7 from each cursor position give the engine's pages.
-    let mut after: Option<String> = None;
-    loop {
-        let page = store.online_clients(None, after.as_deref(), Some(7)).unwrap();
-        assert_eq!(page, e.online_clients(None, after.as_deref(), Some(7)), "{at}: page after {after:?}");
-        match page.last() {
-            Some(l) => after = Some(l.clone()),
-            None => break,
-        }
-    }
-    for id in e.client_ids() {
-        assert_eq!(store.client(id).unwrap(), e.client(id), "{at}: client {id}");
-        assert_eq!(store.is_online(id).unwrap(), e.is_online(id), "{at}: is_online {id}");
-    }
-    assert_eq!(store.client("nobody").unwrap(), None);
-}
 
 #[test]
 fn batches_answer_like_one_engine() {

@@ -131,3 +131,70 @@ pub fn engine(config: Config, lines: &[String]) -> StatusEngine {
 pub fn config(takeover: bool) -> Config {
     Config { takeover, tombstones_per_client: 64, ..Config::default() }
 }
+
+/// Every answer of the store equals the engine's (per-instance counters aside).
+pub fn assert_same(store: &StatusStore, e: &StatusEngine, at: &str) {
+    let mut s = store.stats().unwrap();
+    let mut w = e.stats();
+    for x in [&mut s, &mut w] {
+        (x.events, x.applied, x.duplicates, x.late, x.rejected, x.went_online, x.went_offline) =
+            (0, 0, 0, 0, 0, 0, 0);
+    }
+    assert_eq!(s, w, "{at}: stats");
+    assert_eq!(store.groups().unwrap(), e.groups(), "{at}: groups");
+    assert_eq!(store.count_online(None).unwrap(), e.count_online(None), "{at}: count");
+    for g in e.groups() {
+        let g = Some(g.group_id.as_str());
+        assert_eq!(store.count_online(g).unwrap(), e.count_online(g), "{at}: count {g:?}");
+        assert_eq!(
+            store.online_clients(g, None, None).unwrap(),
+            e.online_clients(g, None, None),
+            "{at}: {g:?}"
+        );
+    }
+    let all = e.online_clients(None, None, None);
+    assert_eq!(store.online_clients(None, None, None).unwrap(), all, "{at}: online clients");
+    // Pages of 7 from each cursor position give the engine's pages.
+    let mut after: Option<String> = None;
+    loop {
+        let page = store.online_clients(None, after.as_deref(), Some(7)).unwrap();
+        assert_eq!(page, e.online_clients(None, after.as_deref(), Some(7)), "{at}: page after {after:?}");
+        match page.last() {
+            Some(l) => after = Some(l.clone()),
+            None => break,
+        }
+    }
+    for id in e.client_ids() {
+        assert_eq!(store.client(id).unwrap(), e.client(id), "{at}: client {id}");
+        assert_eq!(store.is_online(id).unwrap(), e.is_online(id), "{at}: is_online {id}");
+    }
+    assert_eq!(store.client("nobody").unwrap(), None);
+}
+
+/// Reads the whole feed, page by page.
+pub fn feed(store: &StatusStore) -> Vec<mqtt_status::Transition> {
+    let mut out = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = store.transitions(after.as_deref(), Some(500)).unwrap();
+        if page.entries.is_empty() {
+            return out;
+        }
+        out.extend(page.entries.into_iter().map(|e| e.transition));
+        after = Some(page.next);
+    }
+}
+
+/// The feed has one entry per flip of the shared state: per client, entries alternate starting
+/// with online, and the last one is the client's final status.
+pub fn assert_feed_tracks(feed: &[mqtt_status::Transition], e: &StatusEngine, at: &str) {
+    let mut last: std::collections::HashMap<&str, bool> = Default::default();
+    for t in feed {
+        let was = last.insert(&t.client_id, t.online).unwrap_or(false);
+        assert_ne!(was, t.online, "{at}: {} flipped to {} twice in a row", t.client_id, t.online);
+    }
+    for id in e.client_ids() {
+        assert_eq!(last.get(id).copied().unwrap_or(false), e.is_online(id), "{at}: feed ends wrong for {id}");
+    }
+    assert!(last.keys().all(|id| e.client(id).is_some()), "{at}: feed names an unknown client");
+}
