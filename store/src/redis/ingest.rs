@@ -11,6 +11,8 @@ use super::conn::{check, items, unavailable};
 use super::{bulk_list, bump, RedisStore, MAX_ATTEMPTS};
 
 const STEP: &str = include_str!("step.lua");
+/// Most clients in one script call (Lua's `unpack` takes a few thousand values at most).
+const MAX_SHARE: usize = 1000;
 
 /// One shard's share of a batch: its events (indices into the batch) and distinct clients.
 pub(super) struct Share {
@@ -30,24 +32,43 @@ struct Applied {
     flips: Vec<(u64, Transition)>,
 }
 
+/// A transition as a feed value (the client id is the field): `online,eventType,time,channelId`
+/// (the channel id last, so it may hold commas).
+fn feed_value(t: &Transition) -> String {
+    format!("{},{},{},{}", u8::from(t.online), t.event_type.as_str(), t.time, t.channel_id)
+}
+
 impl RedisStore {
     /// Applies a parsed batch; the report's transitions are the flips of the shared state this
     /// call caused, in input order. A store failure fails the call (clients already committed
     /// stay committed: a retry finds their events duplicates).
     pub(crate) fn ingest_batch(&self, batch: &EventBatch) -> Result<BatchReport, Error> {
-        let mut shares: HashMap<u32, Share> = HashMap::new();
+        // Shares of at most MAX_SHARE clients (a script call's size stays bounded); a client's
+        // events all go to the share that holds it.
+        let mut pending: Vec<Share> = Vec::new();
+        let mut open_share: HashMap<u32, usize> = HashMap::new();
+        let mut home: HashMap<&str, usize> = HashMap::new();
         for i in 0..batch.len() {
             let id = batch.client_id(i);
-            let shard = self.shard_of(id);
-            let s =
-                shares.entry(shard).or_insert_with(|| Share { shard, events: Vec::new(), ids: Vec::new() });
-            if !s.ids.iter().any(|x| x == id) {
-                s.ids.push(id.to_string());
-            }
-            s.events.push(i);
+            let k = match home.get(id) {
+                Some(&k) => k,
+                None => {
+                    let shard = self.shard_of(id);
+                    let k = match open_share.get(&shard) {
+                        Some(&k) if pending[k].ids.len() < MAX_SHARE => k,
+                        _ => {
+                            pending.push(Share { shard, events: Vec::new(), ids: Vec::new() });
+                            open_share.insert(shard, pending.len() - 1);
+                            pending.len() - 1
+                        }
+                    };
+                    pending[k].ids.push(id.to_string());
+                    home.insert(id, k);
+                    k
+                }
+            };
+            pending[k].events.push(i);
         }
-        let mut pending: Vec<Share> = shares.into_values().collect();
-        pending.sort_by_key(|s| s.shard);
         let mut report = BatchReport::default();
         let (outcomes, mut flips) = self.commit(pending, |share, scratch| {
             let mut outcomes = [0u64; 3];
@@ -199,16 +220,21 @@ impl RedisStore {
         for kind in ["r", "o", "n", "f"] {
             c.arg(self.key(share.shard, kind));
         }
+        let adds: Vec<&[u8]> = clients.iter().filter(|x| x[3] == b"+").map(|x| x[0]).collect();
+        let rems: Vec<&[u8]> = clients.iter().filter(|x| x[3] == b"-").map(|x| x[0]).collect();
         c.arg(clients.len()).arg(ops.len()).arg(flips.len()).arg(self.feed_maxlen);
-        for cl in &clients {
-            c.arg(cl[0]).arg(cl[1]).arg(cl[2]).arg(cl[3]);
+        c.arg(adds.len()).arg(rems.len());
+        for col in 0..3 {
+            for cl in &clients {
+                c.arg(cl[col]);
+            }
         }
+        c.arg(adds).arg(rems);
         for (op, field, v) in &ops {
             c.arg(*op).arg(field).arg(v.to_string());
         }
         for (_, t) in &flips {
-            c.arg(&t.client_id).arg(if t.online { "1" } else { "0" }).arg(t.time);
-            c.arg(&t.channel_id).arg(t.event_type.as_str());
+            c.arg(&t.client_id).arg(feed_value(t));
         }
         Ok(Applied { step: Some(c), outcomes, flips })
     }

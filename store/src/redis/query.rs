@@ -11,6 +11,9 @@ use super::ingest::Share;
 use super::RedisStore;
 use crate::{FeedEntry, FeedPage};
 
+/// A flip read from the feed: (entry id, shard, its index in the entry, flips in the entry, flip).
+type Flip = ((u64, u64), u32, u32, u32, Transition);
+
 /// Page size of index walks when the caller gives no limit.
 const PAGE: usize = 1000;
 
@@ -220,47 +223,50 @@ impl RedisStore {
         Ok(())
     }
 
-    /// Up to `limit` feed entries after the cursor `after`: a merge of the shards' streams by
-    /// entry id. The cursor holds every shard's position.
+    /// Up to `limit` flips after the cursor `after`: a merge of the shards' streams by entry id
+    /// (each entry holds the flips of one commit, in order). The cursor holds every shard's
+    /// position: the last entry read, and how many of its flips were read if not all.
     pub(crate) fn transitions(&self, after: Option<&str>, limit: Option<usize>) -> Result<FeedPage, Error> {
         let limit = limit.unwrap_or(PAGE).max(1);
         let mut pos = self.parse_cursor(after)?;
         let replies = self.each_shard(|s| {
-            let (ms, seq) = pos[s as usize];
-            cmd("XRANGE")
-                .arg(self.key(s, "f"))
-                .arg(format!("({ms}-{seq}"))
-                .arg("+")
-                .arg("COUNT")
-                .arg(limit)
-                .clone()
+            let (ms, seq, k) = pos[s as usize];
+            let from = if k == 0 { format!("({ms}-{seq}") } else { format!("{ms}-{seq}") };
+            cmd("XRANGE").arg(self.key(s, "f")).arg(from).arg("+").arg("COUNT").arg(limit).clone()
         })?;
-        let mut all: Vec<((u64, u64), u32, Transition)> = Vec::new();
+        let mut all: Vec<Flip> = Vec::new();
         for (s, r) in replies.iter().enumerate() {
             for entry in items(r) {
                 let e = items(entry);
                 let (Some(id), Some(fields)) = (e.first().and_then(bytes), e.get(1)) else { continue };
                 let id = parse_id(&String::from_utf8_lossy(id)).ok_or_else(|| bad_feed("entry id"))?;
-                all.push((id, s as u32, feed_transition(items(fields))?));
+                let (ms, seq, k) = pos[s];
+                let skip = if (id.0, id.1) == (ms, seq) { k } else { 0 };
+                let flips = items(fields);
+                let count = (flips.len() / 2) as u32;
+                for (j, kv) in flips.chunks(2).enumerate().skip(skip as usize) {
+                    all.push((id, s as u32, j as u32, count, feed_transition(kv)?));
+                }
             }
         }
-        all.sort_by_key(|a| (a.0, a.1));
+        all.sort_by_key(|a| (a.0, a.1, a.2));
         let mut entries = Vec::new();
-        for (id, s, transition) in all.into_iter().take(limit) {
-            pos[s as usize] = id;
+        for (id, s, j, count, transition) in all.into_iter().take(limit) {
+            let done = if j + 1 == count { 0 } else { j + 1 };
+            pos[s as usize] = (id.0, id.1, done);
             entries.push(FeedEntry { cursor: cursor_text(&pos), transition });
         }
         Ok(FeedPage { entries, next: cursor_text(&pos) })
     }
 
-    fn parse_cursor(&self, after: Option<&str>) -> Result<Vec<(u64, u64)>, Error> {
+    fn parse_cursor(&self, after: Option<&str>) -> Result<Vec<(u64, u64, u32)>, Error> {
         let bad =
             || Error::InvalidField { field: "after", reason: "not a cursor of this store's feed".into() };
         match after.filter(|a| !a.is_empty()) {
-            None => Ok(vec![(0, 0); self.shards as usize]),
+            None => Ok(vec![(0, 0, 0); self.shards as usize]),
             Some(a) => {
-                let pos: Vec<(u64, u64)> =
-                    a.split(',').map(parse_id).collect::<Option<_>>().ok_or_else(bad)?;
+                let pos: Vec<(u64, u64, u32)> =
+                    a.split(',').map(parse_pos).collect::<Option<_>>().ok_or_else(bad)?;
                 if pos.len() != self.shards as usize {
                     return Err(bad());
                 }
@@ -270,14 +276,30 @@ impl RedisStore {
     }
 }
 
+/// A shard's cursor position: `ms[-seq][.k]`.
+fn parse_pos(s: &str) -> Option<(u64, u64, u32)> {
+    let (id, k) = s.split_once('.').unwrap_or((s, "0"));
+    let (ms, seq) = parse_id(id)?;
+    Some((ms, seq, k.parse().ok()?))
+}
+
 fn parse_id(s: &str) -> Option<(u64, u64)> {
     let (ms, seq) = s.split_once('-').unwrap_or((s, "0"));
     Some((ms.parse().ok()?, seq.parse().ok()?))
 }
 
-fn cursor_text(pos: &[(u64, u64)]) -> String {
-    let parts: Vec<String> =
-        pos.iter().map(|&(ms, seq)| if seq == 0 { ms.to_string() } else { format!("{ms}-{seq}") }).collect();
+fn cursor_text(pos: &[(u64, u64, u32)]) -> String {
+    let parts: Vec<String> = pos
+        .iter()
+        .map(|&(ms, seq, k)| {
+            let id = if seq == 0 { ms.to_string() } else { format!("{ms}-{seq}") };
+            if k == 0 {
+                id
+            } else {
+                format!("{id}.{k}")
+            }
+        })
+        .collect();
     parts.join(",")
 }
 
@@ -285,29 +307,23 @@ fn bad_feed(what: &str) -> Error {
     Error::InvalidSnapshot { reason: format!("transition feed: bad {what}") }
 }
 
-/// A feed entry's fields (`c` client, `o` online, `t` time, `h` channel, `e` event type).
-fn feed_transition(fields: &[Value]) -> Result<Transition, Error> {
-    let mut t = Transition {
-        client_id: String::new(),
-        online: false,
-        time: 0,
-        channel_id: String::new(),
-        event_type: mqtt_status::EventType::Connect,
+/// One flip of a feed entry: field the client id, value `online,eventType,time,channelId`.
+fn feed_transition(kv: &[Value]) -> Result<Transition, Error> {
+    let (Some(id), Some(v)) = (kv.first().and_then(bytes), kv.get(1).and_then(bytes)) else {
+        return Err(bad_feed("entry"));
     };
-    for kv in fields.chunks(2) {
-        let (Some(k), Some(v)) = (kv.first().and_then(bytes), kv.get(1).and_then(bytes)) else { continue };
-        let v = String::from_utf8_lossy(v).into_owned();
-        match k {
-            b"c" => t.client_id = v,
-            b"o" => t.online = v == "1",
-            b"t" => t.time = v.parse().map_err(|_| bad_feed("time"))?,
-            b"h" => t.channel_id = v,
-            b"e" => t.event_type = mqtt_status::EventType::parse(&v).ok_or_else(|| bad_feed("event type"))?,
-            _ => {}
-        }
-    }
-    if t.client_id.is_empty() {
-        return Err(bad_feed("entry without client"));
-    }
-    Ok(t)
+    let v = String::from_utf8_lossy(v);
+    let mut parts = v.splitn(4, ',');
+    let mut next = || parts.next().ok_or_else(|| bad_feed("flip"));
+    let online = next()? == "1";
+    let event_type = mqtt_status::EventType::parse(next()?).ok_or_else(|| bad_feed("event type"))?;
+    let time = next()?.parse().map_err(|_| bad_feed("time"))?;
+    let channel_id = next()?.to_string();
+    Ok(Transition {
+        client_id: String::from_utf8_lossy(id).into_owned(),
+        online,
+        time,
+        channel_id,
+        event_type,
+    })
 }
