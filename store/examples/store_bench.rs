@@ -19,6 +19,34 @@ fn prefix(name: &str) -> String {
     format!("bench-{name}-{nanos}")
 }
 
+/// This process's CPU seconds (user + system) from /proc/self/stat (clock ticks of 1/100 s).
+fn own_cpu() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<f64> = after.split_whitespace().filter_map(|x| x.parse().ok()).collect();
+    // Fields after the command: state(skipped, not a number), ppid, ..., utime is field 14 overall.
+    f.get(10).zip(f.get(11)).map_or(0.0, |(u, s)| (u + s) / 100.0)
+}
+
+/// Server CPU seconds (user + system) of every node behind `url`.
+fn server_cpu(url: &str) -> f64 {
+    let nodes: Vec<String> = match url.strip_prefix("redis+cluster://") {
+        Some(hosts) => hosts.split(',').map(|h| format!("redis://{h}")).collect(),
+        None => vec![url.to_string()],
+    };
+    let mut total = 0.0;
+    for n in nodes {
+        let mut c = redis::Client::open(n.as_str()).unwrap().get_connection().unwrap();
+        let info: String = redis::cmd("INFO").arg("cpu").query(&mut c).unwrap();
+        for l in info.lines() {
+            if let Some(v) = l.strip_prefix("used_cpu_user:").or_else(|| l.strip_prefix("used_cpu_sys:")) {
+                total += v.trim().parse::<f64>().unwrap_or(0.0);
+            }
+        }
+    }
+    total
+}
+
 fn used_memory(url: &str) -> i64 {
     let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
     let info: String = redis::cmd("INFO").arg("memory").query(&mut c).unwrap();
@@ -65,23 +93,29 @@ fn main() {
     let batches: Vec<String> = lines.chunks(1000).map(|c| c.join("\n")).collect();
     println!("{} events in {} batches of up to 1,000", lines.len(), batches.len());
 
-    let t = Instant::now();
+    let (t, cpu) = (Instant::now(), own_cpu());
     let mut engine = StatusEngine::default();
     for b in &batches {
         engine.ingest_many(b.as_bytes());
     }
     let mem_rate = lines.len() as f64 / t.elapsed().as_secs_f64();
-    println!("in-memory engine: {mem_rate:>12.0} events/s");
+    let mem_cpu = (own_cpu() - cpu) * 1e6 / lines.len() as f64;
+    println!("in-memory engine: {mem_rate:>9.0} events/s, {mem_cpu:.2} us CPU/event");
 
     for url in urls {
         let store =
             StatusStore::open(&format!("{url}?prefix={}", prefix("speed")), Config::default()).unwrap();
-        let t = Instant::now();
+        let (t, cpu, srv) = (Instant::now(), own_cpu(), server_cpu(url));
         for b in &batches {
             store.ingest_many(b.as_bytes()).unwrap();
         }
         let rate = lines.len() as f64 / t.elapsed().as_secs_f64();
-        println!("{url}: {rate:>12.0} events/s ({:.4}x in-memory)", rate / mem_rate);
+        let per = |x: f64| x * 1e6 / lines.len() as f64;
+        let (client, server) = (per(own_cpu() - cpu), per(server_cpu(url) - srv));
+        println!(
+            "{url}: {rate:>9.0} events/s ({:.3}x in-memory), CPU/event: client {client:.2} us, Redis {server:.2} us",
+            rate / mem_rate
+        );
         assert_eq!(store.count_online(None).unwrap(), engine.count_online(None));
     }
 
