@@ -25,6 +25,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod group;
 mod redis;
 
 use mqtt_status::{BatchReport, ClientStatus, Config, Error, EventBatch, GroupCount, Stats, Transition};
@@ -58,6 +59,7 @@ enum Backend {
 /// half-way).
 pub struct StatusStore {
     backend: Backend,
+    group: group::GroupCommit,
 }
 
 impl std::fmt::Debug for StatusStore {
@@ -81,7 +83,8 @@ impl StatusStore {
     pub fn open(url: &str, config: Config) -> Result<Self, Error> {
         if url.starts_with("redis://") || url.starts_with("rediss://") || url.starts_with("redis+cluster://")
         {
-            return Ok(StatusStore { backend: Backend::Redis(redis::RedisStore::open(url, config)?) });
+            let backend = Backend::Redis(redis::RedisStore::open(url, config)?);
+            return Ok(StatusStore { backend, group: group::GroupCommit::default() });
         }
         Err(Error::InvalidField { field: "url", reason: format!("unknown store URL scheme in {url:?}") })
     }
@@ -91,19 +94,30 @@ impl StatusStore {
         dispatch!(self, s => s.config())
     }
 
-    fn ingest_batch(&self, batch: &EventBatch) -> Result<BatchReport, Error> {
+    fn ingest_indexed(&self, batch: &EventBatch) -> Result<(BatchReport, Vec<u64>), Error> {
         dispatch!(self, s => s.ingest_batch(batch))
     }
 
+    fn ingest_batch(&self, batch: &EventBatch) -> Result<BatchReport, Error> {
+        self.ingest_indexed(batch).map(|(report, _)| report)
+    }
+
     /// Ingests one body or envelope; returns the transition if it flipped the shared status.
+    ///
+    /// Concurrent calls on one handle (a push consumer's listener threads) share commits
+    /// (group commit): each returns once the commit holding its own event is done.
     pub fn ingest_json(&self, body: &[u8], tag: Option<&str>) -> Result<Option<Transition>, Error> {
-        let mut batch = EventBatch::default();
-        if let Some(e) = batch.push(0, body, tag, self.config().max_id_len) {
+        let max = self.config().max_id_len;
+        if let Some(e) = EventBatch::default().push(0, body, tag, max) {
             dispatch!(self, s => s.count_rejected(1));
             return Err(e);
         }
-        let report = self.ingest_batch(&batch)?;
-        Ok(report.transitions.get(0).map(|t| t.to_transition()))
+        self.group.submit(body, tag, max, |batch| self.ingest_indexed(batch))
+    }
+
+    /// Commits made for single `ingest_json` calls (fewer than the calls when they overlapped).
+    pub fn group_commits(&self) -> u64 {
+        self.group.commits()
     }
 
     /// Ingests JSONL (one body or envelope per line) in a constant number of round trips per

@@ -40,9 +40,9 @@ fn feed_value(t: &Transition) -> String {
 
 impl RedisStore {
     /// Applies a parsed batch; the report's transitions are the flips of the shared state this
-    /// call caused, in input order. A store failure fails the call (clients already committed
+    /// call caused, in input order (with each one's item index beside the report). A store failure fails the call (clients already committed
     /// stay committed: a retry finds their events duplicates).
-    pub(crate) fn ingest_batch(&self, batch: &EventBatch) -> Result<BatchReport, Error> {
+    pub(crate) fn ingest_batch(&self, batch: &EventBatch) -> Result<(BatchReport, Vec<u64>), Error> {
         // Shares of at most MAX_SHARE clients (a script call's size stays bounded); a client's
         // events all go to the share that holds it.
         let mut pending: Vec<Share> = Vec::new();
@@ -92,7 +92,7 @@ impl RedisStore {
         }
         report.errors = batch.errors().to_vec();
         self.count(batch, &report);
-        Ok(report)
+        Ok((report, flips.iter().map(|(index, _)| *index).collect()))
     }
 
     /// Commits shares: for each, reads its clients' records, lets `change` work on a scratch
