@@ -48,9 +48,10 @@ for i = 0, ops - 1 do
   end
 end
 a = a + 3 * ops
-if feed > 0 then
+-- At most 500 flips per entry: unpack takes a few thousand values at most.
+for from = 0, feed - 1, 500 do
   local f = {}
-  for i = 1, 2 * feed do f[i] = ARGV[a + i - 1] end
+  for i = 1, 2 * math.min(500, feed - from) do f[i] = ARGV[a + 2 * from + i - 1] end
   redis.call('XADD', KEYS[4], 'MAXLEN', '~', maxlen, '*', unpack(f))
 end
 return {}
