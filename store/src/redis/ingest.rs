@@ -123,11 +123,12 @@ impl RedisStore {
                 let records = bulk_list(&check(reply)?);
                 applied.push(self.apply_share(share, &records, &change)?);
             }
-            let steps: Vec<Cmd> = applied.iter().filter_map(|a| a.step.clone()).collect();
+            let wrote: Vec<bool> = applied.iter().map(|a| a.step.is_some()).collect();
+            let steps: Vec<Cmd> = applied.iter_mut().filter_map(|a| a.step.take()).collect();
             let mut results = self.conn.run(&steps)?.into_iter();
             let mut retry = Vec::new();
-            for (share, a) in pending.into_iter().zip(applied) {
-                if a.step.is_some() {
+            for ((share, a), wrote) in pending.into_iter().zip(applied).zip(wrote) {
+                if wrote {
                     let r = check(results.next().unwrap_or(Value::Nil))?;
                     if !items(&r).is_empty() {
                         bump(&self.counters.conflicts, 1);

@@ -27,7 +27,7 @@ a = a + 3 * n
 if adds > 0 then
   local z = {}
   for i = 1, adds do
-    z[2 * i - 1] = 0
+    z[2 * i - 1] = '0'
     z[2 * i] = ARGV[a + i - 1]
   end
   redis.call('ZADD', KEYS[2], unpack(z))
