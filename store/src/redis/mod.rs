@@ -60,6 +60,8 @@ pub(crate) struct RedisStore {
     prefix: String,
     feed_maxlen: u64,
     pub(crate) counters: Counters,
+    /// Records as this handle last committed or read them (see `ingest.rs`).
+    cache: std::sync::Mutex<std::collections::HashMap<String, Vec<u8>>>,
 }
 
 /// Options read from a store URL's query string.
@@ -153,6 +155,7 @@ impl RedisStore {
             prefix: o.prefix,
             feed_maxlen: o.feed_maxlen,
             counters: Counters::default(),
+            cache: Default::default(),
         })
     }
 
