@@ -7,7 +7,8 @@
 //! (compare-and-set) with its indexes and its entry in the transition feed.
 //!
 //! Backends, chosen by URL: `redis://host:port`, `redis+cluster://host:port[,host:port…]` (a
-//! Redis Cluster). URL options: `?shards=N&prefix=P&feed_maxlen=N&timeout_ms=N&connect_timeout_ms=N`.
+//! Redis Cluster), the same over TLS (`rediss://…`, `rediss+cluster://…`; a `#insecure` fragment
+//! skips certificate checks, for tests). URL options: `?shards=N&prefix=P&feed_maxlen=N&timeout_ms=N&connect_timeout_ms=N`.
 //! See `docs/store.md`.
 //!
 //! ```no_run
@@ -81,8 +82,8 @@ impl StatusStore {
     /// configuration gives `config_mismatch`; an unreachable backend `store_unavailable`; a bad
     /// URL `invalid_field` (field `url`).
     pub fn open(url: &str, config: Config) -> Result<Self, Error> {
-        if url.starts_with("redis://") || url.starts_with("rediss://") || url.starts_with("redis+cluster://")
-        {
+        let schemes = ["redis://", "rediss://", "redis+cluster://", "rediss+cluster://"];
+        if schemes.iter().any(|s| url.starts_with(s)) {
             let backend = Backend::Redis(redis::RedisStore::open(url, config)?);
             return Ok(StatusStore { backend, group: group::GroupCommit::default() });
         }
