@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Redis for the store tests, on 127.0.0.1 only: `start` installs redis-server/redis-tools from
-# Debian if missing (and openssl, for the TLS test), starts a standalone server (port 6390, AOF on) and a 3-master Redis Cluster
-# (ports 7101-7103) in the background under target/redis-run, and waits until both answer;
+# Redis for the store tests, on 127.0.0.1 only: `start` installs redis-server/redis-tools (and
+# openssl, for the TLS test) from Debian if missing, starts a standalone server (port 6390, AOF
+# on) and a 3-master Redis Cluster (ports 7101-7103) in the background under target/redis-run,
+# and waits until both answer;
 # `stop` stops them by pid. Idempotent: start skips a server already running, stop one not running.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
