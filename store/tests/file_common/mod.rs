@@ -168,3 +168,21 @@ pub fn child(name: &str, env: &[(&str, String)]) -> Command {
 pub fn is_child() -> bool {
     std::env::var_os("MQTT_STATUS_TEST_CHILD").is_some()
 }
+
+/// A short account of where two views differ (the full views are too long to read).
+pub fn diff(a: &View, b: &View) -> String {
+    let mut out = Vec::new();
+    if a.online != b.online {
+        out.push(format!("online {:?} vs {:?}", a.online.len(), b.online.len()));
+    }
+    if a.stats != b.stats {
+        out.push(format!("stats {:?} vs {:?}", a.stats, b.stats));
+    }
+    for (x, y) in a.clients.iter().zip(&b.clients) {
+        if x != y {
+            out.push(format!("client {x:?}\n   vs {y:?}"));
+            break;
+        }
+    }
+    out.join("\n")
+}
