@@ -110,7 +110,15 @@ fn batches_only_give_the_engines_exact_snapshot() {
     let dir = tempfile::tempdir().unwrap();
     let url = url(dir.path(), "?compact_bytes=10000");
     let mut one = StatusEngine::new(config).unwrap();
-    for (i, chunk) in lines.chunks(111).enumerate() {
+    // Chunks of 111 and of 400 lines (over 32 KiB: synced while applied).
+    let mut chunks = Vec::new();
+    let mut rest = &lines[..];
+    while !rest.is_empty() {
+        let n = if chunks.len() % 2 == 0 { 111 } else { 400 }.min(rest.len());
+        chunks.push(&rest[..n]);
+        rest = &rest[n..];
+    }
+    for (i, chunk) in chunks.into_iter().enumerate() {
         let store = StatusStore::open(&url, config).unwrap();
         let jsonl = chunk.join("\n");
         let mine = store.ingest_many(jsonl.as_bytes()).unwrap();

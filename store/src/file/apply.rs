@@ -14,6 +14,9 @@ pub(crate) struct State {
     pub(crate) engine: StatusEngine,
     pub(crate) feed: Feed,
     pub(crate) base: Stats,
+    /// Set when the state may hold calls that are not durable (a sync failed and the disk could
+    /// not be read back): every call fails until the store is reopened.
+    pub(crate) broken: Option<String>,
 }
 
 /// What one logged call returned.
@@ -158,13 +161,13 @@ fn tagged_items(engine: &mut StatusEngine, items: &[(&[u8], Option<&str>)]) -> B
 /// `stats` with the ingest counters made this handle's own.
 pub(crate) fn handle_stats(now: Stats, base: &Stats) -> Stats {
     Stats {
-        events: now.events - base.events,
-        applied: now.applied - base.applied,
-        duplicates: now.duplicates - base.duplicates,
-        late: now.late - base.late,
-        rejected: now.rejected - base.rejected,
-        went_online: now.went_online - base.went_online,
-        went_offline: now.went_offline - base.went_offline,
+        events: now.events.saturating_sub(base.events),
+        applied: now.applied.saturating_sub(base.applied),
+        duplicates: now.duplicates.saturating_sub(base.duplicates),
+        late: now.late.saturating_sub(base.late),
+        rejected: now.rejected.saturating_sub(base.rejected),
+        went_online: now.went_online.saturating_sub(base.went_online),
+        went_offline: now.went_offline.saturating_sub(base.went_offline),
         ..now
     }
 }

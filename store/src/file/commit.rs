@@ -14,10 +14,10 @@ use std::sync::atomic::Ordering;
 
 use mqtt_status::Error;
 
-use crate::file::apply::Done;
+use crate::file::apply::{Done, State};
 use crate::file::codec::{log_header, put_frame, FRAME_MAX, LOG_HEADER};
 use crate::file::dir::{self, name, sync_dir, unavailable, Kind};
-use crate::file::{lock, FileStore};
+use crate::file::{load, lock, FileStore};
 
 /// Entries waiting for a leader, and results waiting for their callers.
 #[derive(Default)]
@@ -42,26 +42,24 @@ pub(crate) struct Log {
     pub(crate) broken: Option<String>,
 }
 
+/// Frames from this size on are synced on a helper thread while they are applied: the sync and
+/// the engine's work overlap (below it, applying takes microseconds and a thread would cost more).
+const OVERLAP_FROM: usize = 32 << 10;
+
 impl Log {
-    /// Appends `bytes` and syncs them; on failure the log is cut back to where it was.
-    fn append(&mut self, bytes: &[u8]) -> Result<(), Error> {
-        let r = self
-            .file
-            .seek(SeekFrom::Start(self.len))
-            .and_then(|_| self.file.write_all(bytes))
-            .and_then(|()| self.file.sync_data());
-        match r {
-            Ok(()) => {
-                self.len += bytes.len() as u64;
-                Ok(())
-            }
-            Err(e) => {
-                if let Err(cut) = self.file.set_len(self.len).and_then(|()| self.file.sync_data()) {
-                    self.broken = Some(format!("a failed append could not be cut back ({cut})"));
-                }
-                Err(unavailable(format_args!("appending to {}", name(Kind::Log, self.gen)), e))
-            }
+    /// Writes `bytes` after the durable end, not yet synced; on failure the log is cut back.
+    fn write(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        let r = self.file.seek(SeekFrom::Start(self.len)).and_then(|_| self.file.write_all(bytes));
+        r.map_err(|e| self.cut_back(e))
+    }
+
+    /// Cuts the log back to its durable end after a failed write or sync (marking it broken if
+    /// even that fails); the error to report.
+    fn cut_back(&mut self, e: std::io::Error) -> Error {
+        if let Err(cut) = self.file.set_len(self.len).and_then(|()| self.file.sync_data()) {
+            self.broken = Some(format!("a failed append could not be cut back ({cut})"));
         }
+        unavailable(format_args!("appending to {}", name(Kind::Log, self.gen)), e)
     }
 }
 
@@ -112,25 +110,53 @@ impl FileStore {
         let size = FRAME_MAX.min(batch.iter().map(|(_, e)| e.len()).sum::<usize>() + 8);
         let mut frame = Vec::with_capacity(size);
         put_frame(&mut frame, batch.iter().map(|(_, e)| e.as_slice()));
-        if let Err(e) = log.append(&frame) {
+        if let Err(e) = log.write(&frame) {
             return fail(e);
         }
+        let apply = |state: &mut State| -> Vec<(u64, Result<Done, Error>)> {
+            batch
+                .iter()
+                .map(|(ticket, entry)| {
+                    let mut out = None;
+                    let r = state.apply_frame(entry, |d| out = Some(d));
+                    let empty = || Error::StoreUnavailable { reason: "empty entry".into() };
+                    (*ticket, r.and_then(|()| out.ok_or_else(empty)))
+                })
+                .collect()
+        };
+        let results = if frame.len() < OVERLAP_FROM {
+            if let Err(e) = log.file.sync_data() {
+                return fail(log.cut_back(e));
+            }
+            apply(&mut lock(&self.state))
+        } else {
+            // The state stays locked until the sync is done, so no reader sees a call that is
+            // not durable yet; if the sync fails, the state is loaded again from the disk.
+            let mut state = lock(&self.state);
+            let file = &log.file;
+            let (synced, results) = std::thread::scope(|s| {
+                let syncer = s.spawn(move || file.sync_data());
+                let results = apply(&mut state);
+                (syncer.join(), results)
+            });
+            let synced = synced.unwrap_or_else(|_| Err(std::io::Error::other("sync thread panicked")));
+            if let Err(e) = synced {
+                let err = log.cut_back(e);
+                match load(&self.dir, self.config, &self.options, log.gen) {
+                    Ok((fresh, _, _)) => *state = State { base: state.base.clone(), ..fresh },
+                    Err(e) => {
+                        let why = format!("a sync failed and the state could not be loaded again ({e})");
+                        log.broken = Some(why.clone());
+                        state.broken = Some(why);
+                    }
+                }
+                return fail(err);
+            }
+            results
+        };
+        log.len += frame.len() as u64;
         self.syncs.fetch_add(1, Ordering::Relaxed);
         drop(frame);
-        let mut results = Vec::with_capacity(batch.len());
-        {
-            let mut state = lock(&self.state);
-            for (ticket, entry) in &batch {
-                let mut out = None;
-                let r = state.apply_frame(entry, |d| out = Some(d));
-                results.push((
-                    *ticket,
-                    r.and_then(|()| {
-                        out.ok_or_else(|| Error::StoreUnavailable { reason: "empty entry".into() })
-                    }),
-                ));
-            }
-        }
         if log.len > self.options.compact_bytes.max(log.snap_len) {
             // A failure leaves the store on its current generation (retried after more growth)
             // or, past the point of no return, marks the log broken: the callers' entries are

@@ -23,7 +23,7 @@ use mqtt_status::{BatchReport, ClientStatus, Config, Error, GroupCount, Stats, S
 
 use crate::FeedPage;
 use apply::{handle_stats, Done, State};
-use codec::{corrupt, log_header, read_log_header, scan_frames};
+use codec::{corrupt, log_header, read_log_header, scan_frames, Scan};
 use commit::{Log, Queue};
 use dir::{name, read, sync_dir, unavailable, write_atomic, Kind};
 use feed::Feed;
@@ -78,6 +78,41 @@ pub(crate) fn parse_url(rest: &str) -> Result<(&str, Options), Error> {
 /// Locks a mutex; a panic elsewhere while holding it does not take the store down with it.
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The state of generation `gen` on disk: its snapshot (none for generation 0 before the first
+/// compaction) with its log replayed; how the log ends, and the snapshot file's size.
+pub(crate) fn load(
+    path: &Path,
+    config: Config,
+    options: &Options,
+    gen: u64,
+) -> Result<(State, Scan, u64), Error> {
+    let snap_path = path.join(name(Kind::Snap, gen));
+    let (engine, feed, snap_len) = match fs::read(&snap_path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && gen == 0 => {
+            (StatusEngine::new(config)?, Feed::new(options.feed_len), 0)
+        }
+        Err(e) => return Err(unavailable(format_args!("reading {}", snap_path.display()), e)),
+        Ok(bytes) => {
+            let (engine, feed) = dir::read_snap(&bytes, gen, options.feed_len)?;
+            if engine.config() != &config {
+                return Err(corrupt(format!(
+                    "{} holds another configuration than meta",
+                    name(Kind::Snap, gen)
+                )));
+            }
+            (engine, feed, bytes.len() as u64)
+        }
+    };
+    let log_name = name(Kind::Log, gen);
+    let mut state = State { engine, feed, base: Stats::default(), broken: None };
+    let bytes = read(&path.join(&log_name))?;
+    if read_log_header(&bytes, &log_name)? != gen {
+        return Err(corrupt(format!("{log_name}: header names another generation")));
+    }
+    let scan = scan_frames(&bytes, &log_name, |body| state.apply_frame(body, |_| {}))?;
+    Ok((state, scan, snap_len))
 }
 
 /// A status store in one directory (see the module docs).
@@ -140,20 +175,6 @@ impl FileStore {
                 name(Kind::Log, newer)
             )));
         }
-        let (engine, feed, snap_len) = match listing.snaps.last() {
-            None => (StatusEngine::new(config)?, Feed::new(options.feed_len), 0),
-            Some(_) => {
-                let bytes = read(&path.join(name(Kind::Snap, gen)))?;
-                let (engine, feed) = dir::read_snap(&bytes, gen, options.feed_len)?;
-                if engine.config() != &config {
-                    return Err(corrupt(format!(
-                        "{} holds another configuration than meta",
-                        name(Kind::Snap, gen)
-                    )));
-                }
-                (engine, feed, bytes.len() as u64)
-            }
-        };
         let log_name = name(Kind::Log, gen);
         let log_path = path.join(&log_name);
         if !listing.logs.contains(&gen) {
@@ -161,13 +182,7 @@ impl FileStore {
             sync_dir(path)?;
             listing.logs.push(gen);
         }
-        let mut state = State { engine, feed, base: Stats::default() };
-        let bytes = read(&log_path)?;
-        if read_log_header(&bytes, &log_name)? != gen {
-            return Err(corrupt(format!("{log_name}: header names another generation")));
-        }
-        let scan = scan_frames(&bytes, &log_name, |body| state.apply_frame(body, |_| {}))?;
-        drop(bytes);
+        let (mut state, scan, snap_len) = load(path, config, &options, gen)?;
         let file = OpenOptions::new()
             .write(true)
             .open(&log_path)
@@ -206,6 +221,17 @@ impl FileStore {
         })
     }
 
+    /// The state, for a query; `store_unavailable` if it cannot be trusted (see `State::broken`).
+    fn read(&self) -> Result<MutexGuard<'_, State>, Error> {
+        let state = lock(&self.state);
+        match &state.broken {
+            None => Ok(state),
+            Some(why) => {
+                Err(Error::StoreUnavailable { reason: format!("{}: {why}; reopen it", self.dir.display()) })
+            }
+        }
+    }
+
     /// The configuration the store judges by.
     pub(crate) fn config(&self) -> &Config {
         &self.config
@@ -215,7 +241,7 @@ impl FileStore {
     pub(crate) fn ingest_json(&self, body: &[u8], tag: Option<&str>) -> Result<Option<Transition>, Error> {
         // A rejected event changes no state: it is counted and returned without touching disk.
         if mqtt_status::with_notification(body, tag, self.config.max_id_len, |_| ()).is_err() {
-            return lock(&self.state).engine.ingest_json(body, tag);
+            return self.read()?.engine.ingest_json(body, tag);
         }
         match self.commit(codec::json_entry(body, tag))? {
             Done::One(r) => r,
@@ -241,12 +267,12 @@ impl FileStore {
 
     /// Whether the client is online.
     pub(crate) fn is_online(&self, client_id: &str) -> Result<bool, Error> {
-        Ok(lock(&self.state).engine.is_online(client_id))
+        Ok(self.read()?.engine.is_online(client_id))
     }
 
     /// Everything known about a client.
     pub(crate) fn client(&self, client_id: &str) -> Result<Option<ClientStatus>, Error> {
-        Ok(lock(&self.state).engine.client(client_id))
+        Ok(self.read()?.engine.client(client_id))
     }
 
     /// Online client ids, sorted and paginated as the engine's.
@@ -256,28 +282,28 @@ impl FileStore {
         after: Option<&str>,
         limit: Option<usize>,
     ) -> Result<Vec<String>, Error> {
-        Ok(lock(&self.state).engine.online_clients(group, after, limit))
+        Ok(self.read()?.engine.online_clients(group, after, limit))
     }
 
     /// Online clients, in all or in one group.
     pub(crate) fn count_online(&self, group: Option<&str>) -> Result<u64, Error> {
-        Ok(lock(&self.state).engine.count_online(group))
+        Ok(self.read()?.engine.count_online(group))
     }
 
     /// Every group, sorted.
     pub(crate) fn groups(&self) -> Result<Vec<GroupCount>, Error> {
-        Ok(lock(&self.state).engine.groups())
+        Ok(self.read()?.engine.groups())
     }
 
     /// The engine's stats; the ingest counters count what this handle was fed since it opened.
     pub(crate) fn stats(&self) -> Result<Stats, Error> {
-        let state = lock(&self.state);
+        let state = self.read()?;
         Ok(handle_stats(state.engine.stats(), &state.base))
     }
 
     /// The state in the engine's snapshot format.
     pub(crate) fn snapshot(&self) -> Result<Vec<u8>, Error> {
-        Ok(lock(&self.state).engine.snapshot())
+        Ok(self.read()?.engine.snapshot())
     }
 
     /// Merges an engine snapshot in, durably (logged as one entry).
@@ -298,7 +324,7 @@ impl FileStore {
 
     /// Feed entries after the cursor `after`, at most `limit`.
     pub(crate) fn transitions(&self, after: Option<&str>, limit: Option<usize>) -> Result<FeedPage, Error> {
-        lock(&self.state).feed.page(after, limit)
+        self.read()?.feed.page(after, limit)
     }
 
     /// Log syncs made by commits since open (group commits: fewer than the calls when they overlap).
