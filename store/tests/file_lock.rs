@@ -9,8 +9,18 @@ use file_common::*;
 use mqtt_status::{Config, ErrorCode};
 use mqtt_status_store::StatusStore;
 
+/// These tests take turns: a child forked by one thread holds copies of the other threads' open
+/// files until it execs — a store's locked `LOCK` among them — so a store closed and reopened
+/// meanwhile would rightly, and briefly, be `store_locked`.
+static TURNS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn turn() -> std::sync::MutexGuard<'static, ()> {
+    TURNS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 #[test]
 fn second_opener_in_the_same_process_is_store_locked() {
+    let _turn = turn();
     let dir = tempfile::tempdir().unwrap();
     let url = url(dir.path(), "");
     let first = StatusStore::open(&url, Config::default()).unwrap();
@@ -48,6 +58,7 @@ fn child_holds_the_store() {
 
 #[test]
 fn second_opener_in_another_process_is_store_locked() {
+    let _turn = turn();
     let dir = tempfile::tempdir().unwrap();
     let url = url(dir.path(), "");
     let mut kid = child("child_holds_the_store", &[("STORE_URL", url.clone())]).spawn().unwrap();

@@ -45,6 +45,11 @@ fn line(client: &str, channel: &str, event: &str, time: u64, envelope: bool, ip:
 /// A stream of JSONL lines: flash reconnects (takeover traffic), disconnects, closes before
 /// their connects, redeliveries of old lines (duplicates and late ones), a few bad lines.
 pub fn stream(seed: u64, clients: u64, lines: usize) -> Vec<String> {
+    stream_within(seed, clients, lines, usize::MAX)
+}
+
+/// [`stream`] with redeliveries of the last `window` lines only.
+pub fn stream_within(seed: u64, clients: u64, lines: usize, window: usize) -> Vec<String> {
     let mut rng = Rng::new(seed);
     let mut out: Vec<String> = Vec::with_capacity(lines);
     let mut chan = vec![0u64; clients as usize];
@@ -56,7 +61,8 @@ pub fn stream(seed: u64, clients: u64, lines: usize) -> Vec<String> {
         let roll = rng.below(100);
         if roll < 12 && !out.is_empty() {
             // A redelivery of any earlier line (duplicate, or late once compacted).
-            let old = out[rng.below(out.len() as u64) as usize].clone();
+            let from = out.len().saturating_sub(window);
+            let old = out[from + rng.below((out.len() - from) as u64) as usize].clone();
             out.push(old);
         } else if roll < 14 {
             out.push(if rng.chance(50) { "not json".into() } else { r#"{"clientId":"x"}"#.into() });
