@@ -117,3 +117,9 @@ fn concurrent_batches_and_queries() {
     assert_eq!(view_store(&store, &ids), view_engine(&one, &ids));
     assert_eq!(feed(&store).len(), t.len());
 }
+
+#[test]
+fn a_store_is_send_and_sync() {
+    fn shared<T: Send + Sync>() {}
+    shared::<StatusStore>();
+}
