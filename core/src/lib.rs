@@ -49,6 +49,7 @@ mod index;
 mod merge;
 mod parse;
 mod query;
+mod record;
 mod snapshot;
 mod transitions;
 mod types;
@@ -58,6 +59,7 @@ pub use config::{Config, MAX_ID_LEN_LIMIT, MAX_TOMBSTONES_LIMIT};
 pub use engine::StatusEngine;
 pub use error::{Error, ErrorCode};
 pub use parse::{with_notification, MAX_TIME};
+pub use record::{record_shard, EventBatch, RECORD_VERSION};
 pub use snapshot::SNAPSHOT_VERSION;
 pub use transitions::{TransitionIter, Transitions};
 pub use types::{
