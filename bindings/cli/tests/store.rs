@@ -222,3 +222,81 @@ fn store_usage_errors() {
         assert_eq!(code(&out), Some(2), "{args:?}: {}", stderr(&out));
     }
 }
+
+/// A Redis server of this test's own (so that it can be stopped), on a free port.
+struct OwnRedis {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl OwnRedis {
+    fn start() -> Self {
+        let port = closed_port();
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server (scripts/ci/redis.sh installs it)");
+        for _ in 0..600 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return OwnRedis { child, port };
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("redis-server on port {port} did not start");
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+#[ignore = "needs Redis: MQTT_STATUS_REDIS_URL (scripts/ci/store.sh sets it)"]
+fn a_store_failing_mid_replay_stops_it_saying_what_is_committed() {
+    // The variable marks the environment that has redis-server; this test runs its own.
+    let _ = store_url("own");
+    let mut redis = OwnRedis::start();
+    let url = format!("redis://127.0.0.1:{}/", redis.port);
+    let dir = scratch("store-fails");
+    let fifo = dir.join("later.jsonl");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    // The replay commits the sample, then waits on the FIFO (opened only when its turn comes).
+    let mut replay = std::process::Command::new(common::BIN)
+        .args(["replay", "--store", &url, SAMPLE, fifo.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Blocked opening the FIFO (Linux names that wait `wait_for_partner`): the sample is in.
+    let wchan = format!("/proc/{}/wchan", replay.id());
+    let waiting = (0..2400).any(|_| {
+        let at_fifo = std::fs::read_to_string(&wchan).is_ok_and(|w| w.contains("wait_for_partner"));
+        if !at_fifo {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        at_fifo
+    });
+    if !waiting {
+        let _ = replay.kill();
+        panic!("the replay never reached its second input: {}", stderr(&replay.wait_with_output().unwrap()));
+    }
+    let memory = json(&run(&["replay", "--format", "json", SAMPLE]));
+    assert_eq!(state(json(&run(&["status", "--store", &url, "--format", "json"]))), state(memory));
+    let _ = redis.child.kill();
+    let _ = redis.child.wait();
+    std::fs::write(&fifo, std::fs::read(SAMPLE).unwrap()).unwrap();
+    let out = replay.wait_with_output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(code(&out), Some(4), "{err}");
+    assert!(err.contains("store_unavailable"), "{err}");
+    assert!(
+        err.contains(&format!("the first 0 lines of {} (3,674 lines in all) are committed", fifo.display())),
+        "{err}"
+    );
+    assert!(err.contains("from line 1 of"), "{err}");
+    assert!(out.stdout.is_empty());
+}
