@@ -232,7 +232,7 @@ struct OwnRedis {
 impl OwnRedis {
     fn start() -> Self {
         let port = closed_port();
-        let child = std::process::Command::new("redis-server")
+        let mut child = std::process::Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .stdout(std::process::Stdio::null())
             .spawn()
@@ -243,6 +243,8 @@ impl OwnRedis {
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("redis-server on port {port} did not start");
     }
 }
