@@ -158,3 +158,28 @@ fn bad_urls_and_cursors() {
         assert_eq!((err.code(), err.field()), (ErrorCode::InvalidField, Some("after")), "{bad}");
     }
 }
+
+#[test]
+fn a_big_batch_on_few_clients_is_one_commit_per_shard() {
+    // 120 clients with up to 200 sessions each in one call on one shard: over 4 000 flips in
+    // one commit (more values than Lua's unpack takes: the feed splits them into entries of 500).
+    for (name, base) in servers() {
+        let cfg = mqtt_status::Config { tombstones_per_client: 8, ..config(false) };
+        let lines = stream(8, 120, 200);
+        // One shard: every flip in one commit.
+        let store = StatusStore::open(&url(&base, &fresh_prefix("big"), "&shards=1"), cfg).unwrap();
+        let mut one = StatusEngine::new(cfg).unwrap();
+        let text = lines.join("\n");
+        let got = store.ingest_many(text.as_bytes()).unwrap();
+        assert_eq!(got, one.ingest_many(text.as_bytes()), "{name}");
+        assert!(got.transitions.len() > 4000, "{name}: only {} flips", got.transitions.len());
+        assert_same(&store, &one, name);
+        let mut fed = common::feed(&store);
+        common::assert_feed_tracks(&fed, &one, name);
+        let mut returned = got.transitions.to_vec();
+        let key = |t: &mqtt_status::Transition| (t.client_id.clone(), t.time, t.online, t.channel_id.clone());
+        fed.sort_by_key(key);
+        returned.sort_by_key(key);
+        assert_eq!(fed, returned, "{name}: feed = returned transitions");
+    }
+}

@@ -74,11 +74,12 @@ impl Conn {
                     *conn = Some(c);
                 }
                 let c = conn.as_mut().expect("just connected");
-                let mut pipe = redis::pipe();
+                // Packed in place: a pipeline object would copy every command (a batch's records).
+                let mut packed = Vec::new();
                 for cmd in cmds {
-                    pipe.add_command(cmd.clone());
+                    cmd.write_packed_command(&mut packed);
                 }
-                let r = c.req_packed_commands(&pipe.get_packed_pipeline(), 0, cmds.len());
+                let r = c.req_packed_commands(&packed, 0, cmds.len());
                 if r.is_err() || !c.is_open() {
                     *conn = None;
                 }

@@ -11,6 +11,8 @@ use super::conn::{check, items, unavailable};
 use super::{bulk_list, bump, RedisStore, MAX_ATTEMPTS};
 
 const STEP: &str = include_str!("step.lua");
+/// Most records a handle keeps from its last commits.
+const CACHE_MAX: usize = 65_536;
 /// Most clients in one script call (Lua's `unpack` takes a few thousand values at most).
 const MAX_SHARE: usize = 1000;
 
@@ -28,6 +30,8 @@ pub(super) type Effect = ([u64; 3], Vec<(u64, Transition)>);
 /// What applying a share gave: the script call, and what to report once it commits.
 struct Applied {
     step: Option<Cmd>,
+    /// Each client's record once this commits (`None`: still unknown).
+    records: Vec<Option<Vec<u8>>>,
     outcomes: [u64; 3],
     flips: Vec<(u64, Transition)>,
 }
@@ -113,21 +117,54 @@ impl RedisStore {
                     format!("{} shard(s) still contended after {MAX_ATTEMPTS} attempts", pending.len()),
                 ));
             }
-            let reads: Vec<Cmd> = pending
-                .iter()
-                .map(|s| cmd("HMGET").arg(self.key(s.shard, "r")).arg(&s.ids).clone())
-                .collect();
-            let replies = self.conn.run(&reads)?;
-            let mut applied = Vec::with_capacity(pending.len());
-            for (share, reply) in pending.iter().zip(replies) {
-                let records = bulk_list(&check(reply)?);
-                applied.push(self.apply_share(share, &records, &change)?);
+            // Records this handle wrote or read last are taken from its cache (first attempt
+            // only): a stale one fails the compare-and-set and is read again.
+            let mut records: Vec<Vec<Option<Vec<u8>>>> = Vec::with_capacity(pending.len());
+            let mut reads: Vec<Cmd> = Vec::new();
+            let mut missing: Vec<Vec<usize>> = Vec::with_capacity(pending.len());
+            {
+                let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+                for share in &pending {
+                    let mut recs = Vec::with_capacity(share.ids.len());
+                    let mut miss = Vec::new();
+                    for (k, id) in share.ids.iter().enumerate() {
+                        match cache.get(id).filter(|_| attempts == 1) {
+                            Some(r) => recs.push(Some(r.clone())),
+                            None => {
+                                recs.push(None);
+                                miss.push(k);
+                            }
+                        }
+                    }
+                    if !miss.is_empty() {
+                        let mut c = cmd("HMGET");
+                        c.arg(self.key(share.shard, "r"));
+                        for &k in &miss {
+                            c.arg(&share.ids[k]);
+                        }
+                        reads.push(c);
+                    }
+                    records.push(recs);
+                    missing.push(miss);
+                }
             }
-            let steps: Vec<Cmd> = applied.iter().filter_map(|a| a.step.clone()).collect();
+            let mut replies = self.conn.run(&reads)?.into_iter();
+            let mut applied = Vec::with_capacity(pending.len());
+            for ((share, recs), miss) in pending.iter().zip(&mut records).zip(&missing) {
+                if !miss.is_empty() {
+                    let got = bulk_list(&check(replies.next().unwrap_or(Value::Nil))?);
+                    for (&k, r) in miss.iter().zip(got) {
+                        recs[k] = r;
+                    }
+                }
+                applied.push(self.apply_share(share, recs, &change)?);
+            }
+            let wrote: Vec<bool> = applied.iter().map(|a| a.step.is_some()).collect();
+            let steps: Vec<Cmd> = applied.iter_mut().filter_map(|a| a.step.take()).collect();
             let mut results = self.conn.run(&steps)?.into_iter();
             let mut retry = Vec::new();
-            for (share, a) in pending.into_iter().zip(applied) {
-                if a.step.is_some() {
+            for ((share, a), wrote) in pending.into_iter().zip(applied).zip(wrote) {
+                if wrote {
                     let r = check(results.next().unwrap_or(Value::Nil))?;
                     if !items(&r).is_empty() {
                         bump(&self.counters.conflicts, 1);
@@ -139,10 +176,24 @@ impl RedisStore {
                     *t += n;
                 }
                 flips.extend(a.flips);
+                self.remember(&share.ids, a.records);
             }
             pending = retry;
         }
         Ok((total, flips))
+    }
+
+    /// Keeps the records of a committed share (bounded: the cache is emptied when full).
+    fn remember(&self, ids: &[String], records: Vec<Option<Vec<u8>>>) {
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() + ids.len() > CACHE_MAX {
+            cache.clear();
+        }
+        for (id, r) in ids.iter().zip(records) {
+            if let Some(r) = r {
+                cache.insert(id.clone(), r);
+            }
+        }
     }
 
     fn count(&self, batch: &EventBatch, report: &BatchReport) {
@@ -186,7 +237,7 @@ impl RedisStore {
             clients.push([id.as_bytes(), old.unwrap_or_default(), new, z]);
         }
         if clients.is_empty() {
-            return Ok(Applied { step: None, outcomes, flips: Vec::new() });
+            return Ok(Applied { step: None, records: records.to_vec(), outcomes, flips: Vec::new() });
         }
         // Count deltas of this shard: the scratch engine's totals after minus before.
         let (s1, g1) = (scratch.stats(), scratch.groups());
@@ -236,6 +287,7 @@ impl RedisStore {
         for (_, t) in &flips {
             c.arg(&t.client_id).arg(feed_value(t));
         }
-        Ok(Applied { step: Some(c), outcomes, flips })
+        let after = news.iter().zip(records).map(|(n, old)| n.clone().or_else(|| old.clone())).collect();
+        Ok(Applied { step: Some(c), records: after, outcomes, flips })
     }
 }

@@ -27,7 +27,7 @@ a = a + 3 * n
 if adds > 0 then
   local z = {}
   for i = 1, adds do
-    z[2 * i - 1] = 0
+    z[2 * i - 1] = '0'
     z[2 * i] = ARGV[a + i - 1]
   end
   redis.call('ZADD', KEYS[2], unpack(z))
@@ -48,9 +48,10 @@ for i = 0, ops - 1 do
   end
 end
 a = a + 3 * ops
-if feed > 0 then
+-- At most 500 flips per entry: unpack takes a few thousand values at most.
+for from = 0, feed - 1, 500 do
   local f = {}
-  for i = 1, 2 * feed do f[i] = ARGV[a + i - 1] end
+  for i = 1, 2 * math.min(500, feed - from) do f[i] = ARGV[a + 2 * from + i - 1] end
   redis.call('XADD', KEYS[4], 'MAXLEN', '~', maxlen, '*', unpack(f))
 end
 return {}
