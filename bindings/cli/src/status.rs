@@ -4,8 +4,8 @@
 
 use std::io::{self, Write};
 
-use mqtt_status::Transition;
-use mqtt_status_store::FeedPage;
+use mqtt_status::{Error, Transition};
+use mqtt_status_store::{FeedPage, StatusStore};
 use serde::Serialize;
 
 use crate::answers::Query;
@@ -25,14 +25,8 @@ pub fn run(args: &StatusArgs) -> Result<u8, CliError> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     if args.feed {
-        // `--limit 0`: as many as the store gives in one page.
-        let limit = match args.limit {
-            Some(0) => None,
-            Some(n) => Some(n),
-            None => Some(DEFAULT_FEED_LIMIT),
-        };
-        let page =
-            store.transitions(args.after.as_deref(), limit).map_err(|e| CliError::store(&args.store, &e))?;
+        let page = feed(&store, args.after.as_deref(), args.limit.unwrap_or(DEFAULT_FEED_LIMIT))
+            .map_err(|e| CliError::store(&args.store, &e))?;
         render_feed(&mut out, &args.store, &page, args.format)
     } else {
         let query = Query {
@@ -51,6 +45,26 @@ pub fn run(args: &StatusArgs) -> Result<u8, CliError> {
     .and_then(|()| out.flush())
     .map_err(|e| CliError::stdout(&e))?;
     Ok(EXIT_OK)
+}
+
+/// Entries read per call when `--limit 0` asks for every entry kept.
+const FEED_PAGE: usize = 1_000;
+
+/// Up to `limit` feed entries after `after` (`0`: every entry kept, read page by page, so the
+/// answer does not depend on a backend's default page size).
+pub fn feed(store: &StatusStore, after: Option<&str>, limit: usize) -> Result<FeedPage, Error> {
+    if limit > 0 {
+        return store.transitions(after, Some(limit));
+    }
+    let mut all = store.transitions(after, Some(FEED_PAGE))?;
+    let mut last = all.entries.len();
+    while last == FEED_PAGE {
+        let page = store.transitions(Some(&all.next), Some(FEED_PAGE))?;
+        last = page.entries.len();
+        all.entries.extend(page.entries);
+        all.next = page.next;
+    }
+    Ok(all)
 }
 
 /// `status --feed --format json`: the page as one document.
