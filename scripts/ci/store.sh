@@ -9,3 +9,5 @@ bash scripts/ci/redis.sh start
 export MQTT_STATUS_REDIS_URL=redis://127.0.0.1:6390
 export MQTT_STATUS_REDIS_CLUSTER_URL=redis+cluster://127.0.0.1:7101,127.0.0.1:7102,127.0.0.1:7103
 cargo test -p mqtt-status-store
+# The CLI's --store tests (ignored by a plain `cargo test`, which has no server).
+cargo test -p mqtt-status-cli --test store -- --include-ignored

@@ -26,6 +26,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Simulate realistic, deterministic notification traffic (with its ground truth).
     Generate(GenerateArgs),
+    /// Query a live status store (`replay --store` fills one): who is online, a client, the feed.
+    Status(StatusArgs),
 }
 
 /// The engine's policies, as flags. Omitted flags take the engine's defaults (or, with
@@ -92,7 +94,42 @@ pub struct ReplayArgs {
     /// unread.
     #[arg(long, value_name = "N", default_value_t = crate::input::DEFAULT_MAX_LINE)]
     pub max_line_bytes: usize,
+    /// Replay into this status store (redis://…, redis+cluster://…, file:PATH) instead of
+    /// memory, and answer from it; the policy flags are the store's configuration.
+    #[arg(long, value_name = "URL")]
+    pub store: Option<String>,
     /// Engine policies.
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+}
+
+/// `mqtt-status status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// The store to query (redis://…, redis+cluster://…, file:PATH).
+    #[arg(long, value_name = "URL", required = true)]
+    pub store: String,
+    /// Show this client's channel table (repeatable).
+    #[arg(long = "client", value_name = "ID")]
+    pub clients: Vec<String>,
+    /// Restrict the online listing and count to one group.
+    #[arg(long, value_name = "GROUP")]
+    pub group: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// List at most N online clients, or feed entries (0 = all clients) [default: 20 for
+    /// table, all for json; 100 feed entries].
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// List the online clients after this id (the last one of the previous page), or with
+    /// --feed the entries after this cursor.
+    #[arg(long, value_name = "ID|CURSOR")]
+    pub after: Option<String>,
+    /// Print the transition feed (each flip of a client's shared status) instead.
+    #[arg(long, conflicts_with_all = ["clients", "group"])]
+    pub feed: bool,
+    /// The store's policies: the ones it was created with (by default the engine's defaults).
     #[command(flatten)]
     pub policy: PolicyArgs,
 }

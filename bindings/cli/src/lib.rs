@@ -1,16 +1,20 @@
 //! The `mqtt-status` command line, as a library so that its parts are documented and testable.
 //!
-//! Three subcommands, all built on the core crate's judgment (the CLI decides nothing itself):
+//! Four subcommands, all built on the core crate's judgment (the CLI decides nothing itself):
 //!
-//! - `replay` feeds JSONL logs (plain, gzip or stdin) to one [`mqtt_status::StatusEngine`] and
-//!   reports who is online ([`replay`] fills a [`report::Replay`], which [`render_table`] and
-//!   [`render_json`] print);
+//! - `replay` feeds JSONL logs (plain, gzip or stdin) to one [`mqtt_status::StatusEngine`], or
+//!   with `--store URL` to a [`mqtt_status_store::StatusStore`], and reports who is online
+//!   ([`replay`] fills a [`report::Replay`] and gathers the state's [`answers::Answers`], which
+//!   [`render_table`] and [`render_json`] print);
+//! - `status --store URL` prints a live store's answers with the same renderers, or its
+//!   transition feed ([`status`]);
 //! - `check` validates every line with the core's parser ([`check`]);
 //! - `generate` simulates realistic, deterministic traffic with its own ground truth
 //!   ([`generate`]).
 //!
 //! See `docs/cli.md` for the user's guide, the JSON schema and the exit codes.
 
+pub mod answers;
 pub mod args;
 pub mod check;
 pub mod error;
@@ -21,6 +25,7 @@ pub mod render_json;
 pub mod render_table;
 pub mod replay;
 pub mod report;
+pub mod status;
 pub mod timefmt;
 
 use std::ffi::OsString;
@@ -50,6 +55,7 @@ where
         Command::Replay(a) => replay::run(&a),
         Command::Check(a) => check::run(&a),
         Command::Generate(a) => generate::run(&a),
+        Command::Status(a) => status::run(&a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

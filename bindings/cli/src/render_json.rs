@@ -1,4 +1,4 @@
-//! `replay --format json`: one stable JSON document for scripts (schema in `docs/cli.md`).
+//! `replay --format json` and `status --format json`: one stable JSON document for scripts (schema in `docs/cli.md`).
 //! Keys are camelCase, clients and groups sorted; nothing in it depends on the clock, so the
 //! same inputs give the same bytes.
 
@@ -8,53 +8,67 @@ use std::io::{self, Write};
 use mqtt_status::{ClientStatus, Config, GroupCount, Stats};
 use serde::Serialize;
 
-use crate::args::ReplayArgs;
+use crate::answers::Answers;
 use crate::report::{Rejected, Replay};
 
 /// Version of the document's schema; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// The whole document.
+/// The whole document. `replay` fills every key; `status` (no replay) leaves out `inputs`,
+/// `restoredFrom`, `at`, `lines`, `skipped` and `rejected`; `store` appears only when a store
+/// answered, so an in-memory replay's document is what it always was.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Document<'a> {
     /// [`SCHEMA_VERSION`].
     pub version: u32,
+    /// The store's URL, when a store answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store: Option<&'a str>,
     /// Input names, in replay order (`<stdin>` for standard input).
-    pub inputs: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inputs: Option<&'a [String]>,
     /// The `--restore` snapshot, if any.
-    pub restored_from: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restored_from: Option<Option<&'a str>>,
     /// The `--at` time in epoch ms, if any.
-    pub at: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<Option<u64>>,
     /// The engine's policies.
     pub config: Config,
     /// The engine's counters and gauges after the replay.
-    pub stats: Stats,
+    pub stats: &'a Stats,
     /// Lines read by this replay (blank ones included).
-    pub lines: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lines: Option<u64>,
     /// Valid events ignored because their time is after `--at`.
-    pub skipped: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<u64>,
     /// The online clients (restricted to `--group`).
-    pub online: Online,
+    pub online: Online<'a>,
     /// Every group with its online and known counts.
-    pub groups: Vec<GroupCount>,
+    pub groups: &'a [GroupCount],
     /// Each `--client` id: its status, or `null` if never seen.
-    pub clients: BTreeMap<String, Option<ClientStatus>>,
+    pub clients: BTreeMap<&'a str, &'a Option<ClientStatus>>,
     /// Lines rejected by this replay.
-    pub rejected: RejectedLines<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejected: Option<RejectedLines<'a>>,
 }
 
 /// The online listing.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Online {
+pub struct Online<'a> {
     /// The `--group` filter, if any.
-    pub group: Option<String>,
+    pub group: Option<&'a str>,
+    /// The `--after` cursor (`status` only), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after: Option<&'a str>,
     /// Online clients (in the group): the full count, however many are listed.
     pub count: u64,
     /// Their ids, sorted, at most `--limit`.
-    pub clients: Vec<String>,
-    /// Whether `--limit` cut the list.
+    pub clients: &'a [String],
+    /// Whether more follow the listed ones (`--limit` cut the list).
     pub truncated: bool,
 }
 
@@ -70,39 +84,45 @@ pub struct RejectedLines<'a> {
     pub truncated: bool,
 }
 
-/// Builds the document.
-pub fn document<'a>(r: &'a Replay, args: &ReplayArgs) -> Document<'a> {
-    let e = &r.engine;
-    let group = args.group.as_deref();
-    let limit = args.limit.filter(|&n| n > 0);
-    let count = e.count_online(group);
-    let clients = e.online_clients(group, None, limit);
-    let truncated = (clients.len() as u64) < count;
-    let rejected = RejectedLines {
+/// Builds the document from a replay's facts (none for `status`) and the state's answers.
+pub fn document<'a>(r: Option<&'a Replay>, a: &'a Answers) -> Document<'a> {
+    let rejected = r.map(|r| RejectedLines {
         total: r.rejected_total,
         lines: &r.rejected,
         truncated: (r.rejected.len() as u64) < r.rejected_total,
-    };
+    });
     Document {
         version: SCHEMA_VERSION,
-        inputs: &r.inputs,
-        restored_from: r.restored_from.as_deref(),
-        at: r.at,
-        config: *e.config(),
-        stats: e.stats(),
-        lines: r.lines,
-        skipped: r.skipped,
-        online: Online { group: group.map(String::from), count, clients, truncated },
-        groups: e.groups(),
-        clients: args.clients.iter().map(|id| (id.clone(), e.client(id))).collect(),
+        store: a.store.as_deref(),
+        inputs: r.map(|r| &r.inputs[..]),
+        restored_from: r.map(|r| r.restored_from.as_deref()),
+        at: r.map(|r| r.at),
+        config: a.config,
+        stats: &a.stats,
+        lines: r.map(|r| r.lines),
+        skipped: r.map(|r| r.skipped),
+        online: Online {
+            group: a.group.as_deref(),
+            after: a.after.as_deref(),
+            count: a.count,
+            clients: &a.online,
+            truncated: a.truncated,
+        },
+        groups: &a.groups,
+        clients: a.clients.iter().map(|(id, st)| (id.as_str(), st)).collect(),
         rejected,
     }
 }
 
 /// Writes the document, pretty-printed, followed by a newline.
-pub fn render(out: &mut impl Write, r: &Replay, args: &ReplayArgs) -> io::Result<()> {
+pub fn render(out: &mut impl Write, r: Option<&Replay>, a: &Answers) -> io::Result<()> {
+    write_pretty(out, &document(r, a))
+}
+
+/// Writes any value as pretty-printed JSON followed by a newline (also `status --feed`).
+pub fn write_pretty(out: &mut impl Write, value: &impl Serialize) -> io::Result<()> {
     // `io::Error::from` hands back the writer's own error (a closed pipe stays `BrokenPipe`, which
     // ends the command quietly); `io::Error::other` hid it behind kind `Other` (exit 3).
-    serde_json::to_writer_pretty(&mut *out, &document(r, args)).map_err(io::Error::from)?;
+    serde_json::to_writer_pretty(&mut *out, value).map_err(io::Error::from)?;
     writeln!(out)
 }

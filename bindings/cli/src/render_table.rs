@@ -1,10 +1,10 @@
-//! `replay --format table`: the summary for people.
+//! `replay --format table` and `status`: the summary for people.
 
 use std::io::{self, Write};
 
-use mqtt_status::{ChannelState, ClientStatus, StatusEngine};
+use mqtt_status::{ChannelState, ClientStatus, GroupCount};
 
-use crate::args::ReplayArgs;
+use crate::answers::Answers;
 use crate::progress::{human_bytes, human_count};
 use crate::report::Replay;
 use crate::timefmt::format_time;
@@ -21,7 +21,7 @@ pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -42,24 +42,30 @@ fn on_off(b: bool) -> &'static str {
 }
 
 /// Writes the summary, the groups, the online clients, the requested clients' channel tables
-/// and the first rejected lines.
-pub fn render(out: &mut impl Write, r: &Replay, args: &ReplayArgs) -> io::Result<()> {
-    let e = &r.engine;
-    let s = e.stats();
-    let c = e.config();
-    let secs = r.elapsed.as_secs_f64();
-    let what = if r.inputs.is_empty() { "no input".to_string() } else { r.inputs.join(", ") };
-    writeln!(out, "replayed {what}")?;
-    if let Some(snap) = &r.restored_from {
-        writeln!(out, "  starting from snapshot {snap}")?;
-    }
-    // A rate over a few milliseconds says nothing; show it only for real work.
-    let rate = if secs >= 0.2 {
-        format!(" ({} lines/s)", human_count(r.lines as f64 / secs))
+/// and the first rejected lines: of a replay (`r`), or of a store alone (`status`, no `r`).
+pub fn render(out: &mut impl Write, r: Option<&Replay>, a: &Answers) -> io::Result<()> {
+    let s = &a.stats;
+    let c = &a.config;
+    if let Some(r) = r {
+        let secs = r.elapsed.as_secs_f64();
+        let what = if r.inputs.is_empty() { "no input".to_string() } else { r.inputs.join(", ") };
+        writeln!(out, "replayed {what}")?;
+        if let Some(snap) = &r.restored_from {
+            writeln!(out, "  starting from snapshot {snap}")?;
+        }
+        // A rate over a few milliseconds says nothing; show it only for real work.
+        let rate = if secs >= 0.2 {
+            format!(" ({} lines/s)", human_count(r.lines as f64 / secs))
+        } else {
+            String::new()
+        };
+        writeln!(out, "  {} lines, {} in {secs:.2} s{rate}", thousands(r.lines), human_bytes(r.bytes))?;
+        if let Some(url) = &a.store {
+            writeln!(out, "  into store {url}")?;
+        }
     } else {
-        String::new()
-    };
-    writeln!(out, "  {} lines, {} in {secs:.2} s{rate}", thousands(r.lines), human_bytes(r.bytes))?;
+        writeln!(out, "store {}", a.store.as_deref().unwrap_or("-"))?;
+    }
     writeln!(
         out,
         "  policy: takeover {}, close-on-disconnect {}, {} tombstones per client, ids up to {} bytes",
@@ -68,20 +74,24 @@ pub fn render(out: &mut impl Write, r: &Replay, args: &ReplayArgs) -> io::Result
         c.tombstones_per_client,
         c.max_id_len
     )?;
-    if let Some(at) = r.at {
-        writeln!(out, "  as of {} ({} later events skipped)", format_time(at), thousands(r.skipped))?;
+    if let Some(at) = r.and_then(|r| r.at.map(|at| (at, r.skipped))) {
+        writeln!(out, "  as of {} ({} later events skipped)", format_time(at.0), thousands(at.1))?;
     }
     writeln!(out)?;
     let pct = if s.clients > 0 { 100.0 * s.online as f64 / s.clients as f64 } else { 0.0 };
-    writeln!(
-        out,
-        "events   {:>9}   applied {}  duplicates {}  late {}  rejected {}",
-        thousands(s.events),
-        thousands(s.applied),
-        thousands(s.duplicates),
-        thousands(s.late),
-        thousands(s.rejected)
-    )?;
+    // A store's event counters are the counting handle's own: a replay's, or nothing in
+    // `status`, which therefore shows only the shared state.
+    if r.is_some() {
+        writeln!(
+            out,
+            "events   {:>9}   applied {}  duplicates {}  late {}  rejected {}",
+            thousands(s.events),
+            thousands(s.applied),
+            thousands(s.duplicates),
+            thousands(s.late),
+            thousands(s.rejected)
+        )?;
+    }
     writeln!(
         out,
         "clients  {:>9}   online {} ({pct:.1}%)  open channels {}  tombstones {}",
@@ -90,33 +100,42 @@ pub fn render(out: &mut impl Write, r: &Replay, args: &ReplayArgs) -> io::Result
         thousands(s.open_channels),
         thousands(s.tombstones)
     )?;
-    writeln!(
-        out,
-        "flips    {:>9}   went online {}  went offline {}  latest event {}",
-        thousands(s.went_online + s.went_offline),
-        thousands(s.went_online),
-        thousands(s.went_offline),
-        opt_time(s.max_time)
-    )?;
-    render_groups(out, e)?;
-    render_online(out, e, args)?;
-    for id in &args.clients {
+    if r.is_some() {
+        writeln!(
+            out,
+            "flips    {:>9}   went online {}  went offline {}  latest event {}",
+            thousands(s.went_online + s.went_offline),
+            thousands(s.went_online),
+            thousands(s.went_offline),
+            opt_time(s.max_time)
+        )?;
+    } else {
+        writeln!(out, "latest event {}", opt_time(s.max_time))?;
+    }
+    render_groups(out, &a.groups)?;
+    render_online(out, a, r.is_none())?;
+    for (id, status) in &a.clients {
         writeln!(out)?;
-        match e.client(id) {
-            Some(status) => render_client(out, &status)?,
+        match status {
+            Some(status) => render_client(out, status)?,
             None => writeln!(out, "client {id}: never seen (offline)")?,
         }
     }
-    render_rejected(out, r)?;
-    if args.clients.is_empty() {
-        let hint = "--client ID shows a client's channels, --at TIME answers as of a time";
+    if let Some(r) = r {
+        render_rejected(out, r)?;
+    }
+    if a.clients.is_empty() {
+        let hint = if r.is_some() {
+            "--client ID shows a client's channels, --at TIME answers as of a time"
+        } else {
+            "--client ID shows a client's channels, --feed the latest flips"
+        };
         writeln!(out, "\n({hint}, --format json is for scripts)")?;
     }
     Ok(())
 }
 
-fn render_groups(out: &mut impl Write, e: &StatusEngine) -> io::Result<()> {
-    let groups = e.groups();
+fn render_groups(out: &mut impl Write, groups: &[GroupCount]) -> io::Result<()> {
     if groups.is_empty() {
         return Ok(());
     }
@@ -131,20 +150,19 @@ fn render_groups(out: &mut impl Write, e: &StatusEngine) -> io::Result<()> {
     Ok(())
 }
 
-fn render_online(out: &mut impl Write, e: &StatusEngine, args: &ReplayArgs) -> io::Result<()> {
-    let group = args.group.as_deref();
-    let limit = match args.limit {
-        Some(0) => None,
-        Some(n) => Some(n),
-        None => Some(DEFAULT_LIMIT),
+/// The online listing; `pages`: say how to get the next page with `--after` (`status`).
+fn render_online(out: &mut impl Write, a: &Answers, pages: bool) -> io::Result<()> {
+    let (count, ids) = (a.count, &a.online);
+    let scope = a.group.as_deref().map_or_else(String::new, |g| format!(" in group {g}"));
+    let next = |more: bool| match ids.last() {
+        Some(last) if more => format!("; --after {last} for more"),
+        _ => String::new(),
     };
-    let count = e.count_online(group);
-    let ids = e.online_clients(group, None, limit);
-    let scope = group.map_or_else(String::new, |g| format!(" in group {g}"));
-    let shown = if (ids.len() as u64) < count {
-        format!(" (first {}; --limit 0 lists all)", ids.len())
-    } else {
-        String::new()
+    let shown = match &a.after {
+        Some(after) if pages => format!(" ({} after {after}{})", ids.len(), next(a.truncated)),
+        _ if a.truncated && pages => format!(" (first {}{}, --limit 0 lists all)", ids.len(), next(true)),
+        _ if a.truncated => format!(" (first {}; --limit 0 lists all)", ids.len()),
+        _ => String::new(),
     };
     writeln!(out, "\nonline clients{scope}: {}{shown}", thousands(count))?;
     if ids.is_empty() {
@@ -152,8 +170,8 @@ fn render_online(out: &mut impl Write, e: &StatusEngine, args: &ReplayArgs) -> i
     }
     let w = ids.iter().map(String::len).max().unwrap_or(0).max(6);
     writeln!(out, "  {:<w$}  {:<24}  {:<21}  channels", "client", "online since", "ip")?;
-    for id in &ids {
-        let Some(st) = e.client(id) else { continue };
+    for (id, st) in ids.iter().zip(&a.details) {
+        let Some(st) = st else { continue };
         let open: Vec<_> = st.channels.iter().filter(|ch| ch.state == ChannelState::Open).collect();
         let newest = open.iter().max_by_key(|ch| ch.connect_time);
         let since = opt_time(open.iter().filter_map(|ch| ch.connect_time).min());

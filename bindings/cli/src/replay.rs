@@ -1,32 +1,51 @@
 //! `mqtt-status replay`: feeds whole-line chunks of every input to one engine
-//! ([`mqtt_status::StatusEngine::ingest_many_each`]) and hands the result to a renderer.
+//! ([`mqtt_status::StatusEngine::ingest_many_each`]), or with `--store URL` to a status store in
+//! batches of [`STORE_BATCH_LINES`] lines ([`mqtt_status_store::StatusStore::ingest_many`]), then
+//! gathers the [`Answers`] from whichever holds the state and hands them to a renderer.
 
 use std::cell::Cell;
 use std::path::Path;
 use std::rc::Rc;
 use std::time::Instant;
 
-use mqtt_status::{Config, StatusEngine};
+use mqtt_status::{BatchReport, Config, Error, StatusEngine};
+use mqtt_status_store::StatusStore;
 
+use crate::answers::{Answers, Query};
 use crate::args::{Format, PolicyArgs, ReplayArgs};
-use crate::error::{CliError, EXIT_OK};
+use crate::error::{store_message, CliError, EXIT_OK};
 use crate::input::{self, Piece, Source};
 use crate::progress::Progress;
 use crate::report::{Rejected, Replay, MAX_REJECTED};
 use crate::{render_json, render_table};
 
+/// Lines per `ingest_many` call on a store: a constant number of round trips each, and what a
+/// failure can leave uncertain (a batch's clients are each all-or-nothing, not the batch).
+pub const STORE_BATCH_LINES: u64 = 1_000;
+
+/// The configuration the policy flags ask for (the engine's defaults for omitted ones).
+pub fn policy_config(policy: &PolicyArgs) -> Config {
+    let d = Config::default();
+    Config {
+        takeover: policy.takeover,
+        close_on_disconnect: policy.close_on_disconnect,
+        tombstones_per_client: policy.tombstones_per_client.unwrap_or(d.tombstones_per_client),
+        max_id_len: policy.max_id_len.unwrap_or(d.max_id_len),
+    }
+}
+
+/// Opens the store at `url` with the policy flags' configuration; every failure is explained
+/// for a person (a store created with other flags: exit 5; unreachable: exit 4).
+pub fn open_store(url: &str, policy: &PolicyArgs) -> Result<StatusStore, CliError> {
+    StatusStore::open(url, policy_config(policy)).map_err(|e| CliError::store(url, &e))
+}
+
 /// Builds the starting engine: from `--restore` (whose configuration wins; a policy flag that
 /// contradicts it is a usage error) or from the policy flags.
 pub fn start_engine(policy: &PolicyArgs, restore: Option<&Path>) -> Result<StatusEngine, CliError> {
     let Some(path) = restore else {
-        let d = Config::default();
-        let config = Config {
-            takeover: policy.takeover,
-            close_on_disconnect: policy.close_on_disconnect,
-            tombstones_per_client: policy.tombstones_per_client.unwrap_or(d.tombstones_per_client),
-            max_id_len: policy.max_id_len.unwrap_or(d.max_id_len),
-        };
-        return StatusEngine::new(config).map_err(|e| CliError::usage(format!("bad policy option: {e}")));
+        return StatusEngine::new(policy_config(policy))
+            .map_err(|e| CliError::usage(format!("bad policy option: {e}")));
     };
     let name = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| CliError::reading(&name, &e, false))?;
@@ -59,9 +78,70 @@ pub fn start_engine(policy: &PolicyArgs, restore: Option<&Path>) -> Result<Statu
     Ok(engine)
 }
 
-/// Replays `sources` into `engine`, in order, in lines of at most `max_line` bytes.
+/// Where a replay's lines go: an engine, or a store ([`StoreSink`]).
+pub trait Sink {
+    /// Ingests whole lines (errors indexed by line of `chunk`), as of `at`. A store failure
+    /// gives the number of lines of `chunk` committed before it, and the error.
+    fn lines(&mut self, chunk: &[u8], at: Option<u64>) -> Result<BatchReport, (u64, Error)>;
+    /// Counts a line too long to be read as the rejected input it is.
+    fn too_long(&mut self);
+}
+
+impl Sink for StatusEngine {
+    fn lines(&mut self, chunk: &[u8], at: Option<u64>) -> Result<BatchReport, (u64, Error)> {
+        // Replay reports states, not flips: nothing is kept per transition.
+        Ok(self.ingest_many_each(chunk, at, |_| {}))
+    }
+
+    fn too_long(&mut self) {
+        // The engine counts it as the rejected input it is (`events`, `rejected`); its bytes
+        // were never held.
+        self.reject_unread(Error::InvalidJson { reason: "line too long".into() });
+    }
+}
+
+/// A status store as a replay's sink: each chunk goes in batches of [`STORE_BATCH_LINES`].
+#[derive(Debug)]
+pub struct StoreSink<'a>(pub &'a StatusStore);
+
+impl Sink for StoreSink<'_> {
+    fn lines(&mut self, chunk: &[u8], at: Option<u64>) -> Result<BatchReport, (u64, Error)> {
+        debug_assert!(at.is_none(), "--at is refused with --store");
+        let mut report = BatchReport::default();
+        let (mut rest, mut done) = (chunk, 0u64);
+        while !rest.is_empty() {
+            let cut = rest
+                .iter()
+                .enumerate()
+                .filter(|(_, &b)| b == b'\n')
+                .nth(STORE_BATCH_LINES as usize - 1)
+                .map_or(rest.len(), |(i, _)| i + 1);
+            let (batch, tail) = rest.split_at(cut);
+            let r = self.0.ingest_many(batch).map_err(|e| (done, e))?;
+            report.applied += r.applied;
+            report.duplicates += r.duplicates;
+            report.late += r.late;
+            report.errors.extend(r.errors.into_iter().map(|mut e| {
+                e.index += done;
+                e
+            }));
+            done += input::count_newlines(batch);
+            rest = tail;
+        }
+        Ok(report)
+    }
+
+    fn too_long(&mut self) {
+        // Counted by the handle as rejected (`events`, `rejected`) without a round trip.
+        let stand_in = self.0.ingest_json(b"", None);
+        debug_assert!(stand_in.is_err());
+    }
+}
+
+/// Replays `sources` into `sink`, in order, in lines of at most `max_line` bytes. A store
+/// failure stops it with [`CliError::Store`] saying which lines were committed.
 pub fn replay(
-    mut engine: StatusEngine,
+    sink: &mut impl Sink,
     sources: &[Source],
     at: Option<u64>,
     max_line: usize,
@@ -88,8 +168,9 @@ pub fn replay(
         let read = input.for_each_piece(|piece| {
             let file_lines = match piece {
                 Piece::Lines { chunk, before } => {
-                    // Replay reports states, not flips: nothing is kept per transition.
-                    let report = engine.ingest_many_each(chunk, at, |_| {});
+                    let report = sink.lines(chunk, at).map_err(|(done, e)| {
+                        stopped(&e, &source.name(), before + done, lines + before + done)
+                    })?;
                     if at.is_some() {
                         let offered = input::lines(chunk).filter(|(_, l)| !input::is_blank(l)).count() as u64;
                         let counted = report.applied + report.duplicates + report.late + report.rejected;
@@ -103,9 +184,8 @@ pub fn replay(
                     before + input::count_newlines(chunk)
                 }
                 Piece::TooLong { line } => {
-                    // The engine counts it as the rejected input it is (`events`, `rejected`);
-                    // its bytes were never held.
-                    let e = engine.reject_unread(input::too_long(max_line));
+                    sink.too_long();
+                    let e = input::too_long(max_line);
                     keep(line, e.code().as_str().to_string(), None, e.to_string());
                     line
                 }
@@ -120,7 +200,6 @@ pub fn replay(
     rejected_total += unlisted;
     let restored_from = None;
     Ok(Replay {
-        engine,
         inputs,
         restored_from,
         at,
@@ -133,6 +212,39 @@ pub fn replay(
     })
 }
 
+/// The error that stops a replay into a store: what failed, and how far the store got.
+fn stopped(e: &Error, file: &str, file_lines: u64, all_lines: u64) -> CliError {
+    let what = store_message("the store", e);
+    CliError::Store(format!(
+        "{what}; replay stopped: the first {} lines of {file} ({} lines in all) are committed, \
+         the batch after them may be partly applied. Replaying again from line {} of {file} \
+         (or from the start) is safe: lines already applied count as duplicates",
+        crate::render_table::thousands(file_lines),
+        crate::render_table::thousands(all_lines),
+        file_lines + 1
+    ))
+}
+
+/// The question the report asks, for this output format.
+pub fn query<'a>(args: &'a ReplayArgs) -> Query<'a> {
+    Query {
+        group: args.group.as_deref(),
+        after: None,
+        limit: limit_for(args.format, args.limit),
+        clients: &args.clients,
+        details: args.format == Format::Table,
+    }
+}
+
+/// `--limit` for a format: `0` is all; omitted is 20 in a table, all in JSON.
+pub fn limit_for(format: Format, limit: Option<usize>) -> Option<usize> {
+    match (limit, format) {
+        (Some(0), _) | (None, Format::Json) => None,
+        (Some(n), _) => Some(n),
+        (None, Format::Table) => Some(crate::render_table::DEFAULT_LIMIT),
+    }
+}
+
 /// Runs `mqtt-status replay`.
 pub fn run(args: &ReplayArgs) -> Result<u8, CliError> {
     if args.files.is_empty() && args.restore.is_none() {
@@ -142,19 +254,46 @@ pub fn run(args: &ReplayArgs) -> Result<u8, CliError> {
     }
     let sources = Source::from_args(&args.files)?;
     let max_line = input::check_max_line(args.max_line_bytes)?;
-    let engine = start_engine(&args.policy, args.restore.as_deref())?;
-    let mut result = replay(engine, &sources, args.at, max_line, !args.no_progress)?;
-    result.restored_from = args.restore.as_ref().map(|p| p.display().to_string());
-    if let Some(path) = &args.save {
-        std::fs::write(path, result.engine.snapshot()).map_err(|e| CliError::writing(path, &e))?;
-    }
+    let (result, answers) = match &args.store {
+        None => {
+            let mut engine = start_engine(&args.policy, args.restore.as_deref())?;
+            let mut result = replay(&mut engine, &sources, args.at, max_line, !args.no_progress)?;
+            result.restored_from = args.restore.as_ref().map(|p| p.display().to_string());
+            if let Some(path) = &args.save {
+                std::fs::write(path, engine.snapshot()).map_err(|e| CliError::writing(path, &e))?;
+            }
+            let answers = Answers::gather(&engine, &query(args), None).expect("an engine answers");
+            (result, answers)
+        }
+        Some(url) => {
+            if args.restore.is_some() || args.at.is_some() {
+                return Err(CliError::usage(
+                    "--restore and --at cannot be used with --store: the store holds the live state \
+                     (replay without --store to answer from a snapshot or as of a time)",
+                ));
+            }
+            let store = open_store(url, &args.policy)?;
+            let result = replay(&mut StoreSink(&store), &sources, None, max_line, !args.no_progress)?;
+            if let Some(path) = &args.save {
+                let bytes = store.snapshot().map_err(|e| CliError::store(url, &e))?;
+                std::fs::write(path, bytes).map_err(|e| CliError::writing(path, &e))?;
+            }
+            let answers = gather(&store, &query(args), url)?;
+            (result, answers)
+        }
+    };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     match args.format {
-        Format::Table => render_table::render(&mut out, &result, args),
-        Format::Json => render_json::render(&mut out, &result, args),
+        Format::Table => render_table::render(&mut out, Some(&result), &answers),
+        Format::Json => render_json::render(&mut out, Some(&result), &answers),
     }
     .and_then(|()| std::io::Write::flush(&mut out))
     .map_err(|e| CliError::stdout(&e))?;
     Ok(EXIT_OK)
+}
+
+/// Asks a store, explaining a failure.
+pub fn gather(store: &StatusStore, query: &Query<'_>, url: &str) -> Result<Answers, CliError> {
+    Answers::gather(store, query, Some(url)).map_err(|e| CliError::store(url, &e))
 }

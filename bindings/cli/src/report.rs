@@ -1,10 +1,9 @@
 //! What a replay found, ready to render: shared by [`crate::replay`], which fills it, and the
 //! two renderers ([`crate::render_table`], [`crate::render_json`]), which only read it. Kept apart
-//! so that data flows one way (replay → report ← renderers) with no module importing its caller.
+//! so that data flows one way (replay → report and answers ← renderers) with no module importing its caller.
 
 use std::time::Duration;
 
-use mqtt_status::StatusEngine;
 use serde::Serialize;
 
 /// At most this many rejected lines are kept for the report (all are counted in the stats).
@@ -26,11 +25,9 @@ pub struct Rejected {
     pub message: String,
 }
 
-/// The outcome of a replay, ready to render.
+/// What a replay read, ready to render (the state's answers are an [`crate::answers::Answers`]).
 #[derive(Debug)]
 pub struct Replay {
-    /// The engine after the replay.
-    pub engine: StatusEngine,
     /// Input names, in replay order.
     pub inputs: Vec<String>,
     /// The snapshot the engine started from, if any.
