@@ -10,14 +10,18 @@ use crate::{
     MAX_REPORTED_ERRORS,
 };
 
+/// Counts a rejected item, keeping its error if fewer than [`MAX_REPORTED_ERRORS`] are kept
+/// (items come in input order, so the first ones are kept): the one rule for every report.
+pub(crate) fn reject_into(errors: &mut Vec<BatchError>, rejected: &mut u64, index: u64, e: &Error) {
+    *rejected += 1;
+    if errors.len() < MAX_REPORTED_ERRORS {
+        errors.push(BatchError::new(index, e));
+    }
+}
+
 impl BatchReport {
-    /// Counts a rejected item, keeping its error if fewer than [`MAX_REPORTED_ERRORS`] are kept
-    /// (items come in input order, so the first ones are kept).
     fn reject(&mut self, index: usize, e: &Error) {
-        self.rejected += 1;
-        if self.errors.len() < MAX_REPORTED_ERRORS {
-            self.errors.push(BatchError::new(index as u64, e));
-        }
+        reject_into(&mut self.errors, &mut self.rejected, index as u64, e);
     }
 }
 

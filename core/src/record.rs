@@ -137,6 +137,7 @@ pub struct EventBatch {
     text: String,
     events: Vec<Ev>,
     errors: Vec<BatchError>,
+    rejected: u64,
     items: u64,
 }
 
@@ -174,7 +175,7 @@ impl EventBatch {
                 None
             }
             Err(e) => {
-                self.errors.push(BatchError::new(index, &e));
+                crate::batch::reject_into(&mut self.errors, &mut self.rejected, index, &e);
                 Some(e)
             }
         }
@@ -217,9 +218,15 @@ impl EventBatch {
         self.span(self.events[i].client)
     }
 
-    /// The rejected items, in input order.
+    /// The first rejected items (at most [`MAX_REPORTED_ERRORS`](crate::MAX_REPORTED_ERRORS)),
+    /// in input order.
     pub fn errors(&self) -> &[BatchError] {
         &self.errors
+    }
+
+    /// Every rejected item, listed in [`errors`](Self::errors) or not.
+    pub fn rejected(&self) -> u64 {
+        self.rejected
     }
 }
 

@@ -121,6 +121,7 @@ impl Sink for StoreSink<'_> {
             report.applied += r.applied;
             report.duplicates += r.duplicates;
             report.late += r.late;
+            report.rejected += r.rejected;
             report.errors.extend(r.errors.into_iter().map(|mut e| {
                 e.index += done;
                 e

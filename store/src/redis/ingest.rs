@@ -95,6 +95,7 @@ impl RedisStore {
             report.transitions.push(t.into());
         }
         report.errors = batch.errors().to_vec();
+        report.rejected = batch.rejected();
         self.count(batch, &report);
         Ok((report, flips.iter().map(|(index, _)| *index).collect()))
     }
@@ -199,7 +200,7 @@ impl RedisStore {
     fn count(&self, batch: &EventBatch, report: &BatchReport) {
         let c = &self.counters;
         bump(&c.events, batch.items());
-        bump(&c.rejected, batch.errors().len() as u64);
+        bump(&c.rejected, batch.rejected());
         bump(&c.applied, report.applied);
         bump(&c.duplicates, report.duplicates);
         bump(&c.late, report.late);
