@@ -198,13 +198,15 @@ impl NodeStatusEngine {
 
 #[napi]
 impl NodeStatusEngine {
-    /// `new StatusEngine({closeOnDisconnect, takeover, tombstonesPerClient, maxIdLen})`; every
+    /// `new StatusEngine({closeOnDisconnect, takeover, tombstonesPerClient, maxIdLen,
+    /// maxOpenChannels})`; every
     /// option is optional. Unknown or mistyped options throw `invalid_field`.
     #[napi(constructor)]
     pub fn new(env: Env, options: Option<Unknown<'_>>) -> Result<Self> {
         let mut config = Config::default();
         if let Some(options) = options.filter(|o| !is_absent(o).unwrap_or(true)) {
-            let keys = ["closeOnDisconnect", "takeover", "tombstonesPerClient", "maxIdLen"];
+            let keys =
+                ["closeOnDisconnect", "takeover", "tombstonesPerClient", "maxIdLen", "maxOpenChannels"];
             let obj = check_keys(&env, options, &keys, "options")?;
             let get = |k: &str| obj.get_named_property::<Unknown<'_>>(k);
             config.close_on_disconnect =
@@ -214,6 +216,8 @@ impl NodeStatusEngine {
             config.tombstones_per_client = t.map_or(config.tombstones_per_client, |t| t as u32);
             let m = opt_uint(&env, get("maxIdLen")?, "maxIdLen", u32::MAX.into())?;
             config.max_id_len = m.map_or(config.max_id_len, |m| m as u32);
+            let o = opt_uint(&env, get("maxOpenChannels")?, "maxOpenChannels", u32::MAX.into())?;
+            config.max_open_channels = o.map_or(config.max_open_channels, |o| o as u32);
         }
         Engine::new(config).map(Self::wrap).map_err(|e| js_error(&env, &e))
     }

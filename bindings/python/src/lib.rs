@@ -156,27 +156,30 @@ impl Engine {
 #[pymethods]
 impl Engine {
     #[new]
-    #[pyo3(signature = (close_on_disconnect, takeover, tombstones_per_client, max_id_len))]
+    #[pyo3(signature = (close_on_disconnect, takeover, tombstones_per_client, max_id_len, max_open_channels))]
     fn new(
         py: Python<'_>,
         close_on_disconnect: &Bound<'_, PyAny>,
         takeover: &Bound<'_, PyAny>,
         tombstones_per_client: &Bound<'_, PyAny>,
         max_id_len: &Bound<'_, PyAny>,
+        max_open_channels: &Bound<'_, PyAny>,
     ) -> PyResult<Self> {
         let config = Config {
             close_on_disconnect: bool_option(py, close_on_disconnect, "closeOnDisconnect")?,
             takeover: bool_option(py, takeover, "takeover")?,
             tombstones_per_client: u32_option(py, tombstones_per_client, "tombstonesPerClient")?,
             max_id_len: u32_option(py, max_id_len, "maxIdLen")?,
+            max_open_channels: u32_option(py, max_open_channels, "maxOpenChannels")?,
         };
         StatusEngine::new(config).map(Engine::wrap).map_err(|e| to_pyerr(py, &e))
     }
 
-    /// The configuration as `(close_on_disconnect, takeover, tombstones_per_client, max_id_len)`.
-    fn config(&self, py: Python<'_>) -> (bool, bool, u32, u32) {
+    /// The configuration as `(close_on_disconnect, takeover, tombstones_per_client, max_id_len,
+    /// max_open_channels)`.
+    fn config(&self, py: Python<'_>) -> (bool, bool, u32, u32, u32) {
         let c = self.with(py, |e| *e.config());
-        (c.close_on_disconnect, c.takeover, c.tombstones_per_client, c.max_id_len)
+        (c.close_on_disconnect, c.takeover, c.tombstones_per_client, c.max_id_len, c.max_open_channels)
     }
 
     /// One body or envelope (`str` or bytes-like); returns a transition tuple or `None`.

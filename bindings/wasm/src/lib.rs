@@ -140,7 +140,8 @@ impl WasmStatusEngine {
 
 #[wasm_bindgen(js_class = StatusEngine)]
 impl WasmStatusEngine {
-    /// `new StatusEngine({closeOnDisconnect, takeover, tombstonesPerClient, maxIdLen})`; every
+    /// `new StatusEngine({closeOnDisconnect, takeover, tombstonesPerClient, maxIdLen,
+    /// maxOpenChannels})`; every
     /// option is optional. Unknown or mistyped options throw `invalid_field`.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<WasmStatusEngine, JsValue> {
@@ -148,7 +149,7 @@ impl WasmStatusEngine {
         if !is_absent(&options) {
             check_keys(
                 &options,
-                &["closeOnDisconnect", "takeover", "tombstonesPerClient", "maxIdLen"],
+                &["closeOnDisconnect", "takeover", "tombstonesPerClient", "maxIdLen", "maxOpenChannels"],
                 "options",
             )?;
             config.close_on_disconnect = opt_bool(
@@ -161,6 +162,8 @@ impl WasmStatusEngine {
             config.tombstones_per_client = t.map_or(config.tombstones_per_client, |t| t as u32);
             let m = opt_uint(&get(&options, "maxIdLen")?, "maxIdLen", u32::MAX.into())?;
             config.max_id_len = m.map_or(config.max_id_len, |m| m as u32);
+            let o = opt_uint(&get(&options, "maxOpenChannels")?, "maxOpenChannels", u32::MAX.into())?;
+            config.max_open_channels = o.map_or(config.max_open_channels, |o| o as u32);
         }
         let engine = Engine::new(config).map_err(|e| js_error(&e))?;
         Ok(WasmStatusEngine { inner: RefCell::new(engine) })

@@ -251,7 +251,8 @@ class StatusEngine:
     Options (keyword-only): ``close_on_disconnect`` (a ``disconnect`` closes its channel),
     ``takeover`` (only a client's newest connect can be open), ``tombstones_per_client``
     (closed channels remembered per client, 0..1024), ``max_id_len`` (longest id in bytes,
-    1..65535). A bad option raises :class:`InvalidField`.
+    1..65535), ``max_open_channels`` (only a client's this-many newest connects can be open,
+    1..1024). A bad option raises :class:`InvalidField`.
     """
 
     __slots__ = ("_engine",)
@@ -264,8 +265,11 @@ class StatusEngine:
         takeover: bool = False,
         tombstones_per_client: int = 8,
         max_id_len: int = 256,
+        max_open_channels: int = 8,
     ) -> None:
-        self._engine = _native.Engine(close_on_disconnect, takeover, tombstones_per_client, max_id_len)
+        self._engine = _native.Engine(
+            close_on_disconnect, takeover, tombstones_per_client, max_id_len, max_open_channels
+        )
 
     @classmethod
     def _wrap(cls, engine: _native.Engine) -> "StatusEngine":
@@ -337,8 +341,14 @@ class StatusEngine:
     @property
     def config(self) -> Dict[str, Any]:
         """The engine's options, as keyword arguments of the constructor."""
-        c, t, n, m = self._engine.config()
-        return {"close_on_disconnect": c, "takeover": t, "tombstones_per_client": n, "max_id_len": m}
+        c, t, n, m, o = self._engine.config()
+        return {
+            "close_on_disconnect": c,
+            "takeover": t,
+            "tombstones_per_client": n,
+            "max_id_len": m,
+            "max_open_channels": o,
+        }
 
     # -- persistence ----------------------------------------------------------------------
 

@@ -39,9 +39,14 @@ _ReportTuple = Tuple[int, int, int, List[_ErrorTuple], Tuple[Transition, ...]]
 @final
 class Engine:
     def __new__(
-        cls, close_on_disconnect: object, takeover: object, tombstones_per_client: object, max_id_len: object
+        cls,
+        close_on_disconnect: object,
+        takeover: object,
+        tombstones_per_client: object,
+        max_id_len: object,
+        max_open_channels: object,
     ) -> Engine: ...
-    def config(self) -> Tuple[bool, bool, int, int]: ...
+    def config(self) -> Tuple[bool, bool, int, int, int]: ...
     def ingest(
         self, body: Union[str, bytes, bytearray], tag: Optional[str] = None
     ) -> Optional[Transition]: ...
