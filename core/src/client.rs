@@ -4,7 +4,7 @@
 use alloc::vec::Vec;
 
 use crate::channel::{Channel, NONE};
-use crate::ids::KeyRef;
+use crate::ids::{ChannelKey, KeyRef};
 use crate::Config;
 
 /// A client's channels. Most clients have one channel, kept inline.
@@ -185,29 +185,31 @@ fn nth_newest(channels: &[Channel], n: usize) -> Option<(u64, KeyRef<'_>)> {
     if n == 1 {
         return channels.iter().filter_map(Channel::connect_key).max();
     }
-    // Select on indices (a stack buffer for the usual sizes): the channels are bounded by
-    // `n + tombstones_per_client`, so this is bounded work per event, not a sort per event.
-    let mut stack = [0u32; 64];
+    // Select on (connect time, position) (a stack buffer for the usual sizes; channelIds are
+    // compared only between equal times): the channels are bounded by `n +
+    // tombstones_per_client`, so this is bounded work per event, not a sort.
+    let mut stack = [(0u64, 0u32); 64];
     let mut heap = Vec::new();
-    let idx: &mut [u32] = if channels.len() <= stack.len() {
+    let idx: &mut [(u64, u32)] = if channels.len() <= stack.len() {
         &mut stack[..]
     } else {
-        heap.resize(channels.len(), 0);
+        heap.resize(channels.len(), (0, 0));
         &mut heap[..]
     };
     let mut k = 0;
     for (i, c) in channels.iter().enumerate() {
-        if c.connect_time().is_some() {
-            idx[k] = i as u32;
+        if let Some(t) = c.connect_time() {
+            idx[k] = (t, i as u32);
             k += 1;
         }
     }
     if k <= n {
         return None;
     }
-    let key = |i: &u32| channels[*i as usize].connect_key();
-    let (_, nth, _) = idx[..k].select_nth_unstable_by(k - n, |a, b| key(a).cmp(&key(b)));
-    key(nth)
+    let key = |i: u32| channels[i as usize].key();
+    let (_, nth, _) =
+        idx[..k].select_nth_unstable_by(k - n, |a, b| a.0.cmp(&b.0).then_with(|| key(a.1).cmp(&key(b.1))));
+    channels[nth.1 as usize].connect_key()
 }
 
 impl Client {
@@ -232,14 +234,25 @@ impl Client {
         if chans.len() <= open_limit(config) {
             return true;
         }
-        let opening = Opening::new(chans, config);
-        opening.newest(first) || live.any(|c| opening.newest(c))
+        // Online iff fewer than `open_limit` connects are newer than the newest live one: two
+        // passes, no ranking.
+        let newest_live = core::iter::once(first).chain(live).filter_map(Channel::connect_key).max();
+        let limit = open_limit(config);
+        chans.iter().filter(|c| c.connect_key() > newest_live).take(limit).count() < limit
     }
 
     pub(crate) fn find(&self, channel_id: &str) -> Option<usize> {
         // Keys are unique, so the search order does not matter: newest first, as a redelivery
         // or a close usually concerns the latest channel.
-        self.channels.as_slice().iter().rposition(|c| c.key().matches(channel_id))
+        let chans = self.channels.as_slice();
+        // Many channels: pack a broker id once, then compare 16 bytes per channel instead of
+        // up to 32 digits (ids sharing a long prefix made each miss cost the whole prefix).
+        if chans.len() > 8 {
+            if let Some(h) = ChannelKey::hex(channel_id) {
+                return chans.iter().rposition(|c| c.key() == KeyRef::Hex(&h));
+            }
+        }
+        chans.iter().rposition(|c| c.key().matches(channel_id))
     }
 
     /// Whether an event at `time` for a channel this client does not know is late.

@@ -316,6 +316,10 @@ fn read_client(r: &mut Reader<'_>, config: &Config, base: &Client) -> Result<Cli
 }
 
 #[cfg(test)]
+#[path = "snapshot_canonical_tests.rs"]
+mod canonical_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -341,5 +345,10 @@ mod tests {
         // The same client with a horizon is what compaction leaves behind: accepted.
         let e = StatusEngine::restore(&one_client(6)).unwrap();
         assert_eq!(e.client("a").and_then(|c| c.horizon), Some(5));
+    }
+
+    #[test]
+    fn the_default_open_limit_is_the_configs() {
+        assert_eq!(DEFAULT_OPEN, Config::default().max_open_channels);
     }
 }
