@@ -24,7 +24,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 case "$PRESET" in
-    small) CLIENTS=10000; EPC=10; MEM=10000; REPS=3; HOST_REPS=2; ONE=100000 ;;
+    small) CLIENTS=10000; EPC=10; MEM=10000; REPS=3; HOST_REPS=2; ONE=20000 ;;
     full) CLIENTS=100000; EPC=10; MEM=1000000; REPS=3; HOST_REPS=3; ONE=1000000 ;;
     *) echo "bench: unknown preset $PRESET (small|full)" >&2; exit 2 ;;
 esac

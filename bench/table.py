@@ -71,7 +71,7 @@ def main():
         s = f"one client, {oc['connects']:,} connects never closed (`ingest_many`)"
         for key, what in [("default", "default policy (maxOpenChannels 8, tombstonesPerClient 8)"),
                           ("takeover", "takeover"),
-                          ("largest", "maxOpenChannels 1024, tombstonesPerClient 1024 (the largest bounds)")]:
+                          ("largest", f"maxOpenChannels 1024, tombstonesPerClient 1024 (the largest bounds; first {oc.get('largest_connects', oc['connects']):,} connects)")]:
             v = oc[f"{key}_ns"]
             row(s, what, f"{v:.0f} ns/event", f"{many / v:.2f}× stream batch", "bounded work per event")
     n = m["clients"]
