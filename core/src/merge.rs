@@ -130,3 +130,45 @@ fn config_diff(a: &crate::Config, b: &crate::Config) -> alloc::string::String {
     }
     alloc::format!("{} differ", parts.join(", "))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Pairs;
+    use crate::channel::Channel;
+    use crate::ids::ChannelKey;
+    use alloc::vec::Vec;
+
+    #[test]
+    fn sorted_pairing_finds_what_scanning_finds() {
+        // Keys from a pool of text and broker ids; sides of every size up to 20, so that both
+        // ways of pairing run on the same sides.
+        let pool: Vec<alloc::string::String> = (0..30u32)
+            .map(|k| if k % 3 == 0 { alloc::format!("{k:032x}") } else { alloc::format!("ch-{k}") })
+            .collect();
+        let mut seed = 7u64;
+        let mut side = |n: usize| -> Vec<Channel> {
+            let mut keys: Vec<usize> = Vec::new();
+            while keys.len() < n {
+                seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                let k = (seed >> 33) as usize % pool.len();
+                if !keys.contains(&k) {
+                    keys.push(k);
+                }
+            }
+            keys.iter().map(|&k| Channel::new(ChannelKey::new(&pool[k]))).collect()
+        };
+        for m in 0..=20 {
+            for t in 0..=20 {
+                let (mine, theirs) = (side(m), side(t));
+                let sorted = Pairs::new(&mine, &theirs);
+                assert_eq!(matches!(sorted, Pairs::Sorted { .. }), m * t > 64);
+                for (ti, c) in theirs.iter().enumerate() {
+                    assert_eq!(sorted.partner(&mine, ti, c), Pairs::Scan.partner(&mine, ti, c));
+                }
+                for (mi, c) in mine.iter().enumerate() {
+                    assert_eq!(sorted.matched(&theirs, mi, c), Pairs::Scan.matched(&theirs, mi, c));
+                }
+            }
+        }
+    }
+}
