@@ -110,8 +110,8 @@ impl<'a> Opening<'a> {
         Opening { config, cut: nth_newest(channels, open_limit(config)) }
     }
 
-    /// Whether the channel's connect is among the client's newest (those are never compacted:
-    /// dropping one would let an older channel open).
+    /// Whether the channel's connect is among the client's newest (compaction keeps those
+    /// while a superseded channel remains: dropping one would let that channel open).
     pub(crate) fn newest(&self, c: &Channel) -> bool {
         c.connect_key().is_some_and(|k| self.cut.is_none_or(|cut| k >= cut))
     }
