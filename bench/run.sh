@@ -24,8 +24,8 @@ while [ $# -gt 0 ]; do
     esac
 done
 case "$PRESET" in
-    small) CLIENTS=10000; EPC=10; MEM=10000; REPS=3; HOST_REPS=2 ;;
-    full) CLIENTS=100000; EPC=10; MEM=1000000; REPS=3; HOST_REPS=3 ;;
+    small) CLIENTS=10000; EPC=10; MEM=10000; REPS=3; HOST_REPS=2; ONE=20000 ;;
+    full) CLIENTS=100000; EPC=10; MEM=1000000; REPS=3; HOST_REPS=3; ONE=1000000 ;;
     *) echo "bench: unknown preset $PRESET (small|full)" >&2; exit 2 ;;
 esac
 SEED=42
@@ -58,7 +58,7 @@ mkdir -p "$OUT/node_path"
 ln -sfn "$ROOT/bindings/node" "$OUT/node_path/mqtt-status-native"
 
 log "rust ($PRESET: $(wc -l <"$DATA") lines, memory at $MEM clients)"
-./target/release/mqtt-status-bench --input "$DATA" --reps "$REPS" --mem-clients "$MEM" >"$OUT/rust.json"
+./target/release/mqtt-status-bench --input "$DATA" --reps "$REPS" --mem-clients "$MEM" --one-client "$ONE" >"$OUT/rust.json"
 FIT_JSON="$OUT/fit.json"
 rm -f "$FIT_JSON"
 if [ "$FIT" != 0 ]; then

@@ -66,6 +66,14 @@ def main():
                 f"{ra:.2f}× Rust again", f"report conversion ≈ {h['batch_ns'] - h['batch_again_ns'] - (many - again):+.0f} ns/event more than Rust's")
         row(s, f"{name} `ingest`, line by line", f"{h['ingest_ns']:.0f} ns/event",
             f"{many / h['ingest_ns']:.2f}× Rust batch", f"overhead {h['ingest_ns'] - one:+.0f} ns/call vs Rust `ingest_json`")
+    oc = rust.get("one_client")
+    if oc:
+        s = f"one client, {oc['connects']:,} connects never closed (`ingest_many`)"
+        for key, what in [("default", "default policy (maxOpenChannels 8, tombstonesPerClient 8)"),
+                          ("takeover", "takeover"),
+                          ("largest", f"maxOpenChannels 1024, tombstonesPerClient 1024 (the largest bounds; first {oc.get('largest_connects', oc['connects']):,} connects)")]:
+            v = oc[f"{key}_ns"]
+            row(s, what, f"{v:.0f} ns/event", f"{many / v:.2f}× stream batch", "bounded work per event")
     n = m["clients"]
     s = f"memory ({n:,} clients)"
     ids = m["id_bytes_per_client"]

@@ -27,6 +27,11 @@ export interface StatusEngineOptions {
   tombstonesPerClient?: number | null;
   /** Longest accepted clientId / channelId / clientIp in bytes (default 256, 1..65535). */
   maxIdLen?: number | null;
+  /**
+   * Only a client's this-many newest connects (by time, ties by channelId) can be open; older
+   * channels without a close are `superseded` (default 8, 1..1024; `takeover` is the case 1).
+   */
+  maxOpenChannels?: number | null;
 }
 
 /** A status notification body as the broker sends it (unknown fields are ignored). */

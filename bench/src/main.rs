@@ -4,6 +4,7 @@
 //!
 //! ```text
 //! mqtt-status-bench --input FILE [--reps N] [--mem-clients N]   # N = 0 skips memory
+//!                   [--one-client N]                            # one client, N connects
 //! mqtt-status-bench --fit-clients N                             # only the fit test
 //! mqtt-status-bench --input FILE --only MODE [--limit LINES]    # one pass, for callgrind
 //! ```
@@ -32,10 +33,19 @@ struct Args {
     fit_clients: u64,
     only: Option<String>,
     limit: usize,
+    one_client: u64,
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut a = Args { input: None, reps: 3, mem_clients: 0, fit_clients: 0, only: None, limit: usize::MAX };
+    let mut a = Args {
+        input: None,
+        reps: 3,
+        mem_clients: 0,
+        fit_clients: 0,
+        only: None,
+        limit: usize::MAX,
+        one_client: 0,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or(format!("{flag} needs a value"));
@@ -46,6 +56,7 @@ fn parse_args() -> Result<Args, String> {
             "--fit-clients" => a.fit_clients = value()?.parse().map_err(|e| format!("--fit-clients: {e}"))?,
             "--only" => a.only = Some(value()?),
             "--limit" => a.limit = value()?.parse().map_err(|e| format!("--limit: {e}"))?,
+            "--one-client" => a.one_client = value()?.parse().map_err(|e| format!("--one-client: {e}"))?,
             _ => return Err(format!("unknown argument {flag}")),
         }
     }
@@ -253,6 +264,43 @@ fn only(mode: &str, data: &[u8], limit: usize) -> Result<(), String> {
     Ok(())
 }
 
+/// One client whose channels never close (issue 16): `n` connects in one `ingest_many`, under
+/// the default policy and takeover, and at most 100,000 under the largest bounds a
+/// configuration allows (about 2,000 channels held, each event costs more); ns/event.
+fn one_client(n: u64, reps: usize) -> Value {
+    let line = |k: u64| {
+        let t = 1_714_521_600_000 + k;
+        format!(
+            r#"{{"clientId":"GID_x@@@dev","channelId":"{k:032x}","clientIp":"10.0.0.1:1883","eventType":"connect","time":{t}}}"#
+        ) + "\n"
+    };
+    let data: String = (0..n).map(line).collect();
+    let few = n.min(100_000);
+    let d = mqtt_status::Config::default();
+    let configs = [
+        ("default", d, n),
+        ("takeover", mqtt_status::Config { takeover: true, ..d }, n),
+        ("largest", mqtt_status::Config { max_open_channels: 1024, tombstones_per_client: 1024, ..d }, few),
+    ];
+    let mut out = serde_json::Map::new();
+    out.insert("connects".into(), json!(n));
+    out.insert("largest_connects".into(), json!(few));
+    for (name, config, count) in configs {
+        let part =
+            &data.as_bytes()[..data.match_indices('\n').nth(count as usize - 1).map_or(0, |(i, _)| i + 1)];
+        let t = best_of(
+            reps,
+            || StatusEngine::new(config).expect("valid config"),
+            |mut e| {
+                let report = e.ingest_many(part);
+                assert_eq!(report.applied, count);
+                e
+            },
+        );
+        out.insert(format!("{name}_ns"), json!(round(ns_per(t, count as usize))));
+    }
+    Value::Object(out)
+}
 fn main() {
     let args = match parse_args() {
         Ok(a) => a,
@@ -288,6 +336,9 @@ fn main() {
         let (t, engine) = throughput(&data, args.reps);
         out.insert("throughput".into(), t);
         out.insert("queries".into(), queries(&engine));
+    }
+    if args.one_client > 0 {
+        out.insert("one_client".into(), one_client(args.one_client, args.reps));
     }
     out.insert("rss_end".into(), json!(alloc_count::rss_bytes()));
     println!("{}", Value::Object(out));

@@ -4,6 +4,7 @@
 use alloc::vec::Vec;
 
 use crate::channel::{Channel, NONE};
+use crate::ids::{ChannelKey, KeyRef};
 use crate::Config;
 
 /// A client's channels. Most clients have one channel, kept inline.
@@ -42,25 +43,25 @@ impl Channels {
         }
     }
 
-    /// Removes channel `i` (`None`, and no change, if out of range).
-    pub(crate) fn remove(&mut self, i: usize) -> Option<Channel> {
-        if i >= self.as_slice().len() {
-            return None;
-        }
-        match core::mem::replace(self, Channels::Empty) {
-            Channels::Empty => None,
-            Channels::One(a) => Some(a),
+    /// Keeps the channels for which `keep(position, channel)` holds, in order.
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(usize, &Channel) -> bool) {
+        *self = match core::mem::replace(self, Channels::Empty) {
+            Channels::Empty => Channels::Empty,
+            Channels::One(a) => match keep(0, &a) {
+                true => Channels::One(a),
+                false => Channels::Empty,
+            },
             Channels::Many(mut v) => {
-                let out = v.remove(i);
-                *self = match (v.len(), v.pop()) {
-                    (1, Some(last)) => Channels::One(last),
-                    (_, Some(last)) => {
-                        v.push(last);
-                        Channels::Many(v)
-                    }
-                    (_, None) => Channels::Empty,
-                };
-                Some(out)
+                let mut i = 0;
+                v.retain(|c| {
+                    i += 1;
+                    keep(i - 1, c)
+                });
+                match v.len() {
+                    0 => Channels::Empty,
+                    1 => Channels::One(v.swap_remove(0)),
+                    _ => Channels::Many(v),
+                }
             }
         }
     }
@@ -84,36 +85,131 @@ pub(crate) struct Client {
     pub(crate) channels: Channels,
 }
 
-/// Position of the open channel, if any: the answer to "is this client online?".
-pub(crate) fn open_channel(channels: &[Channel], config: &Config) -> Option<usize> {
-    if !config.takeover {
-        return channels.iter().position(|c| c.live(config));
+/// How many of a client's newest connects can be open: 1 under `takeover`, else
+/// `max_open_channels`.
+pub(crate) fn open_limit(config: &Config) -> usize {
+    if config.takeover {
+        1
+    } else {
+        config.max_open_channels.max(1) as usize
     }
-    // Only the newest connect can be open; everything older was taken over.
-    let newest = newest_connect(channels)?;
-    channels[newest].live(config).then_some(newest)
 }
 
-/// Position of the channel with the greatest (connect time, channelId).
-pub(crate) fn newest_connect(channels: &[Channel]) -> Option<usize> {
-    let mut best: Option<usize> = None;
-    for (i, c) in channels.iter().enumerate() {
-        if let Some(k) = c.connect_key() {
-            if best.is_none_or(|b| channels[b].connect_key() < Some(k)) {
-                best = Some(i);
-            }
+/// Which of a client's channels are open: live ones whose connect is among the client's
+/// [`open_limit`] newest, by (connect time, channelId). A function of the channel set, so of
+/// the event set, whatever the arrival order.
+#[derive(Clone, Copy)]
+pub(crate) struct Opening<'a> {
+    config: &'a Config,
+    /// The oldest connect key still among the newest; `None` when every connect is.
+    cut: Option<(u64, KeyRef<'a>)>,
+}
+
+impl<'a> Opening<'a> {
+    pub(crate) fn new(channels: &'a [Channel], config: &'a Config) -> Self {
+        Opening { config, cut: nth_newest(channels, open_limit(config)) }
+    }
+
+    /// Whether the channel's connect is among the client's newest (compaction keeps those
+    /// while a superseded channel remains: dropping one would let that channel open).
+    pub(crate) fn newest(&self, c: &Channel) -> bool {
+        c.connect_key().is_some_and(|k| self.cut.is_none_or(|cut| k >= cut))
+    }
+
+    /// Whether the channel is open.
+    pub(crate) fn open(&self, c: &Channel) -> bool {
+        c.live(self.config) && self.newest(c)
+    }
+}
+
+/// A tombstone's age for compaction: oldest first, ties by channelId.
+fn age(c: &Channel) -> (u64, KeyRef<'_>) {
+    (c.end_time(), c.key())
+}
+
+/// The oldest of some tombstones, and how many were seen.
+#[derive(Default)]
+struct Oldest {
+    at: Option<usize>,
+    count: usize,
+}
+
+impl Oldest {
+    fn see(&mut self, chans: &[Channel], i: usize) {
+        self.count += 1;
+        if self.at.is_none_or(|o| age(&chans[o]) > age(&chans[i])) {
+            self.at = Some(i);
         }
     }
-    best
 }
 
-/// Whether channel `i` counts as open (used for per-channel state in queries).
-pub(crate) fn is_open(channels: &[Channel], i: usize, config: &Config) -> bool {
-    if config.takeover {
-        open_channel(channels, config) == Some(i)
-    } else {
-        channels[i].live(config)
+/// The positions, ascending, of the `excess` tombstones [`Client::compact`] drops when it
+/// drops more than one (a merge, a restore): oldest first, the closed channels among the newest
+/// connects only once no superseded channel is left.
+fn victims(
+    chans: &[Channel],
+    opening: &Opening<'_>,
+    newest: Option<usize>,
+    excess: usize,
+    mut superseded: usize,
+    config: &Config,
+) -> Vec<usize> {
+    let by_age = |v: &mut Vec<usize>| v.sort_unstable_by(|&a, &b| age(&chans[a]).cmp(&age(&chans[b])));
+    let tomb = |i: &usize| !opening.open(&chans[*i]) && Some(*i) != newest;
+    let (mut low, mut high): (Vec<usize>, Vec<usize>) =
+        (0..chans.len()).filter(tomb).partition(|&i| !opening.newest(&chans[i]));
+    by_age(&mut low);
+    let mut out = Vec::with_capacity(excess);
+    let mut taken = 0;
+    while superseded > 0 && out.len() < excess {
+        // Superseded channels are among `low`, so this never runs out.
+        let Some(&i) = low.get(taken) else { break };
+        superseded -= usize::from(chans[i].live(config));
+        out.push(i);
+        taken += 1;
     }
+    high.extend_from_slice(&low[taken..]);
+    by_age(&mut high);
+    let rest = excess - out.len();
+    out.extend_from_slice(&high[..rest.min(high.len())]);
+    out.sort_unstable();
+    out
+}
+
+/// The `n`-th greatest connect key (`n` >= 1), or `None` if there are no more than `n` connects.
+fn nth_newest(channels: &[Channel], n: usize) -> Option<(u64, KeyRef<'_>)> {
+    // The common case: a client with few channels has all its connects among the newest.
+    if channels.len() <= n {
+        return None;
+    }
+    if n == 1 {
+        return channels.iter().filter_map(Channel::connect_key).max();
+    }
+    // Select on (connect time, position) (a stack buffer for the usual sizes; channelIds are
+    // compared only between equal times): the channels are bounded by `n +
+    // tombstones_per_client`, so this is bounded work per event, not a sort.
+    let mut stack = [(0u64, 0u32); 64];
+    let mut heap = Vec::new();
+    let idx: &mut [(u64, u32)] = if channels.len() <= stack.len() {
+        &mut stack[..]
+    } else {
+        heap.resize(channels.len(), (0, 0));
+        &mut heap[..]
+    };
+    let mut k = 0;
+    for (i, c) in channels.iter().enumerate() {
+        if let Some(t) = c.connect_time() {
+            idx[k] = (t, i as u32);
+            k += 1;
+        }
+    }
+    if k <= n {
+        return None;
+    }
+    let key = |i: u32| channels[i as usize].key();
+    let (_, nth, _) =
+        idx[..k].select_nth_unstable_by(k - n, |a, b| a.0.cmp(&b.0).then_with(|| key(a.1).cmp(&key(b.1))));
+    channels[nth.1 as usize].connect_key()
 }
 
 impl Client {
@@ -131,13 +227,32 @@ impl Client {
 
     /// Whether some channel is open (what the `online` flag caches).
     pub(crate) fn judge(&self, config: &Config) -> bool {
-        open_channel(self.channels.as_slice(), config).is_some()
+        let chans = self.channels.as_slice();
+        // Most clients are settled by their live channels alone, without ranking connects.
+        let mut live = chans.iter().filter(|c| c.live(config));
+        let Some(first) = live.next() else { return false };
+        if chans.len() <= open_limit(config) {
+            return true;
+        }
+        // Online iff fewer than `open_limit` connects are newer than the newest live one: two
+        // passes, no ranking.
+        let newest_live = core::iter::once(first).chain(live).filter_map(Channel::connect_key).max();
+        let limit = open_limit(config);
+        chans.iter().filter(|c| c.connect_key() > newest_live).take(limit).count() < limit
     }
 
     pub(crate) fn find(&self, channel_id: &str) -> Option<usize> {
         // Keys are unique, so the search order does not matter: newest first, as a redelivery
         // or a close usually concerns the latest channel.
-        self.channels.as_slice().iter().rposition(|c| c.key().matches(channel_id))
+        let chans = self.channels.as_slice();
+        // Many channels: pack a broker id once, then compare 16 bytes per channel instead of
+        // up to 32 digits (ids sharing a long prefix made each miss cost the whole prefix).
+        if chans.len() > 8 {
+            if let Some(h) = ChannelKey::hex(channel_id) {
+                return chans.iter().rposition(|c| c.key() == KeyRef::Hex(&h));
+            }
+        }
+        chans.iter().rposition(|c| c.key().matches(channel_id))
     }
 
     /// Whether an event at `time` for a channel this client does not know is late.
@@ -153,52 +268,77 @@ impl Client {
         self.horizon = if self.horizon == NONE { time } else { self.horizon.max(time) };
     }
 
+    /// Channels that are not open (closed or superseded).
     pub(crate) fn tombstones(&self, config: &Config) -> usize {
         let chans = self.channels.as_slice();
-        let open = if config.takeover {
-            usize::from(open_channel(chans, config).is_some())
-        } else {
-            chans.iter().filter(|c| c.live(config)).count()
-        };
-        chans.len() - open
+        let opening = Opening::new(chans, config);
+        chans.iter().filter(|c| !opening.open(c)).count()
     }
 
-    /// Drops the oldest tombstones beyond `tombstones_per_client`, raising the horizon to the
-    /// latest event time of each dropped channel, so none of its redeliveries can count again.
-    /// The newest connect is never dropped: takeover must stay decidable.
+    /// Drops the oldest tombstones (smallest latest event time, ties by channelId) beyond
+    /// `tombstones_per_client`, raising the horizon to the latest event time of each dropped
+    /// channel, so none of its redeliveries can count again. Two tombstones stay however old,
+    /// so that which channels are open stays decidable:
+    /// - the client's newest connect (what takeover is judged by), always;
+    /// - a closed channel among the [`open_limit`] newest connects while a superseded channel
+    ///   remains: dropping it would move that channel up among the newest, and open it.
     pub(crate) fn compact(&mut self, config: &Config) {
         let keep = config.tombstones_per_client as usize;
         let chans = self.channels.as_slice();
         if chans.len() <= keep {
             return;
         }
-        loop {
-            let chans = self.channels.as_slice();
-            let open = open_channel(chans, config);
-            let newest = newest_connect(chans);
-            let mut count = 0usize;
-            let mut oldest: Option<usize> = None;
-            for (i, c) in chans.iter().enumerate() {
-                let tomb = if config.takeover { open != Some(i) } else { !c.live(config) };
-                if !tomb {
-                    continue;
-                }
-                count += 1;
-                if Some(i) == newest {
-                    continue;
-                }
-                let key = (c.end_time(), c.key());
-                if oldest.is_none_or(|o| (chans[o].end_time(), chans[o].key()) > key) {
-                    oldest = Some(i);
-                }
+        let opening = Opening::new(chans, config);
+        let newest = (0..chans.len())
+            .filter(|&i| chans[i].connect_time().is_some())
+            .max_by(|&a, &b| chans[a].connect_key().cmp(&chans[b].connect_key()));
+        // Tombstones below the newest connects (`low`, superseded ones among them) and closed
+        // ones among them (`high`), each with its oldest.
+        let (mut tombs, mut superseded) = (0usize, 0usize);
+        let (mut low, mut high) = (Oldest::default(), Oldest::default());
+        for (i, c) in chans.iter().enumerate() {
+            if opening.open(c) {
+                continue;
             }
-            let Some(victim) = oldest.filter(|_| count > keep) else { return };
-            let Some(dropped) = self.channels.remove(victim) else { return };
-            self.raise_horizon(dropped.end_time());
-            if dropped.connect_time().is_some() {
-                self.dropped_connects = self.dropped_connects.saturating_add(1);
+            tombs += 1;
+            if Some(i) == newest {
+                continue;
+            }
+            if opening.newest(c) {
+                high.see(chans, i);
+            } else {
+                superseded += usize::from(c.live(config));
+                low.see(chans, i);
             }
         }
+        let excess = tombs.saturating_sub(keep).min(low.count + high.count);
+        if excess == 0 {
+            return;
+        }
+        let mut many: Vec<usize> = Vec::new();
+        let one = if excess > 1 {
+            many = victims(chans, &opening, newest, excess, superseded, config);
+            None
+        } else if superseded > 0 {
+            low.at
+        } else {
+            // An event adds at most one tombstone: the usual case, without sorting.
+            [low.at, high.at].into_iter().flatten().min_by(|&a, &b| age(&chans[a]).cmp(&age(&chans[b])))
+        };
+        let victim = |i: usize| if excess == 1 { one == Some(i) } else { many.binary_search(&i).is_ok() };
+        let (mut horizon, mut connects) = (None::<u64>, 0u32);
+        self.channels.retain(|i, c| {
+            if !victim(i) {
+                return true;
+            }
+            horizon = horizon.max(Some(c.end_time()));
+            connects += u32::from(c.connect_time().is_some());
+            false
+        });
+        if let Some(h) = horizon {
+            self.raise_horizon(h);
+        }
+        self.dropped_connects = self.dropped_connects.saturating_add(connects);
     }
 
     pub(crate) fn connects(&self) -> u64 {

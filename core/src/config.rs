@@ -17,6 +17,10 @@ pub struct Config {
     pub tombstones_per_client: u32,
     /// Longest accepted `clientId` / `channelId`, in bytes (default 256, at most 65535).
     pub max_id_len: u32,
+    /// Most channels of one client that can be open at once: a channel is open only if its
+    /// connect is among the client's this-many newest (by event time, ties by channelId); older
+    /// ones without a close are superseded (default 8, 1 to 1024; `takeover` is the case 1).
+    pub max_open_channels: u32,
 }
 
 /// Largest accepted `max_id_len`: ids are stored with 16-bit lengths.
@@ -25,9 +29,19 @@ pub const MAX_ID_LEN_LIMIT: u32 = u16::MAX as u32;
 /// Largest accepted `tombstones_per_client` (memory per client stays small and bounded).
 pub const MAX_TOMBSTONES_LIMIT: u32 = 1024;
 
+/// Largest accepted `max_open_channels` (a client's channels, and so the work per event, stay
+/// bounded).
+pub const MAX_OPEN_CHANNELS_LIMIT: u32 = 1024;
+
 impl Default for Config {
     fn default() -> Self {
-        Config { close_on_disconnect: false, takeover: false, tombstones_per_client: 8, max_id_len: 256 }
+        Config {
+            close_on_disconnect: false,
+            takeover: false,
+            tombstones_per_client: 8,
+            max_id_len: 256,
+            max_open_channels: 8,
+        }
     }
 }
 
@@ -39,6 +53,9 @@ impl Config {
         }
         if self.tombstones_per_client > MAX_TOMBSTONES_LIMIT {
             return Err(crate::Error::invalid("tombstonesPerClient", "must be between 0 and 1024"));
+        }
+        if self.max_open_channels == 0 || self.max_open_channels > MAX_OPEN_CHANNELS_LIMIT {
+            return Err(crate::Error::invalid("maxOpenChannels", "must be between 1 and 1024"));
         }
         Ok(())
     }

@@ -35,8 +35,13 @@ mod tests {
 
     #[test]
     fn stable_values() {
-        // Pinned so a change of hash (and so of internal layout) is a deliberate one.
-        assert_eq!(hash_bytes(b""), hash_bytes(b""));
+        // Pinned (values from an independent implementation of the same function) so that a
+        // change of hash, which changes every snapshot's checksum, is a deliberate one.
+        assert_eq!(hash_bytes(b""), 0);
+        assert_eq!(hash_bytes(b"a"), 0xb346_cc7d_a653_9855);
+        assert_eq!(hash_bytes(b"abcdefgh"), 0x4170_1bab_6171_a87b);
+        assert_eq!(hash_bytes(b"GID_x@@@dev1"), 0xf2a2_9acd_2254_bd7a);
+        assert_eq!(hash_bytes(b"0123456789abcdef0"), 0x2339_e68d_e450_2594);
         assert_ne!(hash_bytes(b"a"), hash_bytes(b"b"));
         assert_ne!(hash_bytes(b"GID_x@@@dev1"), hash_bytes(b"GID_x@@@dev2"));
         assert_ne!(hash_bytes(b"abcdefgh"), hash_bytes(b"abcdefgh\0"));

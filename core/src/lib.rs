@@ -57,7 +57,7 @@ mod transitions;
 mod types;
 mod warm;
 
-pub use config::{Config, MAX_ID_LEN_LIMIT, MAX_TOMBSTONES_LIMIT};
+pub use config::{Config, MAX_ID_LEN_LIMIT, MAX_OPEN_CHANNELS_LIMIT, MAX_TOMBSTONES_LIMIT};
 pub use engine::StatusEngine;
 pub use error::{Error, ErrorCode};
 pub use options::{BatchOptions, OnlineQuery, OptionValue, OptionsArg};

@@ -34,29 +34,74 @@ impl StatusEngine {
     }
 }
 
-fn join_client(mine: &mut Client, theirs: &Client) {
-    let their_chans = theirs.channels.as_slice();
-    // Our channels they do not know and their horizon covers: they would call these late.
-    let mut i = 0;
-    while i < mine.channels.as_slice().len() {
-        let ch = &mine.channels.as_slice()[i];
-        if !their_chans.iter().any(|t| t.key() == ch.key()) && theirs.is_late(ch.end_time()) {
-            mine.channels.remove(i);
-        } else {
-            i += 1;
+/// Which channels the two sides share. Small clients (the usual case) are paired by scanning,
+/// without allocating; a large one (up to `max_open_channels + tombstones_per_client` channels,
+/// 2048) by sorting both sides by channelId, so a merge is never quadratic in a client's channels.
+enum Pairs {
+    Scan,
+    Sorted { partner: Vec<Option<usize>>, matched: Vec<bool> },
+}
+
+impl Pairs {
+    fn new(mine: &[Channel], theirs: &[Channel]) -> Self {
+        if mine.len().saturating_mul(theirs.len()) <= 64 {
+            return Pairs::Scan;
+        }
+        let sorted = |chans: &[Channel]| {
+            let mut order: Vec<usize> = (0..chans.len()).collect();
+            order.sort_unstable_by(|&a, &b| chans[a].key().cmp(&chans[b].key()));
+            order
+        };
+        let (mo, to) = (sorted(mine), sorted(theirs));
+        let (mut partner, mut matched) = (alloc::vec![None; theirs.len()], alloc::vec![false; mine.len()]);
+        let (mut i, mut j) = (0, 0);
+        while i < mo.len() && j < to.len() {
+            match mine[mo[i]].key().cmp(&theirs[to[j]].key()) {
+                core::cmp::Ordering::Less => i += 1,
+                core::cmp::Ordering::Greater => j += 1,
+                core::cmp::Ordering::Equal => {
+                    partner[to[j]] = Some(mo[i]);
+                    matched[mo[i]] = true;
+                    (i, j) = (i + 1, j + 1);
+                }
+            }
+        }
+        Pairs::Sorted { partner, matched }
+    }
+
+    /// The position in `mine` of their channel `t` (at `ti` in `theirs`).
+    fn partner(&self, mine: &[Channel], ti: usize, t: &Channel) -> Option<usize> {
+        match self {
+            Pairs::Scan => mine.iter().position(|c| c.key() == t.key()),
+            Pairs::Sorted { partner, .. } => partner[ti],
         }
     }
+
+    /// Whether our channel `c` (at `mi` in `mine`) is one of theirs too.
+    fn matched(&self, theirs: &[Channel], mi: usize, c: &Channel) -> bool {
+        match self {
+            Pairs::Scan => theirs.iter().any(|t| t.key() == c.key()),
+            Pairs::Sorted { matched, .. } => matched[mi],
+        }
+    }
+}
+
+fn join_client(mine: &mut Client, theirs: &Client) {
+    let their_chans = theirs.channels.as_slice();
+    let pairs = Pairs::new(mine.channels.as_slice(), their_chans);
     let mut added: Vec<Channel> = Vec::new();
-    for t in their_chans {
-        let late = mine.is_late(t.end_time());
-        match mine.channels.as_mut_slice().iter_mut().find(|c| c.key() == t.key()) {
-            Some(c) => {
-                c.join(t);
+    for (ti, t) in their_chans.iter().enumerate() {
+        match pairs.partner(mine.channels.as_slice(), ti, t) {
+            Some(mi) => {
+                mine.channels.as_mut_slice()[mi].join(t);
             }
-            None if late => {}
+            // Our horizon covers it: we would call its events late.
+            None if mine.is_late(t.end_time()) => {}
             None => added.push(t.clone()),
         }
     }
+    // Our channels they do not know and their horizon covers: they would call these late.
+    mine.channels.retain(|mi, c| pairs.matched(their_chans, mi, c) || !theirs.is_late(c.end_time()));
     for ch in added {
         mine.channels.push(ch);
     }
@@ -80,5 +125,50 @@ fn config_diff(a: &crate::Config, b: &crate::Config) -> alloc::string::String {
     if a.max_id_len != b.max_id_len {
         parts.push("maxIdLen");
     }
+    if a.max_open_channels != b.max_open_channels {
+        parts.push("maxOpenChannels");
+    }
     alloc::format!("{} differ", parts.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Pairs;
+    use crate::channel::Channel;
+    use crate::ids::ChannelKey;
+    use alloc::vec::Vec;
+
+    #[test]
+    fn sorted_pairing_finds_what_scanning_finds() {
+        // Keys from a pool of text and broker ids; sides of every size up to 20, so that both
+        // ways of pairing run on the same sides.
+        let pool: Vec<alloc::string::String> = (0..30u32)
+            .map(|k| if k % 3 == 0 { alloc::format!("{k:032x}") } else { alloc::format!("ch-{k}") })
+            .collect();
+        let mut seed = 7u64;
+        let mut side = |n: usize| -> Vec<Channel> {
+            let mut keys: Vec<usize> = Vec::new();
+            while keys.len() < n {
+                seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                let k = (seed >> 33) as usize % pool.len();
+                if !keys.contains(&k) {
+                    keys.push(k);
+                }
+            }
+            keys.iter().map(|&k| Channel::new(ChannelKey::new(&pool[k]))).collect()
+        };
+        for m in 0..=20 {
+            for t in 0..=20 {
+                let (mine, theirs) = (side(m), side(t));
+                let sorted = Pairs::new(&mine, &theirs);
+                assert_eq!(matches!(sorted, Pairs::Sorted { .. }), m * t > 64);
+                for (ti, c) in theirs.iter().enumerate() {
+                    assert_eq!(sorted.partner(&mine, ti, c), Pairs::Scan.partner(&mine, ti, c));
+                }
+                for (mi, c) in mine.iter().enumerate() {
+                    assert_eq!(sorted.matched(&theirs, mi, c), Pairs::Scan.matched(&theirs, mi, c));
+                }
+            }
+        }
+    }
 }

@@ -133,7 +133,8 @@ fn json_arg(json: &[u8]) -> Result<OptionsArg<Vec<(String, OptionValue)>>, Error
 
 impl Config {
     /// The configuration from a host's options (`closeOnDisconnect`, `takeover`,
-    /// `tombstonesPerClient`, `maxIdLen`; absent ones take their defaults), checked: an unknown
+    /// `tombstonesPerClient`, `maxIdLen`, `maxOpenChannels`; absent ones take their defaults),
+    /// checked: an unknown
     /// key is `invalid_field` on `options`, a mistyped or out-of-range value `invalid_field` on
     /// its key.
     pub fn from_options<I, K>(arg: OptionsArg<I>) -> Result<Config, Error>
@@ -141,8 +142,8 @@ impl Config {
         I: IntoIterator<Item = (K, OptionValue)>,
         K: AsRef<str>,
     {
-        let keys = ["closeOnDisconnect", "takeover", "tombstonesPerClient", "maxIdLen"];
-        let [close, takeover, tombstones, max_id] = entries(arg, keys, "options")?;
+        let keys = ["closeOnDisconnect", "takeover", "tombstonesPerClient", "maxIdLen", "maxOpenChannels"];
+        let [close, takeover, tombstones, max_id, max_open] = entries(arg, keys, "options")?;
         let d = Config::default();
         let int = |v: &OptionValue, f| v.integer(f, u32::MAX.into()).map(|n| n.map(|n| n as u32));
         let config = Config {
@@ -151,6 +152,7 @@ impl Config {
             tombstones_per_client: int(&tombstones, "tombstonesPerClient")?
                 .unwrap_or(d.tombstones_per_client),
             max_id_len: int(&max_id, "maxIdLen")?.unwrap_or(d.max_id_len),
+            max_open_channels: int(&max_open, "maxOpenChannels")?.unwrap_or(d.max_open_channels),
         };
         config.validate()?;
         Ok(config)

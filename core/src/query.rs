@@ -4,7 +4,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::Ref;
 
-use crate::client::{is_open, open_channel};
+use crate::client::Opening;
 use crate::{ClientStatus, GroupCount, Stats, StatusEngine};
 
 impl StatusEngine {
@@ -18,12 +18,8 @@ impl StatusEngine {
         let idx = self.find_client(client_id)?;
         let c = &self.clients[idx as usize];
         let chans = c.channels.as_slice();
-        let open = open_channel(chans, &self.config);
-        let mut channels: Vec<_> = chans
-            .iter()
-            .enumerate()
-            .map(|(i, ch)| ch.status(&self.config, is_open(chans, i, &self.config)))
-            .collect();
+        let opening = Opening::new(chans, &self.config);
+        let mut channels: Vec<_> = chans.iter().map(|ch| ch.status(&self.config, opening.open(ch))).collect();
         channels.sort_by(|a, b| a.channel_id.cmp(&b.channel_id));
         let (group_id, device_id) = match client_id.split_once("@@@") {
             Some((g, d)) => (Some(String::from(g)), String::from(d)),
@@ -33,7 +29,7 @@ impl StatusEngine {
             client_id: String::from(client_id),
             group_id,
             device_id,
-            online: open.is_some(),
+            online: chans.iter().any(|ch| opening.open(ch)),
             last_event_time: c.last_event_time(),
             last_ip: c.last_ip().map(crate::ids::IpRef::to_text),
             connects: c.connects(),

@@ -2,11 +2,16 @@
 //! channelId), so identical states give identical bytes in every language.
 //!
 //! Layout (integers are LEB128 varints unless noted; an optional time is 0 or time + 1):
-//! `"MQSTATUS"`, version byte, config (flags byte, tombstonesPerClient, maxIdLen), the seven
+//! `"MQSTATUS"`, version byte, config (flags byte: 1 closeOnDisconnect, 2 takeover, 4
+//! maxOpenChannels follows; tombstonesPerClient, maxIdLen, then maxOpenChannels only when it is
+//! not the default, so snapshots of default-configured engines keep their bytes), the seven
 //! ingest counters, client count, then per client: id (length + bytes), horizon, dropped
 //! connects, channel count, and per channel: key (0 + 16 bytes, or 1 + length + text), three
 //! optional times (connect, disconnect, tcpclean), address (0 none, 1 + 4 bytes + u16 LE port,
 //! 2 + length + text). Last, 8 bytes LE: a checksum of everything before.
+//!
+//! Every value has exactly one encoding (varints minimal, optional fields present only when they
+//! must be), and `restore` refuses any other, so an accepted snapshot re-snapshots to its bytes.
 
 use alloc::vec::Vec;
 
@@ -21,6 +26,10 @@ use crate::{Config, Error, StatusEngine};
 const MAGIC: &[u8; 8] = b"MQSTATUS";
 /// Version of the snapshot layout written by this crate.
 pub const SNAPSHOT_VERSION: u8 = 1;
+
+/// `maxOpenChannels` of a snapshot whose flags do not say otherwise: the default (snapshots
+/// written before the option existed carry none and restore with it).
+const DEFAULT_OPEN: u32 = 8;
 
 pub(crate) fn put(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
@@ -46,9 +55,17 @@ impl StatusEngine {
         out.extend_from_slice(MAGIC);
         out.push(SNAPSHOT_VERSION);
         let c = &self.config;
-        out.push(u8::from(c.close_on_disconnect) | (u8::from(c.takeover) << 1));
+        let open_limit = (c.max_open_channels != DEFAULT_OPEN).then_some(c.max_open_channels);
+        out.push(
+            u8::from(c.close_on_disconnect)
+                | (u8::from(c.takeover) << 1)
+                | (u8::from(open_limit.is_some()) << 2),
+        );
         put(&mut out, c.tombstones_per_client.into());
         put(&mut out, c.max_id_len.into());
+        if let Some(n) = open_limit {
+            put(&mut out, n.into());
+        }
         let k = &self.counters;
         for v in [k.events, k.applied, k.duplicates, k.late, k.rejected, k.went_online, k.went_offline] {
             put(&mut out, v);
@@ -160,6 +177,10 @@ impl<'a> Reader<'a> {
             }
             v |= part << shift;
             if b & 0x80 == 0 {
+                // Minimal LEB128 only (no trailing zero groups): one value, one encoding.
+                if b == 0 && shift > 0 {
+                    break;
+                }
                 return Ok(v);
             }
         }
@@ -194,15 +215,22 @@ impl<'a> Reader<'a> {
 
 fn read_engine(r: &mut Reader<'_>) -> Result<StatusEngine, Error> {
     let flags = r.byte()?;
-    if flags > 3 {
+    if flags > 7 {
         return Err(Error::snapshot("unknown config flags"));
     }
-    let config = Config {
+    let mut config = Config {
         close_on_disconnect: flags & 1 != 0,
         takeover: flags & 2 != 0,
         tombstones_per_client: r.small(u32::MAX.into(), "tombstonesPerClient")?,
         max_id_len: r.small(u32::MAX.into(), "maxIdLen")?,
+        max_open_channels: DEFAULT_OPEN,
     };
+    if flags & 4 != 0 {
+        config.max_open_channels = r.small(u32::MAX.into(), "maxOpenChannels")?;
+        if config.max_open_channels == DEFAULT_OPEN {
+            return Err(Error::snapshot("default maxOpenChannels written out"));
+        }
+    }
     config.validate().map_err(|e| Error::snapshot(alloc::format!("config: {e}")))?;
     let mut engine = StatusEngine::empty(config);
     let mut k = [0u64; 7];
@@ -293,6 +321,10 @@ pub(crate) fn read_client(r: &mut Reader<'_>, config: &Config, base: &Client) ->
 }
 
 #[cfg(test)]
+#[path = "snapshot_canonical_tests.rs"]
+mod canonical_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -318,5 +350,10 @@ mod tests {
         // The same client with a horizon is what compaction leaves behind: accepted.
         let e = StatusEngine::restore(&one_client(6)).unwrap();
         assert_eq!(e.client("a").and_then(|c| c.horizon), Some(5));
+    }
+
+    #[test]
+    fn the_default_open_limit_is_the_configs() {
+        assert_eq!(DEFAULT_OPEN, Config::default().max_open_channels);
     }
 }

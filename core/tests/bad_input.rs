@@ -189,3 +189,24 @@ fn empty_client_ip_counts_as_absent() {
     let copy = StatusEngine::restore(&e.snapshot()).expect("snapshot restores");
     assert_eq!(copy.snapshot(), e.snapshot());
 }
+
+#[test]
+fn options_out_of_range_are_invalid_fields() {
+    let d = Config::default();
+    let cases = [
+        (Config { max_open_channels: 0, ..d }, "maxOpenChannels"),
+        (Config { max_open_channels: mqtt_status::MAX_OPEN_CHANNELS_LIMIT + 1, ..d }, "maxOpenChannels"),
+        (Config { tombstones_per_client: mqtt_status::MAX_TOMBSTONES_LIMIT + 1, ..d }, "tombstonesPerClient"),
+        (Config { max_id_len: 0, ..d }, "maxIdLen"),
+    ];
+    for (config, field) in cases {
+        let err = StatusEngine::new(config).expect_err("out of range");
+        assert_eq!((err.code().as_str(), err.field()), ("invalid_field", Some(field)), "{config:?}");
+    }
+    for n in [1, 8, mqtt_status::MAX_OPEN_CHANNELS_LIMIT] {
+        assert!(StatusEngine::new(Config { max_open_channels: n, ..d }).is_ok());
+    }
+    // The camelCase name every binding takes.
+    let c: Config = serde_json::from_str(r#"{"maxOpenChannels": 3}"#).unwrap();
+    assert_eq!(c, Config { max_open_channels: 3, ..d });
+}

@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use mqtt_status::{Config, EventType, Notification, StatusEngine};
+use mqtt_status::{ChannelState, Config, EventType, Notification, StatusEngine};
 use proptest::prelude::*;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -21,13 +21,17 @@ struct Ev {
 }
 
 const CLIENTS: [&str; 4] = ["GID_a@@@d1", "GID_a@@@d2", "GID_b@@@d1", "solo"];
-const CHANNELS: [&str; 6] = [
+const CHANNELS: [&str; 10] = [
     "2b9b1281046046faafe5e0b458e40001",
     "2b9b1281046046faafe5e0b458e40002",
     "2b9b1281046046faafe5e0b458e40003",
     "ch-4",
     "ch-5",
     "CH-6",
+    "2b9b1281046046faafe5e0b458e4000a",
+    "ch-8",
+    "ch-9",
+    "~",
 ];
 const IPS: [&str; 3] = ["10.0.0.1:1883", "10.0.0.2:40000", "192.168.XX.XX:133XX"];
 
@@ -69,8 +73,17 @@ fn event() -> impl Strategy<Value = Ev> {
         1 => Just(EventType::Disconnect),
         2 => Just(EventType::TcpClean),
     ];
-    (0..4u8, 0..6u8, kind, 0..40u64, proptest::option::of(0..3u8))
-        .prop_map(|(client, channel, kind, time, ip)| Ev { client, channel, kind, time, ip })
+    let any = (0..4u8, 0..10u8, kind, 0..40u64, proptest::option::of(0..3u8))
+        .prop_map(|(client, channel, kind, time, ip)| Ev { client, channel, kind, time, ip });
+    // Connects without closes for one client: many open channels, more than maxOpenChannels.
+    let open = (0..10u8, 0..40u64).prop_map(|(channel, time)| Ev {
+        client: 3,
+        channel,
+        kind: EventType::Connect,
+        time,
+        ip: None,
+    });
+    prop_oneof![3 => any, 1 => open]
 }
 
 fn events() -> impl Strategy<Value = Vec<Ev>> {
@@ -78,12 +91,27 @@ fn events() -> impl Strategy<Value = Vec<Ev>> {
 }
 
 fn config() -> impl Strategy<Value = Config> {
-    // Six channels per client never exceed the default bound of 8 tombstones.
-    (any::<bool>(), any::<bool>()).prop_map(|(close_on_disconnect, takeover)| Config {
-        close_on_disconnect,
-        takeover,
-        ..Config::default()
+    // Ten channels per client never exceed a bound of 10 tombstones (so nothing is compacted and
+    // every law holds exactly); maxOpenChannels below ten supersedes channels.
+    let open = prop_oneof![Just(1u32), Just(2), Just(3), Just(8)];
+    (any::<bool>(), any::<bool>(), open).prop_map(|(close_on_disconnect, takeover, max_open_channels)| {
+        Config {
+            close_on_disconnect,
+            takeover,
+            max_open_channels,
+            tombstones_per_client: 10,
+            ..Config::default()
+        }
     })
+}
+
+/// How many of a client's newest connects can be open.
+fn open_limit(config: &Config) -> usize {
+    if config.takeover {
+        1
+    } else {
+        config.max_open_channels as usize
+    }
 }
 
 fn run(config: Config, evs: &[Ev]) -> StatusEngine {
@@ -136,12 +164,11 @@ fn model_online(config: &Config, evs: &[Ev], client: u8) -> bool {
             && !kinds.contains(&EventType::TcpClean)
             && !(config.close_on_disconnect && kinds.contains(&EventType::Disconnect))
     };
-    if config.takeover {
-        let newest = connect_time.iter().max_by_key(|(ch, t)| (**t, CHANNELS[**ch as usize]));
-        newest.is_some_and(|(ch, _)| live(ch))
-    } else {
-        chans.keys().any(live)
-    }
+    // Open: live, and the connect among the `open_limit` newest by (time, channelId).
+    let mut newest: Vec<(u64, &str, u8)> =
+        connect_time.iter().map(|(ch, t)| (*t, CHANNELS[*ch as usize], *ch)).collect();
+    newest.sort_unstable_by(|a, b| b.cmp(a));
+    newest.iter().take(open_limit(config)).any(|(_, _, ch)| live(ch))
 }
 
 proptest! {
@@ -180,16 +207,23 @@ proptest! {
 
     #[test]
     fn redelivery_never_changes_answers_even_beyond_the_bound(
-        evs in events(), starts in proptest::collection::vec(0..40u64, 24),
+        evs in events(), starts in proptest::collection::vec(0..40u64, 40),
         again in proptest::collection::vec(any::<prop::sample::Index>(), 0..30),
         keep in 0..3u32, takeover in any::<bool>(), close_on_disconnect in any::<bool>(),
+        open in 1..4u32,
     ) {
         // Broker-made channels: connect, then disconnect, then tcpclean, one time each.
         let evs: Vec<Ev> = evs
             .into_iter()
-            .map(|e| Ev { time: starts[(e.client * 6 + e.channel) as usize] * 3 + e.kind_rank(), ..e })
+            .map(|e| Ev { time: starts[(e.client * 10 + e.channel) as usize] * 3 + e.kind_rank(), ..e })
             .collect();
-        let config = Config { tombstones_per_client: keep, takeover, close_on_disconnect, ..Config::default() };
+        let config = Config {
+            tombstones_per_client: keep,
+            takeover,
+            close_on_disconnect,
+            max_open_channels: open,
+            ..Config::default()
+        };
         let mut e = run(config, &evs);
         // Beyond the bound a dropped channel can come back as a close-only record (its tcpclean
         // arrives after the horizon); redeliveries may then fill in its details, but nothing
@@ -203,6 +237,38 @@ proptest! {
             prop_assert_eq!(e.ingest(i.get(&evs).notification()).unwrap(), None);
         }
         prop_assert_eq!(before, online(&e));
+    }
+
+    #[test]
+    fn a_client_holds_at_most_open_limit_plus_tombstones_channels(
+        evs in events(), more in events(), keep in 0..3u32, takeover in any::<bool>(),
+        close_on_disconnect in any::<bool>(), open in 1..4u32,
+    ) {
+        let config = Config {
+            tombstones_per_client: keep,
+            takeover,
+            close_on_disconnect,
+            max_open_channels: open,
+            ..Config::default()
+        };
+        let bound = |e: &StatusEngine| -> Result<(), TestCaseError> {
+            for c in CLIENTS {
+                let Some(status) = e.client(c) else { continue };
+                let held = status.channels.len();
+                let open_now = status.channels.iter().filter(|ch| ch.state == ChannelState::Open).count();
+                prop_assert!(open_now <= open_limit(&config), "{} open", open_now);
+                prop_assert!(held <= open_limit(&config) + keep as usize, "{} holds {} channels", c, held);
+                // Tombstones beyond the bound: only the newest connect, kept for takeover.
+                prop_assert!(held - open_now <= (keep as usize).max(1), "{} tombstones", held - open_now);
+            }
+            Ok(())
+        };
+        let (a, b) = (run(config, &evs), run(config, &more));
+        bound(&a)?;
+        let mut m = a.clone();
+        m.merge(&b).unwrap();
+        bound(&m)?;
+        bound(&StatusEngine::restore(&m.snapshot()).unwrap())?;
     }
 
     #[test]

@@ -31,6 +31,7 @@ pub fn policy_config(policy: &PolicyArgs) -> Config {
         close_on_disconnect: policy.close_on_disconnect,
         tombstones_per_client: policy.tombstones_per_client.unwrap_or(d.tombstones_per_client),
         max_id_len: policy.max_id_len.unwrap_or(d.max_id_len),
+        ..d
     }
 }
 

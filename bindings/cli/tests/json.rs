@@ -46,7 +46,7 @@ fn schema_keys_and_types() {
     assert!(doc["lines"].is_u64() && doc["skipped"].is_u64());
     assert_eq!(
         doc["config"],
-        serde_json::json!({"closeOnDisconnect": false, "takeover": false, "tombstonesPerClient": 8, "maxIdLen": 256})
+        serde_json::json!({"closeOnDisconnect": false, "takeover": false, "tombstonesPerClient": 8, "maxIdLen": 256, "maxOpenChannels": 8})
     );
 
     let stats = &doc["stats"];

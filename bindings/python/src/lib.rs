@@ -179,10 +179,11 @@ impl Engine {
         StatusEngine::new(config).map(Engine::wrap).map_err(|e| to_pyerr(py, &e))
     }
 
-    /// The configuration as `(close_on_disconnect, takeover, tombstones_per_client, max_id_len)`.
-    fn config(&self, py: Python<'_>) -> (bool, bool, u32, u32) {
+    /// The configuration as `(close_on_disconnect, takeover, tombstones_per_client, max_id_len,
+    /// max_open_channels)`.
+    fn config(&self, py: Python<'_>) -> (bool, bool, u32, u32, u32) {
         let c = self.with(py, |e| *e.config());
-        (c.close_on_disconnect, c.takeover, c.tombstones_per_client, c.max_id_len)
+        (c.close_on_disconnect, c.takeover, c.tombstones_per_client, c.max_id_len, c.max_open_channels)
     }
 
     /// One body or envelope (`str` or bytes-like); returns a transition tuple or `None`.

@@ -19,6 +19,7 @@ OPTIONS = {
     "takeover": "takeover",
     "tombstonesPerClient": "tombstones_per_client",
     "maxIdLen": "max_id_len",
+    "maxOpenChannels": "max_open_channels",
 }
 
 

@@ -113,6 +113,7 @@ class StatusEngine:
         takeover: bool = False,
         tombstones_per_client: int = 8,
         max_id_len: int = 256,
+        max_open_channels: int = 8,
     ) -> None: ...
     def ingest(self, body: Body, tag: Optional[str] = None) -> Optional[Transition]: ...
     def ingest_many(
