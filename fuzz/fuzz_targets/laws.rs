@@ -171,9 +171,14 @@ fuzz_target!(|data: &[u8]| {
     }
     let broker_shaped = extra & 1 != 0;
     if broker_shaped {
-        // One start per (client, channel); connect, disconnect, tcpclean one millisecond apart.
+        // One start per (client, channel), from its first event; connect, disconnect, tcpclean one
+        // millisecond apart: every copy of an event has the same time, as the broker writes them.
+        let mut starts = BTreeMap::new();
         for ev in &mut evs {
-            let start = (ev.time % 64) * 3 + (ev.client * CHANNELS.len() + ev.channel) as u64 * 1000;
+            let key = (ev.client, ev.channel);
+            let start = *starts
+                .entry(key)
+                .or_insert((ev.time % 64) * 3 + (key.0 * CHANNELS.len() + key.1) as u64 * 1000);
             ev.time = start + ev.kind as u64;
         }
     }
@@ -184,8 +189,8 @@ fuzz_target!(|data: &[u8]| {
     let (state_a, answers_a) = (state(&a), answers(&a));
 
     if in_bound {
-        for c in 0..CLIENTS.len() {
-            assert_eq!(a.is_online(CLIENTS[c]), model_online(&config, &evs, c), "model: {}", CLIENTS[c]);
+        for (c, id) in CLIENTS.iter().enumerate() {
+            assert_eq!(a.is_online(id), model_online(&config, &evs, c), "model: {id}");
         }
     }
 
