@@ -34,7 +34,7 @@ run() { # run <log> <command...>: the command's output to the log; on failure, i
   "$@" >"$log" 2>&1 || rc=$?
   if ((rc)); then
     tail -n 60 "$log"
-    echo "::: fuzz: FAILED ($*), exit $rc; the input is in fuzz/artifacts/, the log in $log"
+    echo "::: fuzz: FAILED ($*), exit $rc; log: $log (a new crashing input is saved in fuzz/artifacts/)"
     exit 1
   fi
 }
