@@ -17,6 +17,9 @@ pub struct Config {
     pub tombstones_per_client: u32,
     /// Longest accepted `clientId` / `channelId`, in bytes (default 256, at most 65535).
     pub max_id_len: u32,
+    /// Which broker's notification format is read (default `aliyun`; SPEC §10,
+    /// `docs/sources.md`). How lines are read, not what is judged: not in the snapshot.
+    pub source: crate::Source,
 }
 
 /// Largest accepted `max_id_len`: ids are stored with 16-bit lengths.
@@ -27,7 +30,13 @@ pub const MAX_TOMBSTONES_LIMIT: u32 = 1024;
 
 impl Default for Config {
     fn default() -> Self {
-        Config { close_on_disconnect: false, takeover: false, tombstones_per_client: 8, max_id_len: 256 }
+        Config {
+            close_on_disconnect: false,
+            takeover: false,
+            tombstones_per_client: 8,
+            max_id_len: 256,
+            source: crate::Source::Aliyun,
+        }
     }
 }
 

@@ -58,7 +58,7 @@ mod warm;
 pub use config::{Config, MAX_ID_LEN_LIMIT, MAX_TOMBSTONES_LIMIT};
 pub use engine::StatusEngine;
 pub use error::{Error, ErrorCode};
-pub use parse::{with_notification, MAX_TIME};
+pub use parse::{with_notification, Source, MAX_TIME};
 pub use snapshot::SNAPSHOT_VERSION;
 pub use transitions::{TransitionIter, Transitions};
 pub use types::{

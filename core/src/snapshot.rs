@@ -197,6 +197,8 @@ fn read_engine(r: &mut Reader<'_>) -> Result<StatusEngine, Error> {
         takeover: flags & 2 != 0,
         tombstones_per_client: r.small(u32::MAX.into(), "tombstonesPerClient")?,
         max_id_len: r.small(u32::MAX.into(), "maxIdLen")?,
+        // How lines are read is not state: a restored engine reads `aliyun` until told otherwise.
+        source: crate::Source::Aliyun,
     };
     config.validate().map_err(|e| Error::snapshot(alloc::format!("config: {e}")))?;
     let mut engine = StatusEngine::empty(config);

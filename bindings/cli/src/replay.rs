@@ -25,6 +25,7 @@ pub fn start_engine(policy: &PolicyArgs, restore: Option<&Path>) -> Result<Statu
             close_on_disconnect: policy.close_on_disconnect,
             tombstones_per_client: policy.tombstones_per_client.unwrap_or(d.tombstones_per_client),
             max_id_len: policy.max_id_len.unwrap_or(d.max_id_len),
+            ..Config::default()
         };
         return StatusEngine::new(config).map_err(|e| CliError::usage(format!("bad policy option: {e}")));
     };

@@ -169,6 +169,7 @@ impl Engine {
             takeover: bool_option(py, takeover, "takeover")?,
             tombstones_per_client: u32_option(py, tombstones_per_client, "tombstonesPerClient")?,
             max_id_len: u32_option(py, max_id_len, "maxIdLen")?,
+            ..Config::default()
         };
         StatusEngine::new(config).map(Engine::wrap).map_err(|e| to_pyerr(py, &e))
     }
