@@ -20,6 +20,8 @@ mod aws;
 mod azure;
 mod de;
 mod emqx;
+#[cfg(test)]
+mod tests;
 mod time;
 mod walk;
 
@@ -284,6 +286,18 @@ pub(crate) fn with_source_notification<R>(
     if walk::read(bytes, &mut rec).is_some() {
         return finish(vendor, &rec, bytes, tag, max_id_len, scratch, f);
     }
+    exact(vendor, bytes, tag, max_id_len, scratch, f)
+}
+
+/// The second read: serde_json, for any line the vendor flat reader declined.
+fn exact<R>(
+    vendor: Option<Vendor>,
+    bytes: &[u8],
+    tag: Option<&str>,
+    max_id_len: u32,
+    scratch: &mut Vec<u8>,
+    f: impl FnOnce(Notification<'_>) -> R,
+) -> Result<R, Error> {
     let mut rec = Rec::default();
     de::decode(bytes, &mut rec)?;
     finish(vendor, &rec, bytes, tag, max_id_len, scratch, f)

@@ -49,8 +49,8 @@ impl<'a> Walk<'a> {
         Some((self.text.get(i + 1..end)?, end + 1))
     }
 
-    /// An integer at `i` (optionally negative) with no fraction or exponent: its value when it
-    /// is a non-negative one of at most 18 digits (what cannot overflow), and the position after.
+    /// An integer at `i` (optionally negative, not `-0`) with no fraction or exponent and at most 18
+    /// digits (what cannot overflow): its value, and the position after.
     #[inline(always)]
     fn int(&self, i: usize) -> Option<(Val<&'a str>, usize)> {
         let b = self.b;
@@ -66,9 +66,8 @@ impl<'a> Walk<'a> {
             return None;
         }
         if neg {
-            // `-0` is zero to serde_json (an `i64` 0 is read as unsigned).
-            let zero = len == 1 && b[start] == b'0';
-            return Some((if zero { Val::Uint(0) } else { Val::Negative }, end));
+            // serde_json reads `-0` as a float: declined, the exact read says what it is.
+            return (b[start] != b'0').then_some((Val::Negative, end));
         }
         Some((Val::Uint(b[start..end].iter().fold(0, |v, &d| v * 10 + u64::from(d - b'0'))), end))
     }
