@@ -36,9 +36,10 @@ impl<'a> Walk<'a> {
         i
     }
 
-    /// A string without escapes at `i`: its text and the position after it.
+    /// A string without escapes at `i`: its bytes and the position after it. Keys and skipped
+    /// strings stay bytes: only a kept value is turned into `&str` ([`Walk::string`]).
     #[inline(always)]
-    fn string(&self, i: usize) -> Option<(&'a str, usize)> {
+    fn bytes(&self, i: usize) -> Option<(&'a [u8], usize)> {
         if self.b.get(i) != Some(&b'"') {
             return None;
         }
@@ -46,7 +47,15 @@ impl<'a> Walk<'a> {
         if self.b[end] != b'"' {
             return None;
         }
-        Some((self.text.get(i + 1..end)?, end + 1))
+        Some((&self.b[i + 1..end], end + 1))
+    }
+
+    /// A string without escapes at `i`: its text and the position after it.
+    #[inline(always)]
+    fn string(&self, i: usize) -> Option<(&'a str, usize)> {
+        let (s, next) = self.bytes(i)?;
+        // Between two ASCII quotes of valid UTF-8: always a boundary.
+        Some((self.text.get(i + 1..i + 1 + s.len())?, next))
     }
 
     /// An integer at `i` (optionally negative, not `-0`) with no fraction or exponent and at most 18
@@ -85,13 +94,13 @@ impl<'a> Walk<'a> {
             return Some(self.ws(i + 1));
         }
         loop {
-            let (name, next) = self.string(i)?;
+            let (name, next) = self.bytes(i)?;
             i = self.ws(next);
             if b.get(i) != Some(&b':') {
                 return None;
             }
             i = self.ws(i + 1);
-            match F::of(name.as_bytes(), nested) {
+            match F::of(name, nested) {
                 Some(f) => {
                     let (v, next) = self.value(i, rec, f, nested)?;
                     *rec.vacant(f).ok()? = Some(v);
@@ -136,7 +145,7 @@ impl<'a> Walk<'a> {
     fn skip(&self, i: usize, depth: u32) -> Option<usize> {
         let b = self.b;
         match *b.get(i)? {
-            b'"' => self.string(i).map(|(_, next)| next),
+            b'"' => self.bytes(i).map(|(_, next)| next),
             b'-' | b'0'..=b'9' => self.int(i).map(|(_, next)| next),
             b't' if b[i..].starts_with(b"true") => Some(i + 4),
             b'f' if b[i..].starts_with(b"false") => Some(i + 5),
@@ -149,7 +158,7 @@ impl<'a> Walk<'a> {
                 }
                 loop {
                     if open == b'{' {
-                        i = self.ws(self.string(i)?.1);
+                        i = self.ws(self.bytes(i)?.1);
                         if b.get(i) != Some(&b':') {
                             return None;
                         }
