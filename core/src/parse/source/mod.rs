@@ -284,9 +284,40 @@ pub(crate) fn with_source_notification<R>(
     };
     let mut rec = Rec::default();
     if walk::read(bytes, &mut rec).is_some() {
+        if vendor.is_none() && rec.get(F::Body).is_none() && detect(&rec).is_none() && aliyun_like(&rec, tag)
+        {
+            return bare_body(rec, tag, max_id_len, f);
+        }
         return finish(vendor, &rec, bytes, tag, max_id_len, scratch, f);
     }
     exact(vendor, bytes, tag, max_id_len, scratch, f)
+}
+
+/// `auto`: whether a line with no vendor's keys is read as ApsaraMQ (it has one of its keys,
+/// or the caller gave a tag); any other such line is refused.
+fn aliyun_like<S>(rec: &Rec<S>, tag: Option<&str>) -> bool {
+    tag.is_some() || [F::ChannelId, F::EventType, F::Tag, F::Body].iter().any(|&f| rec.get(f).is_some())
+}
+
+/// `auto`, a bare ApsaraMQ body the vendor flat reader has read: its fields are exactly what
+/// the ApsaraMQ flat reader would have read (same keys, same values, the same valid JSON), so
+/// they are validated as that parser validates a bare body, without reading the line again.
+fn bare_body<R>(
+    mut rec: Rec<&str>,
+    tag: Option<&str>,
+    max_id_len: u32,
+    f: impl FnOnce(Notification<'_>) -> R,
+) -> Result<R, Error> {
+    let mut take = |f: F| rec.slots[f as usize].take();
+    let raw = super::raw::Raw {
+        client_id: take(F::ClientId),
+        channel_id: take(F::ChannelId),
+        event_type: take(F::EventType),
+        time: take(F::Time),
+        client_ip: take(F::ClientIp),
+        ..Default::default()
+    };
+    super::validate::resolve(&raw, tag, max_id_len).map(f)
 }
 
 /// The second read: serde_json, for any line the vendor flat reader declined.
@@ -316,7 +347,7 @@ fn finish<R, S: AsRef<str>>(
     let vendor = match vendor.or_else(|| detect(rec)) {
         Some(v) => v,
         // An ApsaraMQ line (or a tagged body): read by its own parser, which reports its errors.
-        None if tag.is_some() || rec.has(F::ChannelId) || rec.has(F::Body) || rec.has(F::EventType) => {
+        None if aliyun_like(rec, tag) => {
             return super::with_notification_in(bytes, tag, max_id_len, scratch, f);
         }
         None => {
