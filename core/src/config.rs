@@ -19,6 +19,8 @@ pub struct Config {
     pub max_id_len: u32,
     /// Which broker's notification format is read (default `aliyun`; SPEC §10,
     /// `docs/sources.md`). How lines are read, not what is judged: not in the snapshot.
+    /// Serialized only when not the default, so configurations written before it are unchanged.
+    #[serde(skip_serializing_if = "crate::Source::is_default")]
     pub source: crate::Source,
 }
 

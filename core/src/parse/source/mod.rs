@@ -61,6 +61,11 @@ impl Source {
         }
     }
 
+    /// Whether this is the default, `aliyun`.
+    pub fn is_default(&self) -> bool {
+        *self == Source::Aliyun
+    }
+
     /// The source named `name`; anything else is `invalid_field` `source`.
     pub fn parse(name: &str) -> Result<Source, Error> {
         Source::ALL.into_iter().find(|s| s.as_str() == name).ok_or_else(|| {
