@@ -120,3 +120,25 @@ fn the_source_option_round_trips() {
     assert_eq!(Source::parse("AWS").unwrap_err().field(), Some("source"));
     assert_eq!(Source::default(), Source::Aliyun);
 }
+
+#[cfg(feature = "std")]
+#[test]
+fn a_vendor_line_is_read_once() {
+    use super::super::raw::READS;
+    // Each documented line in its own format, and under `auto`; a bare ApsaraMQ body under `auto`.
+    let cases: [(&str, &[Source]); 5] = [
+        (LINES[0], &[Source::Aws, Source::Auto]),
+        (LINES[19], &[Source::Emqx, Source::Auto]),
+        (LINES[25], &[Source::AzureMqtt, Source::Auto]),
+        (LINES[32], &[Source::AliyunSdk, Source::Auto]),
+        (r#"{"clientId":"a","channelId":"b","eventType":"connect","time":1}"#, &[Source::Auto]),
+    ];
+    for (line, sources) in cases {
+        for &source in sources {
+            READS.with(|c| c.set((0, 0)));
+            let r = with_source_notification(source, line.as_bytes(), None, 64, &mut Vec::new(), |_| ());
+            assert!(r.is_ok(), "{source:?} {line}: {r:?}");
+            assert_eq!(READS.with(|c| c.get()), (1, 0), "{source:?} {line}");
+        }
+    }
+}
