@@ -32,6 +32,12 @@ export interface StatusEngineOptions {
    * channels without a close are `superseded` (default 8, 1..1024; `takeover` is the case 1).
    */
   maxOpenChannels?: number | null;
+  /**
+   * The broker's notification format (default `aliyun`; docs/sources.md): ApsaraMQ for MQTT,
+   * AWS IoT Core lifecycle events, EMQX, Azure Event Grid MQTT, the ApsaraMQ cloud SDK, or
+   * recognised per line.
+   */
+  source?: 'aliyun' | 'aws' | 'emqx' | 'azure-mqtt' | 'aliyun-sdk' | 'auto' | null;
 }
 
 /** A status notification body as the broker sends it (unknown fields are ignored). */

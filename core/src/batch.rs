@@ -210,8 +210,8 @@ impl StatusEngine {
     ) where
         F: FnMut(TransitionRef<'_>),
     {
-        let max = self.config().max_id_len;
-        let r = parse::with_notification_in(item, None, max, scratch, |n| {
+        let (max, source) = (self.config().max_id_len, self.config().source);
+        let r = parse::with_source_notification(source, item, None, max, scratch, |n| {
             if until.is_some_and(|u| n.time > u) {
                 return None;
             }

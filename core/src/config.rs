@@ -21,6 +21,11 @@ pub struct Config {
     /// connect is among the client's this-many newest (by event time, ties by channelId); older
     /// ones without a close are superseded (default 8, 1 to 1024; `takeover` is the case 1).
     pub max_open_channels: u32,
+    /// Which broker's notification format is read (default `aliyun`; SPEC §10,
+    /// `docs/sources.md`). How lines are read, not what is judged: not in the snapshot.
+    /// Serialized only when not the default, so configurations written before it are unchanged.
+    #[serde(skip_serializing_if = "crate::Source::is_default")]
+    pub source: crate::Source,
 }
 
 /// Largest accepted `max_id_len`: ids are stored with 16-bit lengths.
@@ -41,6 +46,7 @@ impl Default for Config {
             tombstones_per_client: 8,
             max_id_len: 256,
             max_open_channels: 8,
+            source: crate::Source::Aliyun,
         }
     }
 }

@@ -282,9 +282,11 @@ impl StatusEngine {
         body: &[u8],
         tag: Option<&str>,
     ) -> Result<(Outcome, Option<Transition>), Error> {
-        let max = self.config.max_id_len;
+        let (max, source) = (self.config.max_id_len, self.config.source);
         let mut scratch = core::mem::take(&mut self.scratch);
-        let r = parse::with_notification_in(body, tag, max, &mut scratch, |n| self.ingest_checked(&n));
+        let r = parse::with_source_notification(source, body, tag, max, &mut scratch, |n| {
+            self.ingest_checked(&n)
+        });
         self.scratch = scratch;
         match r {
             Ok(r) => r,

@@ -14,7 +14,10 @@ impl StatusEngine {
     /// Joins `other`'s state into this one. Commutative, associative and idempotent on the state
     /// (within the tombstone bound); the ingest counters of `stats()` stay this engine's own.
     pub fn merge(&mut self, other: &StatusEngine) -> Result<(), Error> {
-        if self.config != other.config {
+        // The source is how lines are read, not how they are judged: engines that read
+        // different formats merge (their snapshots do not even record it).
+        let judged = |c: &crate::Config| crate::Config { source: crate::Source::Aliyun, ..*c };
+        if judged(&self.config) != judged(&other.config) {
             return Err(Error::ConfigMismatch { reason: config_diff(&self.config, &other.config) });
         }
         for (oi, theirs) in other.clients.iter().enumerate() {

@@ -133,7 +133,8 @@ fn json_arg(json: &[u8]) -> Result<OptionsArg<Vec<(String, OptionValue)>>, Error
 
 impl Config {
     /// The configuration from a host's options (`closeOnDisconnect`, `takeover`,
-    /// `tombstonesPerClient`, `maxIdLen`, `maxOpenChannels`; absent ones take their defaults),
+    /// `tombstonesPerClient`, `maxIdLen`, `maxOpenChannels`, `source`; absent ones take their
+    /// defaults),
     /// checked: an unknown
     /// key is `invalid_field` on `options`, a mistyped or out-of-range value `invalid_field` on
     /// its key.
@@ -142,8 +143,9 @@ impl Config {
         I: IntoIterator<Item = (K, OptionValue)>,
         K: AsRef<str>,
     {
-        let keys = ["closeOnDisconnect", "takeover", "tombstonesPerClient", "maxIdLen", "maxOpenChannels"];
-        let [close, takeover, tombstones, max_id, max_open] = entries(arg, keys, "options")?;
+        let keys =
+            ["closeOnDisconnect", "takeover", "tombstonesPerClient", "maxIdLen", "maxOpenChannels", "source"];
+        let [close, takeover, tombstones, max_id, max_open, source] = entries(arg, keys, "options")?;
         let d = Config::default();
         let int = |v: &OptionValue, f| v.integer(f, u32::MAX.into()).map(|n| n.map(|n| n as u32));
         let config = Config {
@@ -153,6 +155,10 @@ impl Config {
                 .unwrap_or(d.tombstones_per_client),
             max_id_len: int(&max_id, "maxIdLen")?.unwrap_or(d.max_id_len),
             max_open_channels: int(&max_open, "maxOpenChannels")?.unwrap_or(d.max_open_channels),
+            source: match source.text("source")? {
+                Some(name) => crate::Source::parse(&name)?,
+                None => d.source,
+            },
         };
         config.validate()?;
         Ok(config)

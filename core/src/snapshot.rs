@@ -224,6 +224,8 @@ fn read_engine(r: &mut Reader<'_>) -> Result<StatusEngine, Error> {
         tombstones_per_client: r.small(u32::MAX.into(), "tombstonesPerClient")?,
         max_id_len: r.small(u32::MAX.into(), "maxIdLen")?,
         max_open_channels: DEFAULT_OPEN,
+        // How lines are read is not state: a restored engine reads `aliyun` until told otherwise.
+        source: crate::Source::Aliyun,
     };
     if flags & 4 != 0 {
         config.max_open_channels = r.small(u32::MAX.into(), "maxOpenChannels")?;

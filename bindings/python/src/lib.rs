@@ -181,9 +181,17 @@ impl Engine {
 
     /// The configuration as `(close_on_disconnect, takeover, tombstones_per_client, max_id_len,
     /// max_open_channels)`.
-    fn config(&self, py: Python<'_>) -> (bool, bool, u32, u32, u32) {
+    fn config(&self, py: Python<'_>) -> (bool, bool, u32, u32, u32, &'static str) {
         let c = self.with(py, |e| *e.config());
-        (c.close_on_disconnect, c.takeover, c.tombstones_per_client, c.max_id_len, c.max_open_channels)
+        let source = c.source.as_str();
+        (
+            c.close_on_disconnect,
+            c.takeover,
+            c.tombstones_per_client,
+            c.max_id_len,
+            c.max_open_channels,
+            source,
+        )
     }
 
     /// One body or envelope (`str` or bytes-like); returns a transition tuple or `None`.

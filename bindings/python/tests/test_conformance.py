@@ -20,6 +20,7 @@ OPTIONS = {
     "tombstonesPerClient": "tombstones_per_client",
     "maxIdLen": "max_id_len",
     "maxOpenChannels": "max_open_channels",
+    "source": "source",
 }
 
 

@@ -156,7 +156,7 @@ impl<'de> Visitor<'de> for ValSeed<'_, 'de> {
 /// Skips one value through `deserialize_any`, unlike `IgnoredAny`, so that serde_json's nesting
 /// limit (128) and UTF-8 validation apply to ignored values too (`invalid_json`, never a deep
 /// recursion).
-struct Skip;
+pub(super) struct Skip;
 
 impl<'de> DeserializeSeed<'de> for Skip {
     type Value = ();

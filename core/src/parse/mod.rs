@@ -15,11 +15,14 @@ mod de;
 mod envelope;
 mod flat;
 mod raw;
+mod source;
 #[cfg(test)]
 mod tests;
 mod validate;
 
 use raw::Line;
+pub(crate) use source::with_source_notification;
+pub use source::Source;
 pub(crate) use validate::check;
 pub use validate::MAX_TIME;
 

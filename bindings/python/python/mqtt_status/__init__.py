@@ -259,7 +259,9 @@ class StatusEngine:
     ``takeover`` (only a client's newest connect can be open), ``tombstones_per_client``
     (closed channels remembered per client, 0..1024), ``max_id_len`` (longest id in bytes,
     1..65535), ``max_open_channels`` (only a client's this-many newest connects can be open,
-    1..1024). A bad option raises :class:`InvalidField`.
+    1..1024), ``source`` (the broker's notification format: ``"aliyun"``, ``"aws"``, ``"emqx"``,
+    ``"azure-mqtt"``, ``"aliyun-sdk"`` or ``"auto"``; docs/sources.md). A bad option raises
+    :class:`InvalidField`.
     """
 
     __slots__ = ("_engine",)
@@ -273,6 +275,7 @@ class StatusEngine:
         tombstones_per_client: int = 8,
         max_id_len: int = 256,
         max_open_channels: int = 8,
+        source: str = "aliyun",
     ) -> None:
         # The core checks the options (the same rules and messages as every binding's).
         self._engine = _native.Engine(
@@ -282,6 +285,7 @@ class StatusEngine:
                 "tombstonesPerClient": tombstones_per_client,
                 "maxIdLen": max_id_len,
                 "maxOpenChannels": max_open_channels,
+                "source": source,
             }
         )
 
@@ -356,13 +360,14 @@ class StatusEngine:
     @property
     def config(self) -> Dict[str, Any]:
         """The engine's options, as keyword arguments of the constructor."""
-        c, t, n, m, o = self._engine.config()
+        c, t, n, m, o, s = self._engine.config()
         return {
             "close_on_disconnect": c,
             "takeover": t,
             "tombstones_per_client": n,
             "max_id_len": m,
             "max_open_channels": o,
+            "source": s,
         }
 
     # -- persistence ----------------------------------------------------------------------

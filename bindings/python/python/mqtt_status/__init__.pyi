@@ -114,6 +114,7 @@ class StatusEngine:
         tombstones_per_client: int = 8,
         max_id_len: int = 256,
         max_open_channels: int = 8,
+        source: Literal["aliyun", "aws", "emqx", "azure-mqtt", "aliyun-sdk", "auto"] = "aliyun",
     ) -> None: ...
     def ingest(self, body: Body, tag: Optional[str] = None) -> Optional[Transition]: ...
     def ingest_many(
