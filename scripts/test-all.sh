@@ -3,7 +3,7 @@
 # Each stage installs what it needs (idempotently) and fails loudly; nothing is skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-stages=(${MQTT_STATUS_STAGES:-setup rust python js store browser bench e2e})
+stages=(${MQTT_STATUS_STAGES:-setup rust python js store browser bench fuzz e2e})
 start=$SECONDS
 for stage in "${stages[@]}"; do
   echo "::: stage $stage"
