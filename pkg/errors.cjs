@@ -16,6 +16,8 @@ const ERROR_CODES = Object.freeze([
   'tag_mismatch',
   'invalid_snapshot',
   'config_mismatch',
+  'store_unavailable',
+  'store_locked',
 ]);
 
 /** Whether `e` is an error thrown by the engine (an `Error` with a known `.code` and `.field`). */

@@ -13,7 +13,9 @@ export type ErrorCode =
   | 'unknown_event_type'
   | 'tag_mismatch'
   | 'invalid_snapshot'
-  | 'config_mismatch';
+  | 'config_mismatch'
+  | 'store_unavailable'
+  | 'store_locked';
 
 /** Engine policies; every key is optional. Unknown keys or wrong types throw `invalid_field`. */
 export interface StatusEngineOptions {

@@ -22,11 +22,15 @@ pub enum ErrorCode {
     InvalidSnapshot,
     /// Two engines with different configurations cannot be merged.
     ConfigMismatch,
+    /// A status store's backend is unreachable, timed out, refused or failed to write.
+    StoreUnavailable,
+    /// A file status store is held by another process.
+    StoreLocked,
 }
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [ErrorCode; 7] = [
+    pub const ALL: [ErrorCode; 9] = [
         ErrorCode::InvalidJson,
         ErrorCode::MissingField,
         ErrorCode::InvalidField,
@@ -34,6 +38,8 @@ impl ErrorCode {
         ErrorCode::TagMismatch,
         ErrorCode::InvalidSnapshot,
         ErrorCode::ConfigMismatch,
+        ErrorCode::StoreUnavailable,
+        ErrorCode::StoreLocked,
     ];
 
     /// The code as the stable snake_case string used by every binding (`"invalid_json"`, …).
@@ -46,6 +52,8 @@ impl ErrorCode {
             ErrorCode::TagMismatch => "tag_mismatch",
             ErrorCode::InvalidSnapshot => "invalid_snapshot",
             ErrorCode::ConfigMismatch => "config_mismatch",
+            ErrorCode::StoreUnavailable => "store_unavailable",
+            ErrorCode::StoreLocked => "store_locked",
         }
     }
 }
@@ -107,6 +115,18 @@ pub enum Error {
         /// Which option differs.
         reason: String,
     },
+    /// See [`ErrorCode::StoreUnavailable`].
+    #[error("status store unavailable: {reason}")]
+    StoreUnavailable {
+        /// What failed (unreachable, timed out, refused, I/O error).
+        reason: String,
+    },
+    /// See [`ErrorCode::StoreLocked`].
+    #[error("status store locked: {reason}")]
+    StoreLocked {
+        /// Which store, and who holds it if known.
+        reason: String,
+    },
 }
 
 impl Error {
@@ -120,6 +140,8 @@ impl Error {
             Error::TagMismatch { .. } => ErrorCode::TagMismatch,
             Error::InvalidSnapshot { .. } => ErrorCode::InvalidSnapshot,
             Error::ConfigMismatch { .. } => ErrorCode::ConfigMismatch,
+            Error::StoreUnavailable { .. } => ErrorCode::StoreUnavailable,
+            Error::StoreLocked { .. } => ErrorCode::StoreLocked,
         }
     }
 
@@ -131,7 +153,11 @@ impl Error {
             | Error::InvalidField { field, .. }
             | Error::UnknownEventType { field, .. } => Some(field),
             Error::TagMismatch { .. } => Some("tag"),
-            Error::InvalidJson { .. } | Error::InvalidSnapshot { .. } | Error::ConfigMismatch { .. } => None,
+            Error::InvalidJson { .. }
+            | Error::InvalidSnapshot { .. }
+            | Error::ConfigMismatch { .. }
+            | Error::StoreUnavailable { .. }
+            | Error::StoreLocked { .. } => None,
         }
     }
 

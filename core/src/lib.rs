@@ -50,6 +50,7 @@ mod merge;
 mod options;
 mod parse;
 mod query;
+mod record;
 mod scan;
 mod snapshot;
 mod transitions;
@@ -61,6 +62,7 @@ pub use engine::StatusEngine;
 pub use error::{Error, ErrorCode};
 pub use options::{BatchOptions, OnlineQuery, OptionValue, OptionsArg};
 pub use parse::{with_notification, MAX_TIME};
+pub use record::{record_shard, EventBatch, RECORD_VERSION};
 pub use snapshot::SNAPSHOT_VERSION;
 pub use transitions::{TransitionIter, Transitions};
 pub use types::{

@@ -22,7 +22,7 @@ const MAGIC: &[u8; 8] = b"MQSTATUS";
 /// Version of the snapshot layout written by this crate.
 pub const SNAPSHOT_VERSION: u8 = 1;
 
-fn put(out: &mut Vec<u8>, mut v: u64) {
+pub(crate) fn put(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
         out.push((v as u8) | 0x80);
         v >>= 7;
@@ -34,7 +34,7 @@ fn put_time(out: &mut Vec<u8>, t: u64) {
     put(out, if t == NONE { 0 } else { t + 1 });
 }
 
-fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
+pub(crate) fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
     put(out, b.len() as u64);
     out.extend_from_slice(b);
 }
@@ -56,41 +56,8 @@ impl StatusEngine {
         put(&mut out, self.clients.len() as u64);
         let mut chans: Vec<&Channel> = Vec::new();
         for &i in self.sorted().iter() {
-            let client = &self.clients[i as usize];
             put_bytes(&mut out, self.id_bytes(i));
-            put_time(&mut out, client.horizon);
-            put(&mut out, client.dropped_connects.into());
-            chans.clear();
-            chans.extend(client.channels.as_slice());
-            chans.sort_by(|a, b| a.key().cmp(&b.key()));
-            put(&mut out, chans.len() as u64);
-            for ch in &chans {
-                match ch.key() {
-                    KeyRef::Hex(h) => {
-                        out.push(0);
-                        out.extend_from_slice(h);
-                    }
-                    KeyRef::Text(t) => {
-                        out.push(1);
-                        put_bytes(&mut out, t.as_bytes());
-                    }
-                }
-                for t in ch.times {
-                    put_time(&mut out, t);
-                }
-                match ch.ip() {
-                    None => out.push(0),
-                    Some(IpRef::V4(a, p)) => {
-                        out.push(1);
-                        out.extend_from_slice(&a);
-                        out.extend_from_slice(&p.to_le_bytes());
-                    }
-                    Some(IpRef::Text(t)) => {
-                        out.push(2);
-                        put_bytes(&mut out, t.as_bytes());
-                    }
-                }
-            }
+            write_client(&mut out, &self.clients[i as usize], &mut chans);
         }
         let sum = hash_bytes(&out);
         out.extend_from_slice(&sum.to_le_bytes());
@@ -122,9 +89,47 @@ impl StatusEngine {
     }
 }
 
-struct Reader<'a> {
-    bytes: &'a [u8],
-    pos: usize,
+/// One client's encoding after its id (horizon, dropped connects, channels sorted by key): the
+/// part a snapshot and a per-client record (`record.rs`) share. `chans` is a reusable buffer.
+pub(crate) fn write_client<'c>(out: &mut Vec<u8>, client: &'c Client, chans: &mut Vec<&'c Channel>) {
+    put_time(out, client.horizon);
+    put(out, client.dropped_connects.into());
+    chans.clear();
+    chans.extend(client.channels.as_slice());
+    chans.sort_by(|a, b| a.key().cmp(&b.key()));
+    put(out, chans.len() as u64);
+    for ch in chans.iter() {
+        match ch.key() {
+            KeyRef::Hex(h) => {
+                out.push(0);
+                out.extend_from_slice(h);
+            }
+            KeyRef::Text(t) => {
+                out.push(1);
+                put_bytes(out, t.as_bytes());
+            }
+        }
+        for t in ch.times {
+            put_time(out, t);
+        }
+        match ch.ip() {
+            None => out.push(0),
+            Some(IpRef::V4(a, p)) => {
+                out.push(1);
+                out.extend_from_slice(&a);
+                out.extend_from_slice(&p.to_le_bytes());
+            }
+            Some(IpRef::Text(t)) => {
+                out.push(2);
+                put_bytes(out, t.as_bytes());
+            }
+        }
+    }
+}
+
+pub(crate) struct Reader<'a> {
+    pub(crate) bytes: &'a [u8],
+    pub(crate) pos: usize,
 }
 
 fn truncated() -> Error {
@@ -224,7 +229,7 @@ fn read_engine(r: &mut Reader<'_>) -> Result<StatusEngine, Error> {
     Ok(engine)
 }
 
-fn read_client(r: &mut Reader<'_>, config: &Config, base: &Client) -> Result<Client, Error> {
+pub(crate) fn read_client(r: &mut Reader<'_>, config: &Config, base: &Client) -> Result<Client, Error> {
     let mut client = base.clone();
     client.horizon = r.time()?;
     client.dropped_connects = r.small(u32::MAX.into(), "dropped connects")?;

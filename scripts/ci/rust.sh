@@ -7,6 +7,7 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --exclude mqtt-status-wasm -- -D warnings
 cargo clippy -p mqtt-status-wasm --target wasm32-unknown-unknown -- -D warnings
 cargo clippy -p mqtt-status --no-default-features -- -D warnings
-cargo test --workspace --exclude mqtt-status-python --exclude mqtt-status-node --exclude mqtt-status-wasm
+# The store's tests need Redis: they run in their own stage (scripts/ci/store.sh).
+cargo test --workspace --exclude mqtt-status-python --exclude mqtt-status-node --exclude mqtt-status-wasm --exclude mqtt-status-store
 # no_std proof: the core builds for a bare-metal target without its std feature.
 cargo build -p mqtt-status --no-default-features --target thumbv7em-none-eabihf

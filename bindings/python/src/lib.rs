@@ -28,6 +28,8 @@ fn exception_name(code: ErrorCode) -> &'static str {
         ErrorCode::TagMismatch => "TagMismatch",
         ErrorCode::InvalidSnapshot => "InvalidSnapshot",
         ErrorCode::ConfigMismatch => "ConfigMismatch",
+        ErrorCode::StoreUnavailable => "StoreUnavailable",
+        ErrorCode::StoreLocked => "StoreLocked",
     }
 }
 

@@ -22,6 +22,8 @@ from ._errors import (
     InvalidSnapshot,
     MissingField,
     StatusError,
+    StoreLocked,
+    StoreUnavailable,
     TagMismatch,
     UnknownEventType,
 )
@@ -47,6 +49,8 @@ __all__ = [
     "TagMismatch",
     "InvalidSnapshot",
     "ConfigMismatch",
+    "StoreUnavailable",
+    "StoreLocked",
     "SNAPSHOT_VERSION",
     "__version__",
 ]

@@ -14,6 +14,8 @@ __all__ = [
     "TagMismatch",
     "InvalidSnapshot",
     "ConfigMismatch",
+    "StoreUnavailable",
+    "StoreLocked",
 ]
 
 
@@ -71,6 +73,14 @@ class ConfigMismatch(StatusError):
     """Two engines with different configurations cannot be merged."""
 
 
+class StoreUnavailable(StatusError):
+    """A status store's backend is unreachable, timed out, refused or failed to write."""
+
+
+class StoreLocked(StatusError):
+    """A file status store is held by another process."""
+
+
 _DEFAULT_CODES = {
     InvalidJson: "invalid_json",
     MissingField: "missing_field",
@@ -79,6 +89,8 @@ _DEFAULT_CODES = {
     TagMismatch: "tag_mismatch",
     InvalidSnapshot: "invalid_snapshot",
     ConfigMismatch: "config_mismatch",
+    StoreUnavailable: "store_unavailable",
+    StoreLocked: "store_locked",
 }
 
 # Shown (and pickled) as `mqtt_status.X`, where users import them from.

@@ -1,0 +1,240 @@
+//! Per-client records: one client's state as bytes, for stores that keep each client apart
+//! (SPEC §8), and owned, pre-validated event batches to apply to them.
+//!
+//! A record is the version byte [`RECORD_VERSION`], then the client's part of the snapshot
+//! encoding (horizon, dropped connects, channels: `snapshot.rs` writes and reads both, so a client
+//! has one encoding), then 8 bytes LE: the snapshot checksum of (id length, id, everything
+//! before). The id is not stored (the store's key is the id), but the checksum covers it, so a
+//! record filed under another client's key is refused like a corrupt one. Equal client states
+//! give equal bytes in every language.
+//!
+//! A store applies a batch to the clients it touches: parse once ([`EventBatch`]), read those
+//! clients' records, [`load_record`](StatusEngine::load_record) them into a scratch engine,
+//! ingest the events, write back [`client_record`](StatusEngine::client_record). The scratch
+//! engine's transitions are then relative to the stored state, and its counts (online, groups,
+//! channels) before and after give the index deltas.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::client::Client;
+use crate::engine::NO_GROUP;
+use crate::hash::hash_bytes;
+use crate::snapshot::{put_bytes, read_client, write_client, Reader};
+use crate::{parse, BatchError, Config, Error, EventType, Notification, StatusEngine};
+
+/// Version of the per-client record layout written by this crate.
+pub const RECORD_VERSION: u8 = 1;
+
+fn corrupt(client_id: &str, reason: &dyn core::fmt::Display) -> Error {
+    Error::snapshot(alloc::format!("record of client {client_id:?}: {reason}"))
+}
+
+/// The checksummed prefix: id length and id, which the record itself leaves out.
+fn id_prefix(client_id: &str) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(client_id.len() + 64);
+    put_bytes(&mut buf, client_id.as_bytes());
+    buf
+}
+
+/// Which of `shards` shards a client belongs to: the core's fixed hash of its id (pinned by a
+/// test, so every language and version agrees), modulo `shards` (0 is taken as 1).
+pub fn record_shard(client_id: &str, shards: u32) -> u32 {
+    (hash_bytes(client_id.as_bytes()) % u64::from(shards.max(1))) as u32
+}
+
+impl StatusEngine {
+    /// The client's record (see the module docs), or `None` if the client is unknown.
+    pub fn client_record(&self, client_id: &str) -> Option<Vec<u8>> {
+        let idx = self.find_client(client_id)?;
+        let mut buf = id_prefix(client_id);
+        let start = buf.len();
+        buf.push(RECORD_VERSION);
+        write_client(&mut buf, &self.clients[idx as usize], &mut Vec::new());
+        let sum = hash_bytes(&buf);
+        buf.extend_from_slice(&sum.to_le_bytes());
+        buf.drain(..start);
+        Some(buf)
+    }
+
+    /// Replaces the client's state by `record` (adding the client if unknown), keeping the
+    /// online and group counts right. A corrupt, truncated or foreign record, or one filed under
+    /// another id, gives `invalid_snapshot` naming the client, and changes nothing.
+    pub fn load_record(&mut self, client_id: &str, record: &[u8]) -> Result<(), Error> {
+        let client = self.decode_record(client_id, record)?;
+        let idx = match self.find_client(client_id) {
+            Some(i) => i,
+            None => self.insert_client(client_id).map_err(|e| corrupt(client_id, &e))?,
+        };
+        let slot = &mut self.clients[idx as usize];
+        let was = slot.online;
+        slot.horizon = client.horizon;
+        slot.dropped_connects = client.dropped_connects;
+        slot.channels = client.channels;
+        self.settle(idx, was);
+        Ok(())
+    }
+
+    fn decode_record(&self, client_id: &str, record: &[u8]) -> Result<Client, Error> {
+        if client_id.is_empty() || client_id.len() > self.config.max_id_len as usize {
+            return Err(corrupt(client_id, &"client id length out of range"));
+        }
+        if record.len() < 1 + 8 {
+            return Err(corrupt(client_id, &"truncated"));
+        }
+        if record[0] != RECORD_VERSION {
+            return Err(corrupt(client_id, &alloc::format!("unsupported record version {}", record[0])));
+        }
+        let (body, sum) = record.split_at(record.len() - 8);
+        let mut buf = id_prefix(client_id);
+        buf.extend_from_slice(body);
+        let mut want = [0u8; 8];
+        want.copy_from_slice(sum);
+        if hash_bytes(&buf) != u64::from_le_bytes(want) {
+            return Err(corrupt(client_id, &"checksum mismatch (corrupt, truncated or another client's)"));
+        }
+        let mut r = Reader { bytes: body, pos: 1 };
+        let base = Client::new(0, 0, NO_GROUP);
+        let client = read_client(&mut r, &self.config, &base).map_err(|e| corrupt(client_id, &e))?;
+        if r.pos != body.len() {
+            return Err(corrupt(client_id, &"trailing bytes"));
+        }
+        Ok(client)
+    }
+
+    /// Every known client id, sorted (to walk an engine record by record).
+    pub fn client_ids(&self) -> Vec<&str> {
+        self.sorted().iter().map(|&i| self.client_id(i)).collect()
+    }
+
+    /// The join of two records of one client: the record that ingesting both records' events
+    /// would give (a merge of two one-client engines). Errors as [`load_record`](Self::load_record).
+    pub fn join_records(config: Config, client_id: &str, a: &[u8], b: &[u8]) -> Result<Vec<u8>, Error> {
+        let mut mine = StatusEngine::new(config)?;
+        mine.load_record(client_id, a)?;
+        let mut theirs = StatusEngine::new(config)?;
+        theirs.load_record(client_id, b)?;
+        mine.merge(&theirs)?;
+        Ok(mine.client_record(client_id).unwrap_or_default())
+    }
+}
+
+/// One validated event of an [`EventBatch`]: offsets into the batch's text.
+#[derive(Debug, Clone)]
+struct Ev {
+    index: u64,
+    client: (u32, u32),
+    channel: (u32, u32),
+    ip: Option<(u32, u32)>,
+    event_type: EventType,
+    time: u64,
+}
+
+/// A batch parsed and validated once, owning its events, so a store can apply it to records as
+/// often as compare-and-set retries need without parsing again.
+#[derive(Debug, Clone, Default)]
+pub struct EventBatch {
+    text: String,
+    events: Vec<Ev>,
+    errors: Vec<BatchError>,
+    items: u64,
+}
+
+impl EventBatch {
+    /// JSONL as [`StatusEngine::ingest_many`] reads it (blank lines skipped, keeping their index).
+    pub fn from_jsonl(jsonl: &[u8], max_id_len: u32) -> Self {
+        let mut batch = EventBatch::default();
+        for (i, line) in jsonl.split(|&b| b == b'\n').enumerate() {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            if !line.iter().all(u8::is_ascii_whitespace) {
+                batch.push(i as u64, line, None, max_id_len);
+            }
+        }
+        batch
+    }
+
+    /// Adds one body or envelope (with its message tag, if any) as item `index`: a valid event
+    /// is kept, a bad one recorded as a [`BatchError`] and returned.
+    pub fn push(&mut self, index: u64, item: &[u8], tag: Option<&str>, max_id_len: u32) -> Option<Error> {
+        self.items += 1;
+        let text = &mut self.text;
+        let r = parse::with_notification(item, tag, max_id_len, |n| {
+            let mut span = |s: &str| {
+                let start = text.len() as u32;
+                text.push_str(s);
+                (start, s.len() as u32)
+            };
+            let (client, channel) = (span(n.client_id), span(n.channel_id));
+            let ip = n.client_ip.filter(|ip| !ip.is_empty()).map(span);
+            Ev { index, client, channel, ip, event_type: n.event_type, time: n.time }
+        });
+        match r {
+            Ok(ev) => {
+                self.events.push(ev);
+                None
+            }
+            Err(e) => {
+                self.errors.push(BatchError::new(index, &e));
+                Some(e)
+            }
+        }
+    }
+
+    fn span(&self, (start, len): (u32, u32)) -> &str {
+        &self.text[start as usize..(start + len) as usize]
+    }
+
+    /// Number of valid events.
+    pub fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    /// Whether there is no valid event.
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    /// Items offered (valid or not; blank JSONL lines are not items).
+    pub fn items(&self) -> u64 {
+        self.items
+    }
+
+    /// Event `i` (in input order) and its item index.
+    pub fn event(&self, i: usize) -> (u64, Notification<'_>) {
+        let e = &self.events[i];
+        let n = Notification {
+            client_id: self.span(e.client),
+            channel_id: self.span(e.channel),
+            event_type: e.event_type,
+            time: e.time,
+            client_ip: e.ip.map(|s| self.span(s)),
+        };
+        (e.index, n)
+    }
+
+    /// The client id of event `i`.
+    pub fn client_id(&self, i: usize) -> &str {
+        self.span(self.events[i].client)
+    }
+
+    /// The rejected items, in input order.
+    pub fn errors(&self) -> &[BatchError] {
+        &self.errors
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shard_is_pinned() {
+        // Changing these moves every client of every deployed store: a deliberate act only.
+        let got: Vec<u32> =
+            ["GID_a@@@d1", "GID_a@@@d2", "solo", "é"].iter().map(|c| record_shard(c, 16)).collect();
+        assert_eq!(got, alloc::vec![PINNED[0], PINNED[1], PINNED[2], PINNED[3]]);
+        assert_eq!(record_shard("x", 0), 0);
+    }
+
+    const PINNED: [u32; 4] = [11, 0, 10, 10];
+}

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Redis for the store tests, on 127.0.0.1 only: `start` installs redis-server/redis-tools from
+# Debian if missing, starts a standalone server (port 6390, AOF on) and a 3-master Redis Cluster
+# (ports 7101-7103) in the background under target/redis-run, and waits until both answer;
+# `stop` stops them by pid. Idempotent: start skips a server already running, stop one not running.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+run="${MQTT_STATUS_REDIS_RUN:-$PWD/target/redis-run}"
+standalone=6390
+cluster=(7101 7102 7103)
+
+install() {
+  command -v redis-server >/dev/null && command -v redis-cli >/dev/null && return
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends redis-server redis-tools
+}
+
+alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+serve() { # port, extra args...
+  local port=$1 dir="$run/$1"
+  shift
+  mkdir -p "$dir"
+  alive "$dir/pid" && return
+  (cd "$dir" && exec redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --daemonize no \
+    --appendonly yes --save '' --logfile "$dir/log" --pidfile "$dir/redis.pid" "$@") &
+  echo $! >"$dir/pid"
+}
+
+wait_ping() {
+  for _ in $(seq 100); do
+    [ "$(redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null)" = PONG ] && return
+    sleep 0.1
+  done
+  echo "redis on port $1 did not start; log:" >&2
+  cat "$run/$1/log" >&2 || true
+  exit 1
+}
+
+start() {
+  install
+  serve $standalone
+  for p in "${cluster[@]}"; do
+    serve "$p" --cluster-enabled yes --cluster-config-file "$run/$p/nodes.conf" --cluster-announce-ip 127.0.0.1
+  done
+  for p in $standalone "${cluster[@]}"; do wait_ping "$p"; done
+  if ! redis-cli -h 127.0.0.1 -p "${cluster[0]}" cluster info | grep -q cluster_state:ok; then
+    local known
+    known=$(redis-cli -h 127.0.0.1 -p "${cluster[0]}" cluster info | sed -n 's/^cluster_known_nodes:\([0-9]*\).*/\1/p')
+    if [ "$known" = 1 ]; then
+      redis-cli --cluster create "${cluster[@]/#/127.0.0.1:}" --cluster-replicas 0 --cluster-yes >"$run/cluster-create.log"
+    fi
+    for _ in $(seq 200); do
+      local ok=1
+      for p in "${cluster[@]}"; do
+        redis-cli -h 127.0.0.1 -p "$p" cluster info | grep -q cluster_state:ok || ok=0
+      done
+      [ $ok = 1 ] && break
+      sleep 0.1
+    done
+    redis-cli -h 127.0.0.1 -p "${cluster[0]}" cluster info | grep -q cluster_state:ok \
+      || { echo "cluster did not reach cluster_state:ok" >&2; exit 1; }
+  fi
+  echo "redis: standalone redis://127.0.0.1:$standalone, cluster redis+cluster://127.0.0.1:${cluster[0]},127.0.0.1:${cluster[1]},127.0.0.1:${cluster[2]}"
+}
+
+stop() {
+  for p in $standalone "${cluster[@]}"; do
+    local pidf="$run/$p/pid"
+    if alive "$pidf"; then
+      kill "$(cat "$pidf")"
+      for _ in $(seq 100); do alive "$pidf" || break; sleep 0.1; done
+    fi
+    rm -f "$pidf"
+  done
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+esac

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The status store (crate mqtt-status-store) against real servers: starts a standalone Redis and
+# a 3-master Redis Cluster on 127.0.0.1 (scripts/ci/redis.sh), runs the store's tests with their
+# URLs, and stops the servers whatever happens. The tests skip nothing: without the URLs they fail.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+trap 'bash scripts/ci/redis.sh stop' EXIT
+bash scripts/ci/redis.sh start
+export MQTT_STATUS_REDIS_URL=redis://127.0.0.1:6390
+export MQTT_STATUS_REDIS_CLUSTER_URL=redis+cluster://127.0.0.1:7101,127.0.0.1:7102,127.0.0.1:7103
+cargo test -p mqtt-status-store

@@ -1,0 +1,194 @@
+//! # mqtt-status-store
+//!
+//! Durable and shared state for [`mqtt_status`] (SPEC §8): a [`StatusStore`] answers the engine's
+//! queries from a backend that outlives the process and that many consumer instances share.
+//! The judgment stays the core's: the store keeps each client's *record* (the core's per-client
+//! encoding) and applies events to records with the core, committing each change atomically
+//! (compare-and-set) with its indexes and its entry in the transition feed.
+//!
+//! Backends, chosen by URL: `redis://host:port`, `redis+cluster://host:port[,host:port…]` (a
+//! Redis Cluster). URL options: `?shards=N&prefix=P&feed_maxlen=N&timeout_ms=N&connect_timeout_ms=N`.
+//! See `docs/store.md`.
+//!
+//! ```no_run
+//! use mqtt_status::Config;
+//! use mqtt_status_store::StatusStore;
+//!
+//! let store = StatusStore::open("redis://127.0.0.1:6379", Config::default())?;
+//! let body = br#"{"clientId":"GID_a@@@d1","channelId":"c1","eventType":"connect","time":1}"#;
+//! if let Some(t) = store.ingest_json(body, None)? {
+//!     println!("{} is now {}", t.client_id, if t.online { "online" } else { "offline" });
+//! }
+//! assert!(store.is_online("GID_a@@@d1")?);
+//! # Ok::<(), mqtt_status::Error>(())
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod group;
+mod redis;
+
+use mqtt_status::{BatchReport, ClientStatus, Config, Error, EventBatch, GroupCount, Stats, Transition};
+
+pub use crate::redis::{DEFAULT_FEED_MAXLEN, DEFAULT_PREFIX, DEFAULT_SHARDS};
+
+/// One page of the transition feed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedPage {
+    /// The entries, oldest first.
+    pub entries: Vec<FeedEntry>,
+    /// The cursor to pass as `after` for the next page (unchanged when there was nothing new).
+    pub next: String,
+}
+
+/// One flip of a client's shared status, as the feed recorded it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedEntry {
+    /// The cursor just after this entry (opaque).
+    pub cursor: String,
+    /// The flip.
+    pub transition: Transition,
+}
+
+enum Backend {
+    Redis(redis::RedisStore),
+}
+
+/// A status store: the engine's API over durable, shared state. `Send + Sync`; every call
+/// blocks until its effect is committed (or fails with `store_unavailable`, changing no client
+/// half-way).
+pub struct StatusStore {
+    backend: Backend,
+    group: group::GroupCommit,
+}
+
+impl std::fmt::Debug for StatusStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StatusStore").field("config", self.config()).finish_non_exhaustive()
+    }
+}
+
+macro_rules! dispatch {
+    ($self:ident, $s:ident => $e:expr) => {
+        match &$self.backend {
+            Backend::Redis($s) => $e,
+        }
+    };
+}
+
+impl StatusStore {
+    /// Opens (creating if new) the store at `url` with `config`. A store created with another
+    /// configuration gives `config_mismatch`; an unreachable backend `store_unavailable`; a bad
+    /// URL `invalid_field` (field `url`).
+    pub fn open(url: &str, config: Config) -> Result<Self, Error> {
+        if url.starts_with("redis://") || url.starts_with("rediss://") || url.starts_with("redis+cluster://")
+        {
+            let backend = Backend::Redis(redis::RedisStore::open(url, config)?);
+            return Ok(StatusStore { backend, group: group::GroupCommit::default() });
+        }
+        Err(Error::InvalidField { field: "url", reason: format!("unknown store URL scheme in {url:?}") })
+    }
+
+    /// The configuration the store judges by.
+    pub fn config(&self) -> &Config {
+        dispatch!(self, s => s.config())
+    }
+
+    fn ingest_indexed(&self, batch: &EventBatch) -> Result<(BatchReport, Vec<u64>), Error> {
+        dispatch!(self, s => s.ingest_batch(batch))
+    }
+
+    fn ingest_batch(&self, batch: &EventBatch) -> Result<BatchReport, Error> {
+        self.ingest_indexed(batch).map(|(report, _)| report)
+    }
+
+    /// Ingests one body or envelope; returns the transition if it flipped the shared status.
+    ///
+    /// Concurrent calls on one handle (a push consumer's listener threads) share commits
+    /// (group commit): each returns once the commit holding its own event is done.
+    pub fn ingest_json(&self, body: &[u8], tag: Option<&str>) -> Result<Option<Transition>, Error> {
+        let max = self.config().max_id_len;
+        if let Some(e) = EventBatch::default().push(0, body, tag, max) {
+            dispatch!(self, s => s.count_rejected(1));
+            return Err(e);
+        }
+        self.group.submit(body, tag, max, |batch| self.ingest_indexed(batch))
+    }
+
+    /// Commits made for single `ingest_json` calls (fewer than the calls when they overlapped).
+    pub fn group_commits(&self) -> u64 {
+        self.group.commits()
+    }
+
+    /// Ingests JSONL (one body or envelope per line) in a constant number of round trips per
+    /// shard touched; bad lines are reported as by the engine.
+    pub fn ingest_many(&self, jsonl: &[u8]) -> Result<BatchReport, Error> {
+        self.ingest_batch(&EventBatch::from_jsonl(jsonl, self.config().max_id_len))
+    }
+
+    /// Ingests a list of bodies or envelopes, each with its message tag if any.
+    pub fn ingest_items(&self, items: &[(&[u8], Option<&str>)]) -> Result<BatchReport, Error> {
+        let mut batch = EventBatch::default();
+        for (i, (body, tag)) in items.iter().enumerate() {
+            batch.push(i as u64, body, *tag, self.config().max_id_len);
+        }
+        self.ingest_batch(&batch)
+    }
+
+    /// Whether the client is online in the shared state.
+    pub fn is_online(&self, client_id: &str) -> Result<bool, Error> {
+        dispatch!(self, s => s.is_online(client_id))
+    }
+
+    /// Everything known about a client, or `None`.
+    pub fn client(&self, client_id: &str) -> Result<Option<ClientStatus>, Error> {
+        dispatch!(self, s => s.client(client_id))
+    }
+
+    /// Online client ids, sorted; `group` filters, `after` is the exclusive cursor, `limit` the
+    /// page size.
+    pub fn online_clients(
+        &self,
+        group: Option<&str>,
+        after: Option<&str>,
+        limit: Option<usize>,
+    ) -> Result<Vec<String>, Error> {
+        dispatch!(self, s => s.online_clients(group, after, limit))
+    }
+
+    /// Number of online clients, in all or in one group.
+    pub fn count_online(&self, group: Option<&str>) -> Result<u64, Error> {
+        dispatch!(self, s => s.count_online(group))
+    }
+
+    /// Every group seen, sorted by groupId.
+    pub fn groups(&self) -> Result<Vec<GroupCount>, Error> {
+        dispatch!(self, s => s.groups())
+    }
+
+    /// The shared state's figures; `events` … `wentOffline` count this handle's own calls.
+    pub fn stats(&self) -> Result<Stats, Error> {
+        dispatch!(self, s => s.stats())
+    }
+
+    /// The whole store in the engine's snapshot format.
+    pub fn snapshot(&self) -> Result<Vec<u8>, Error> {
+        dispatch!(self, s => s.snapshot())
+    }
+
+    /// Merges a snapshot (same configuration) into the store.
+    pub fn load_snapshot(&self, bytes: &[u8]) -> Result<(), Error> {
+        dispatch!(self, s => s.load_snapshot(bytes))
+    }
+
+    /// Up to `limit` (default 1000) flips recorded after the cursor `after` (`None`: from the
+    /// oldest kept).
+    pub fn transitions(&self, after: Option<&str>, limit: Option<usize>) -> Result<FeedPage, Error> {
+        dispatch!(self, s => s.transitions(after, limit))
+    }
+
+    /// Compare-and-set conflicts this handle met and retried (a measure of contention).
+    pub fn conflicts(&self) -> u64 {
+        dispatch!(self, s => s.conflicts())
+    }
+}

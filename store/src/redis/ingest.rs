@@ -1,0 +1,293 @@
+//! Ingest: read the touched clients' records (one pipelined `HMGET` per shard), apply the batch
+//! to them in a scratch engine per shard (the core's judgment), and commit each shard with one
+//! compare-and-set script call (pipelined); shards that met a conflict are read and applied again.
+
+use std::collections::HashMap;
+
+use mqtt_status::{BatchReport, Error, EventBatch, Outcome, StatusEngine, Transition};
+use redis::{cmd, Cmd, Value};
+
+use super::conn::{check, items, unavailable};
+use super::{bulk_list, bump, RedisStore, MAX_ATTEMPTS};
+
+const STEP: &str = include_str!("step.lua");
+/// Most records a handle keeps from its last commits.
+const CACHE_MAX: usize = 65_536;
+/// Most clients in one script call (Lua's `unpack` takes a few thousand values at most).
+const MAX_SHARE: usize = 1000;
+
+/// One shard's share of a batch: its events (indices into the batch) and distinct clients.
+pub(super) struct Share {
+    pub(super) shard: u32,
+    pub(super) events: Vec<usize>,
+    pub(super) ids: Vec<String>,
+}
+
+/// What a change to a shard's scratch engine gave: applied / duplicate / late counts, and the
+/// flips with the input index of their event.
+pub(super) type Effect = ([u64; 3], Vec<(u64, Transition)>);
+
+/// What applying a share gave: the script call, and what to report once it commits.
+struct Applied {
+    step: Option<Cmd>,
+    /// Each client's record once this commits (`None`: still unknown).
+    records: Vec<Option<Vec<u8>>>,
+    outcomes: [u64; 3],
+    flips: Vec<(u64, Transition)>,
+}
+
+/// A transition as a feed value (the client id is the field): `online,eventType,time,channelId`
+/// (the channel id last, so it may hold commas).
+fn feed_value(t: &Transition) -> String {
+    format!("{},{},{},{}", u8::from(t.online), t.event_type.as_str(), t.time, t.channel_id)
+}
+
+impl RedisStore {
+    /// Applies a parsed batch; the report's transitions are the flips of the shared state this
+    /// call caused, in input order (with each one's item index beside the report). A store failure fails the call (clients already committed
+    /// stay committed: a retry finds their events duplicates).
+    pub(crate) fn ingest_batch(&self, batch: &EventBatch) -> Result<(BatchReport, Vec<u64>), Error> {
+        // Shares of at most MAX_SHARE clients (a script call's size stays bounded); a client's
+        // events all go to the share that holds it.
+        let mut pending: Vec<Share> = Vec::new();
+        let mut open_share: HashMap<u32, usize> = HashMap::new();
+        let mut home: HashMap<&str, usize> = HashMap::new();
+        for i in 0..batch.len() {
+            let id = batch.client_id(i);
+            let k = match home.get(id) {
+                Some(&k) => k,
+                None => {
+                    let shard = self.shard_of(id);
+                    let k = match open_share.get(&shard) {
+                        Some(&k) if pending[k].ids.len() < MAX_SHARE => k,
+                        _ => {
+                            pending.push(Share { shard, events: Vec::new(), ids: Vec::new() });
+                            open_share.insert(shard, pending.len() - 1);
+                            pending.len() - 1
+                        }
+                    };
+                    pending[k].ids.push(id.to_string());
+                    home.insert(id, k);
+                    k
+                }
+            };
+            pending[k].events.push(i);
+        }
+        let mut report = BatchReport::default();
+        let (outcomes, mut flips) = self.commit(pending, |share, scratch| {
+            let mut outcomes = [0u64; 3];
+            let mut flips = Vec::new();
+            for &i in &share.events {
+                let (index, n) = batch.event(i);
+                let (outcome, flip) = scratch.ingest_detailed(n)?;
+                outcomes[match outcome {
+                    Outcome::Applied => 0,
+                    Outcome::Duplicate => 1,
+                    Outcome::Late => 2,
+                }] += 1;
+                flips.extend(flip.map(|t| (index, t)));
+            }
+            Ok((outcomes, flips))
+        })?;
+        [report.applied, report.duplicates, report.late] = outcomes;
+        flips.sort_by_key(|(index, _)| *index);
+        for (_, t) in &flips {
+            report.transitions.push(t.into());
+        }
+        report.errors = batch.errors().to_vec();
+        self.count(batch, &report);
+        Ok((report, flips.iter().map(|(index, _)| *index).collect()))
+    }
+
+    /// Commits shares: for each, reads its clients' records, lets `change` work on a scratch
+    /// engine holding them, and compare-and-sets the changed records, indexes and flips; shares
+    /// that met a conflict are read and changed again (bounded).
+    pub(super) fn commit<F>(&self, mut pending: Vec<Share>, change: F) -> Result<Effect, Error>
+    where
+        F: Fn(&Share, &mut StatusEngine) -> Result<Effect, Error>,
+    {
+        let mut total = [0u64; 3];
+        let mut flips: Vec<(u64, Transition)> = Vec::new();
+        let mut attempts = 0;
+        while !pending.is_empty() {
+            attempts += 1;
+            if attempts > MAX_ATTEMPTS {
+                return Err(unavailable(
+                    "compare-and-set kept conflicting",
+                    format!("{} shard(s) still contended after {MAX_ATTEMPTS} attempts", pending.len()),
+                ));
+            }
+            // Records this handle wrote or read last are taken from its cache (first attempt
+            // only): a stale one fails the compare-and-set and is read again.
+            let mut records: Vec<Vec<Option<Vec<u8>>>> = Vec::with_capacity(pending.len());
+            let mut reads: Vec<Cmd> = Vec::new();
+            let mut missing: Vec<Vec<usize>> = Vec::with_capacity(pending.len());
+            {
+                let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+                for share in &pending {
+                    let mut recs = Vec::with_capacity(share.ids.len());
+                    let mut miss = Vec::new();
+                    for (k, id) in share.ids.iter().enumerate() {
+                        match cache.get(id).filter(|_| attempts == 1) {
+                            Some(r) => recs.push(Some(r.clone())),
+                            None => {
+                                recs.push(None);
+                                miss.push(k);
+                            }
+                        }
+                    }
+                    if !miss.is_empty() {
+                        let mut c = cmd("HMGET");
+                        c.arg(self.key(share.shard, "r"));
+                        for &k in &miss {
+                            c.arg(&share.ids[k]);
+                        }
+                        reads.push(c);
+                    }
+                    records.push(recs);
+                    missing.push(miss);
+                }
+            }
+            let mut replies = self.conn.run(&reads)?.into_iter();
+            let mut applied = Vec::with_capacity(pending.len());
+            for ((share, recs), miss) in pending.iter().zip(&mut records).zip(&missing) {
+                if !miss.is_empty() {
+                    let got = bulk_list(&check(replies.next().unwrap_or(Value::Nil))?);
+                    for (&k, r) in miss.iter().zip(got) {
+                        recs[k] = r;
+                    }
+                }
+                applied.push(self.apply_share(share, recs, &change)?);
+            }
+            let wrote: Vec<bool> = applied.iter().map(|a| a.step.is_some()).collect();
+            let steps: Vec<Cmd> = applied.iter_mut().filter_map(|a| a.step.take()).collect();
+            let mut results = self.conn.run(&steps)?.into_iter();
+            let mut retry = Vec::new();
+            for ((share, a), wrote) in pending.into_iter().zip(applied).zip(wrote) {
+                if wrote {
+                    let r = check(results.next().unwrap_or(Value::Nil))?;
+                    if !items(&r).is_empty() {
+                        bump(&self.counters.conflicts, 1);
+                        retry.push(share);
+                        continue;
+                    }
+                }
+                for (t, n) in total.iter_mut().zip(a.outcomes) {
+                    *t += n;
+                }
+                flips.extend(a.flips);
+                self.remember(&share.ids, a.records);
+            }
+            pending = retry;
+        }
+        Ok((total, flips))
+    }
+
+    /// Keeps the records of a committed share (bounded: the cache is emptied when full).
+    fn remember(&self, ids: &[String], records: Vec<Option<Vec<u8>>>) {
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() + ids.len() > CACHE_MAX {
+            cache.clear();
+        }
+        for (id, r) in ids.iter().zip(records) {
+            if let Some(r) = r {
+                cache.insert(id.clone(), r);
+            }
+        }
+    }
+
+    fn count(&self, batch: &EventBatch, report: &BatchReport) {
+        let c = &self.counters;
+        bump(&c.events, batch.items());
+        bump(&c.rejected, batch.errors().len() as u64);
+        bump(&c.applied, report.applied);
+        bump(&c.duplicates, report.duplicates);
+        bump(&c.late, report.late);
+        let up = report.transitions.iter().filter(|t| t.online).count() as u64;
+        bump(&c.went_online, up);
+        bump(&c.went_offline, report.transitions.len() as u64 - up);
+    }
+
+    /// Loads the share's records into a scratch engine, lets `change` work on it, and builds the
+    /// compare-and-set call (none if no record changed).
+    fn apply_share<F>(&self, share: &Share, records: &[Option<Vec<u8>>], change: &F) -> Result<Applied, Error>
+    where
+        F: Fn(&Share, &mut StatusEngine) -> Result<Effect, Error>,
+    {
+        let mut scratch = StatusEngine::new(self.config)?;
+        for (id, rec) in share.ids.iter().zip(records) {
+            if let Some(rec) = rec {
+                scratch.load_record(id, rec)?;
+            }
+        }
+        let (s0, g0) = (scratch.stats(), scratch.groups());
+        let was: Vec<bool> = share.ids.iter().map(|id| scratch.is_online(id)).collect();
+        let (outcomes, flips) = change(share, &mut scratch)?;
+        let mut clients: Vec<[&[u8]; 4]> = Vec::new();
+        let news: Vec<Option<Vec<u8>>> = share.ids.iter().map(|id| scratch.client_record(id)).collect();
+        for (k, id) in share.ids.iter().enumerate() {
+            let (old, new) = (records[k].as_deref(), news[k].as_deref());
+            let Some(new) = new.filter(|n| Some(*n) != old) else { continue };
+            let now = scratch.is_online(id);
+            let z: &[u8] = match (was[k], now) {
+                (false, true) => b"+",
+                (true, false) => b"-",
+                _ => b"",
+            };
+            clients.push([id.as_bytes(), old.unwrap_or_default(), new, z]);
+        }
+        if clients.is_empty() {
+            return Ok(Applied { step: None, records: records.to_vec(), outcomes, flips: Vec::new() });
+        }
+        // Count deltas of this shard: the scratch engine's totals after minus before.
+        let (s1, g1) = (scratch.stats(), scratch.groups());
+        let mut ops: Vec<(&str, String, i128)> = Vec::new();
+        let d = |a: u64, b: u64| i128::from(b) - i128::from(a);
+        for (f, v) in [
+            ("k", d(s0.clients, s1.clients)),
+            ("o", d(s0.online, s1.online)),
+            ("c", d(s0.open_channels, s1.open_channels)),
+            ("t", d(s0.tombstones, s1.tombstones)),
+        ] {
+            if v != 0 {
+                ops.push(("+", f.to_string(), v));
+            }
+        }
+        for g in &g1 {
+            let before = g0.iter().find(|x| x.group_id == g.group_id);
+            let (o, k) = before.map_or((0, 0), |b| (b.online, b.known));
+            if g.online != o {
+                ops.push(("+", format!("go:{}", g.group_id), d(o, g.online)));
+            }
+            if g.known != k {
+                ops.push(("+", format!("gk:{}", g.group_id), d(k, g.known)));
+            }
+        }
+        if let Some(m) = s1.max_time {
+            ops.push(("M", "m".to_string(), i128::from(m)));
+        }
+        let mut c = cmd("EVAL");
+        c.arg(STEP).arg(4);
+        for kind in ["r", "o", "n", "f"] {
+            c.arg(self.key(share.shard, kind));
+        }
+        let adds: Vec<&[u8]> = clients.iter().filter(|x| x[3] == b"+").map(|x| x[0]).collect();
+        let rems: Vec<&[u8]> = clients.iter().filter(|x| x[3] == b"-").map(|x| x[0]).collect();
+        c.arg(clients.len()).arg(ops.len()).arg(flips.len()).arg(self.feed_maxlen);
+        c.arg(adds.len()).arg(rems.len());
+        for col in 0..3 {
+            for cl in &clients {
+                c.arg(cl[col]);
+            }
+        }
+        c.arg(adds).arg(rems);
+        for (op, field, v) in &ops {
+            c.arg(*op).arg(field).arg(v.to_string());
+        }
+        for (_, t) in &flips {
+            c.arg(&t.client_id).arg(feed_value(t));
+        }
+        let after = news.iter().zip(records).map(|(n, old)| n.clone().or_else(|| old.clone())).collect();
+        Ok(Applied { step: Some(c), records: after, outcomes, flips })
+    }
+}

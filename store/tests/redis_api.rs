@@ -1,0 +1,185 @@
+//! The store's API against a real standalone Redis and a real Redis Cluster: every query equals
+//! one engine's after the same batches; feed paging; snapshot out and in; configuration and
+//! corrupt records; bad URLs and cursors.
+
+mod common;
+
+use common::{assert_same, config, engine, fresh_prefix, open, servers, stream, url};
+use mqtt_status::{Config, ErrorCode, StatusEngine};
+use mqtt_status_store::StatusStore;
+
+#[test]
+fn batches_answer_like_one_engine() {
+    for (name, base) in servers() {
+        let cfg = config(name == "cluster");
+        let store = open(&base, &fresh_prefix("api"), cfg);
+        let lines = stream(11, 120, 6);
+        let mut one = StatusEngine::new(cfg).unwrap();
+        let mut returned = Vec::new();
+        for (k, chunk) in lines.chunks(97).enumerate() {
+            let mut text = chunk.join("\n");
+            if k == 1 {
+                text.push_str("\n{\"bad\":1}\n\n"); // a bad line and a blank one: reported as by the engine
+            }
+            let got = store.ingest_many(text.as_bytes()).unwrap();
+            let want = one.ingest_many(text.as_bytes());
+            assert_eq!(got, want, "{name}: batch {k} report");
+            returned.extend(got.transitions.to_vec());
+        }
+        assert_same(&store, &one, name);
+        let s = store.stats().unwrap();
+        assert_eq!((s.events, s.rejected), (one.stats().events, 1), "{name}: this handle's counters");
+        // The feed holds exactly the returned transitions, in order per client.
+        let mut feed = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = store.transitions(after.as_deref(), Some(50)).unwrap();
+            if page.entries.is_empty() {
+                assert_eq!(
+                    page.next,
+                    after.clone().unwrap_or_default(),
+                    "{name}: an empty page keeps the cursor"
+                );
+                break;
+            }
+            assert_eq!(page.next, page.entries.last().unwrap().cursor);
+            feed.extend(page.entries.into_iter().map(|x| x.transition));
+            after = Some(page.next);
+        }
+        let key = |t: &mqtt_status::Transition| (t.client_id.clone(), t.time, t.online);
+        let (mut a, mut b) = (feed.clone(), returned.clone());
+        a.sort_by_key(key);
+        b.sort_by_key(key);
+        assert_eq!(a, b, "{name}: feed = returned transitions");
+        // Single ingests: a redelivery returns nothing, a new close returns its flip.
+        let id = one.online_clients(None, None, Some(1)).pop().expect("someone is online");
+        let ch = one
+            .client(&id)
+            .unwrap()
+            .channels
+            .into_iter()
+            .find(|c| c.state == mqtt_status::ChannelState::Open);
+        let ch = ch.unwrap().channel_id;
+        let body = format!(
+            r#"{{"clientId":"{id}","channelId":"{ch}","eventType":"tcpclean","time":1800000000000}}"#
+        );
+        let t = store.ingest_json(body.as_bytes(), None).unwrap().expect("went offline");
+        assert_eq!(Some(t), one.ingest_json(body.as_bytes(), None).unwrap());
+        assert_eq!(store.ingest_json(body.as_bytes(), Some("tcpclean")).unwrap(), None);
+        let err = store.ingest_json(b"{}", None).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::MissingField);
+        assert_same(&store, &one, name);
+    }
+}
+
+#[test]
+fn snapshot_out_and_in() {
+    for (name, base) in servers() {
+        let cfg = config(false);
+        let lines = stream(5, 60, 5);
+        let e = engine(cfg, &lines);
+        // Seed a store from a snapshot, then export it: the same state.
+        let store = open(&base, &fresh_prefix("snap"), cfg);
+        store.load_snapshot(&e.snapshot()).unwrap();
+        assert_same(&store, &e, name);
+        let back = StatusEngine::restore(&store.snapshot().unwrap()).unwrap();
+        assert_eq!(back.client_ids(), e.client_ids());
+        let mut fresh = StatusEngine::new(cfg).unwrap();
+        fresh.merge(&e).unwrap();
+        assert_eq!(back.snapshot(), fresh.snapshot(), "{name}: exported state");
+        // Loading a snapshot of half the stream into a store holding the other half = all.
+        let (a, b) = lines.split_at(lines.len() / 2);
+        let store = open(&base, &fresh_prefix("snap2"), cfg);
+        store.ingest_many(a.join("\n").as_bytes()).unwrap();
+        store.load_snapshot(&engine(cfg, b).snapshot()).unwrap();
+        assert_same(&store, &e, &format!("{name} (half + half)"));
+        let other = engine(Config { takeover: true, ..cfg }, b).snapshot();
+        assert_eq!(store.load_snapshot(&other).unwrap_err().code(), ErrorCode::ConfigMismatch);
+    }
+}
+
+#[test]
+fn another_config_or_shard_count_is_a_mismatch() {
+    for (name, base) in servers() {
+        let prefix = fresh_prefix("cfg");
+        let a = StatusStore::open(&url(&base, &prefix, "&shards=4"), config(false)).unwrap();
+        a.ingest_many(stream(1, 5, 2).join("\n").as_bytes()).unwrap();
+        let err = StatusStore::open(&url(&base, &prefix, ""), config(true)).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::ConfigMismatch, "{name}: {err}");
+        let err = StatusStore::open(&url(&base, &prefix, "&shards=8"), config(false)).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::ConfigMismatch, "{name}: {err}");
+        // Without `shards` the stored count is used.
+        let b = StatusStore::open(&url(&base, &prefix, ""), config(false)).unwrap();
+        assert_eq!(b.count_online(None).unwrap(), a.count_online(None).unwrap());
+    }
+}
+
+#[test]
+fn a_corrupt_record_is_invalid_snapshot_naming_the_client() {
+    let base = common::standalone();
+    let prefix = fresh_prefix("corrupt");
+    let store = StatusStore::open(&url(&base, &prefix, "&shards=1"), config(false)).unwrap();
+    let body = br#"{"clientId":"GID_a@@@d1","channelId":"c1","eventType":"connect","time":5}"#;
+    store.ingest_json(body, None).unwrap();
+    let client = redis::Client::open(base.as_str()).unwrap();
+    let mut con = client.get_connection().unwrap();
+    let key = format!("{{{prefix}:0}}:r");
+    let rec: Vec<u8> = redis::cmd("HGET").arg(&key).arg("GID_a@@@d1").query(&mut con).unwrap();
+    let mut bad = rec.clone();
+    bad[2] ^= 0x40;
+    let _: () = redis::cmd("HSET").arg(&key).arg("GID_a@@@d1").arg(&bad).query(&mut con).unwrap();
+    let err = store.client("GID_a@@@d1").unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidSnapshot);
+    assert!(err.to_string().contains("GID_a@@@d1"), "{err}");
+    let close = br#"{"clientId":"GID_a@@@d1","channelId":"c1","eventType":"tcpclean","time":9}"#;
+    let err = store.ingest_json(close, None).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidSnapshot, "{err}");
+    // Nothing changed: the bad bytes are still there, the client still counted online.
+    let now: Vec<u8> = redis::cmd("HGET").arg(&key).arg("GID_a@@@d1").query(&mut con).unwrap();
+    assert_eq!(now, bad);
+    assert_eq!(store.count_online(None).unwrap(), 1);
+    // A record filed under another client's id is refused the same way.
+    let _: () = redis::cmd("HSET").arg(&key).arg("GID_a@@@d2").arg(&rec).query(&mut con).unwrap();
+    let err = store.client("GID_a@@@d2").unwrap_err();
+    assert!(err.code() == ErrorCode::InvalidSnapshot && err.to_string().contains("GID_a@@@d2"), "{err}");
+}
+
+#[test]
+fn bad_urls_and_cursors() {
+    let base = common::standalone();
+    for bad in ["http://x", "redis://127.0.0.1:1?shards=0", "redis://127.0.0.1:1?nope=1", "redis+cluster://"]
+    {
+        let err = StatusStore::open(bad, Config::default()).unwrap_err();
+        assert_eq!((err.code(), err.field()), (ErrorCode::InvalidField, Some("url")), "{bad}: {err}");
+    }
+    let store = open(&base, &fresh_prefix("cursor"), Config::default());
+    for bad in ["x", "1,2", "0-0-0"] {
+        let err = store.transitions(Some(bad), None).unwrap_err();
+        assert_eq!((err.code(), err.field()), (ErrorCode::InvalidField, Some("after")), "{bad}");
+    }
+}
+
+#[test]
+fn a_big_batch_on_few_clients_is_one_commit_per_shard() {
+    // 120 clients with up to 200 sessions each in one call on one shard: over 4 000 flips in
+    // one commit (more values than Lua's unpack takes: the feed splits them into entries of 500).
+    for (name, base) in servers() {
+        let cfg = mqtt_status::Config { tombstones_per_client: 8, ..config(false) };
+        let lines = stream(8, 120, 200);
+        // One shard: every flip in one commit.
+        let store = StatusStore::open(&url(&base, &fresh_prefix("big"), "&shards=1"), cfg).unwrap();
+        let mut one = StatusEngine::new(cfg).unwrap();
+        let text = lines.join("\n");
+        let got = store.ingest_many(text.as_bytes()).unwrap();
+        assert_eq!(got, one.ingest_many(text.as_bytes()), "{name}");
+        assert!(got.transitions.len() > 4000, "{name}: only {} flips", got.transitions.len());
+        assert_same(&store, &one, name);
+        let mut fed = common::feed(&store);
+        common::assert_feed_tracks(&fed, &one, name);
+        let mut returned = got.transitions.to_vec();
+        let key = |t: &mqtt_status::Transition| (t.client_id.clone(), t.time, t.online, t.channel_id.clone());
+        fed.sort_by_key(key);
+        returned.sort_by_key(key);
+        assert_eq!(fed, returned, "{name}: feed = returned transitions");
+    }
+}
