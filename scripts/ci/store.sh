@@ -9,3 +9,10 @@ bash scripts/ci/redis.sh start
 export MQTT_STATUS_REDIS_URL=redis://127.0.0.1:6390
 export MQTT_STATUS_REDIS_CLUSTER_URL=redis+cluster://127.0.0.1:7101,127.0.0.1:7102,127.0.0.1:7103
 cargo test -p mqtt-status-store
+
+# Python: the package built as scripts/ci/python.sh builds it (into its venv, reused), then the
+# StatusStore tests against the same servers.
+MQTT_STATUS_PYTHON_BUILD_ONLY=1 bash scripts/ci/python.sh
+cargo build -q --release -p mqtt-status-cli
+export MQTT_STATUS_CLI="$PWD/target/release/mqtt-status"
+(cd target && ./py-venv/bin/python -m pytest -q ../bindings/python/tests/test_store.py)
