@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import os
 import random
+import re
 import socket
 import subprocess
 import threading
@@ -224,28 +225,29 @@ def test_threads_ingesting_concurrently(var: str, stream: List[str]) -> None:
     assert_feed_tracks(feed, one, var)
 
 
-def test_the_gil_is_released_while_waiting(stream: List[str]) -> None:
-    """A thread counting in Python keeps running while another waits on Redis."""
-    store = StatusStore.open(fresh_url(server(SERVERS[0]), "gil"), tombstones_per_client=TOMBS)
-    ticks = 0
-    done = threading.Event()
+def test_the_gil_is_released_while_waiting() -> None:
+    """A fake server written in Python answers the store's commands from another thread *during*
+    one `open` call: possible only if the call released the GIL (else the thread could not run
+    until the call timed out, and the error would be a timeout, not the server's answer)."""
+    server(SERVERS[0])
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    port = srv.getsockname()[1]
 
-    def count() -> None:
-        nonlocal ticks
-        while not done.is_set():
-            ticks += 1
+    def serve() -> None:
+        conn, _ = srv.accept()
+        with conn:
+            while data := conn.recv(65536):
+                commands = len(re.findall(rb"(?:^|\r\n)\*\d+\r\n", data))  # RESP arrays
+                conn.sendall(b"-ERR answered by the Python thread\r\n" * max(commands, 1))
 
-    t = threading.Thread(target=count)
+    t = threading.Thread(target=serve, daemon=True)
     t.start()
-    try:
-        before = ticks
-        for l in stream[:300]:
-            store.ingest(l)  # one round trip each
-        during = ticks - before
-    finally:
-        done.set()
-        t.join()
-    assert during > 0
+    with pytest.raises(StoreUnavailable) as e:
+        StatusStore.open(f"redis://127.0.0.1:{port}?timeout_ms=20000&connect_timeout_ms=20000")
+    assert "answered by the Python thread" in str(e.value)
+    srv.close()
 
 
 def test_snapshot_out_and_in(stream: List[str]) -> None:
