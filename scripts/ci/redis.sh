@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Redis for the store tests, on 127.0.0.1 only: `start` installs redis-server/redis-tools from
-# Debian if missing, starts a standalone server (port 6390, AOF on) and a 3-master Redis Cluster
-# (ports 7101-7103) in the background under target/redis-run, and waits until both answer;
+# Redis for the store tests, on 127.0.0.1 only: `start` installs redis-server/redis-tools (and
+# openssl, for the TLS test) from Debian if missing, starts a standalone server (port 6390, AOF
+# on) and a 3-master Redis Cluster (ports 7101-7103) in the background under target/redis-run,
+# and waits until both answer;
 # `stop` stops them by pid. Idempotent: start skips a server already running, stop one not running.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -10,11 +11,12 @@ standalone=6390
 cluster=(7101 7102 7103)
 
 install() {
-  command -v redis-server >/dev/null && command -v redis-cli >/dev/null && return
+  # openssl makes the TLS test's certificate (store/tests/redis_failures.rs).
+  command -v redis-server >/dev/null && command -v redis-cli >/dev/null && command -v openssl >/dev/null && return
   local sudo=""
   [ "$(id -u)" = 0 ] || sudo=sudo
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends redis-server redis-tools
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends redis-server redis-tools openssl
 }
 
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
@@ -30,7 +32,8 @@ serve() { # port, extra args...
 }
 
 wait_ping() {
-  for _ in $(seq 100); do
+  # Up to 60 s: a server reloading a big AOF answers only once it is loaded.
+  for _ in $(seq 600); do
     [ "$(redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null)" = PONG ] && return
     sleep 0.1
   done

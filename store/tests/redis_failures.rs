@@ -145,3 +145,44 @@ fn a_writer_retrying_through_restarts_loses_nothing() {
     assert_same(&store, &one, "after restarts");
     assert_feed_tracks(&feed(&store), &one, "after restarts");
 }
+
+#[test]
+fn rediss_over_tls() {
+    // A private TLS-only server with a self-signed certificate made here (`openssl`); the
+    // client skips certificate checks (`#insecure`) but speaks TLS: plain redis:// fails.
+    let dir = std::env::temp_dir().join(fresh_prefix("redis-tls"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ok = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "key.pem", "-out", "cert.pem"])
+        .args(["-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"])
+        .current_dir(&dir)
+        .output()
+        .expect("openssl runs");
+    assert!(ok.status.success(), "openssl: {}", String::from_utf8_lossy(&ok.stderr));
+    let child = Command::new("redis-server")
+        .args(["--port", "0", "--tls-port", "6399", "--bind", "127.0.0.1", "--daemonize", "no", "--save", ""])
+        .args(["--tls-cert-file", "cert.pem", "--tls-key-file", "key.pem", "--tls-ca-cert-file", "cert.pem"])
+        .args(["--tls-auth-clients", "no", "--logfile", "log"])
+        .current_dir(&dir)
+        .spawn()
+        .unwrap();
+    let _server = Server { port: 6399, dir: dir.clone(), child: Some(child) };
+    let url = "rediss://127.0.0.1:6399/?prefix=tls#insecure";
+    let mut store = Err(mqtt_status::Error::StoreUnavailable { reason: "not tried".into() });
+    for _ in 0..100 {
+        store = StatusStore::open(url, config(false));
+        if store.is_ok() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let store = store.unwrap_or_else(|e| panic!("TLS store does not open: {e}"));
+    let lines = stream(3, 30, 4);
+    store.ingest_many(lines.join("\n").as_bytes()).unwrap();
+    assert_same(&store, &engine(config(false), &lines), "TLS");
+    let plain = StatusStore::open(
+        "redis://127.0.0.1:6399?prefix=tls&connect_timeout_ms=500&timeout_ms=500",
+        config(false),
+    );
+    unavailable(plain, "plain text to a TLS port");
+}

@@ -79,7 +79,11 @@ fn bad_url(url: &str, why: &str) -> Error {
 
 /// Splits `redis://…?k=v&…` into the URL(s) to connect to, and the store's own options.
 fn parse_url(url: &str) -> Result<(Target, Options), Error> {
-    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    // A fragment (`#insecure`: TLS without certificate checks, for tests) belongs to the
+    // connection URL, not to the store's options.
+    let (url_part, fragment) =
+        url.split_once('#').map_or((url, String::new()), |(u, f)| (u, format!("#{f}")));
+    let (base, query) = url_part.split_once('?').unwrap_or((url_part, ""));
     let mut o = Options {
         shards: None,
         prefix: DEFAULT_PREFIX.into(),
@@ -100,17 +104,20 @@ fn parse_url(url: &str) -> Result<(Target, Options), Error> {
             _ => return Err(bad_url(url, &format!("unknown or bad option {k:?}"))),
         }
     }
-    let (cluster, nodes) = if let Some(hosts) = base.strip_prefix("redis+cluster://") {
+    let cluster_hosts = |hosts: &str, scheme: &str| -> Result<Vec<String>, Error> {
         let nodes: Vec<String> =
-            hosts.split(',').filter(|h| !h.is_empty()).map(|h| format!("redis://{h}")).collect();
+            hosts.split(',').filter(|h| !h.is_empty()).map(|h| format!("{scheme}://{h}{fragment}")).collect();
         if nodes.is_empty() {
             return Err(bad_url(url, "no cluster node"));
         }
-        (true, nodes)
-    } else if base.starts_with("redis://") {
-        (false, vec![base.to_string()])
-    } else if base.starts_with("rediss://") {
-        return Err(bad_url(url, "TLS (rediss://) is not built into this version"));
+        Ok(nodes)
+    };
+    let (cluster, nodes) = if let Some(hosts) = base.strip_prefix("redis+cluster://") {
+        (true, cluster_hosts(hosts, "redis")?)
+    } else if let Some(hosts) = base.strip_prefix("rediss+cluster://") {
+        (true, cluster_hosts(hosts, "rediss")?)
+    } else if base.starts_with("redis://") || base.starts_with("rediss://") {
+        (false, vec![format!("{base}{fragment}")])
     } else {
         return Err(bad_url(url, "unknown scheme"));
     };
