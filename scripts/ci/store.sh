@@ -10,14 +10,18 @@ trap 'bash scripts/ci/redis.sh stop' EXIT
 bash scripts/ci/redis.sh start
 export MQTT_STATUS_REDIS_URL=redis://127.0.0.1:6390
 export MQTT_STATUS_REDIS_CLUSTER_URL=redis+cluster://127.0.0.1:7101,127.0.0.1:7102,127.0.0.1:7103
-cargo test -p mqtt-status-store
+# Each suite runs even when an earlier one failed (more to read in one CI run); the stage fails
+# at the end if any did.
+failed=()
+suite() { "$@" || failed+=("$*"); }
+suite cargo test -p mqtt-status-store
 
 # Python: the package built as scripts/ci/python.sh builds it (into its venv, reused), then the
 # StatusStore tests against the same servers.
 MQTT_STATUS_PYTHON_BUILD_ONLY=1 bash scripts/ci/python.sh
 cargo build -q --release -p mqtt-status-cli
 export MQTT_STATUS_CLI="$PWD/target/release/mqtt-status"
-(cd target && ./py-venv/bin/python -m pytest -q ../bindings/python/tests/test_store.py)
+suite bash -c 'cd target && ./py-venv/bin/python -m pytest -q ../bindings/python/tests/test_store.py'
 
 # Node: the npm package as the js stage (scripts/ci/js.sh) built and installed it in tests/js
 # (native addon and WebAssembly); this stage runs after it.
@@ -28,7 +32,14 @@ fi
 # The addon is rebuilt when its sources changed since the js stage (cargo skips it otherwise), and
 # installed again (tests/js holds copies of both packages).
 (cd pkg && node scripts/build.mjs native)
-(cd tests/js && npm ci --no-audit --no-fund && node --test store.test.mjs)
+(cd tests/js && npm ci --no-audit --no-fund)
+suite bash -c 'cd tests/js && node --test store.test.mjs'
 
 # Cross-language: 4 writer processes (Rust, Python, 2 Node) racing on one store.
-bash tests/store/run.sh
+suite bash tests/store/run.sh
+
+if [ ${#failed[@]} -gt 0 ]; then
+  printf 'store: FAILED: %s\n' "${failed[@]}" >&2
+  exit 1
+fi
+echo "== store: OK"
