@@ -7,6 +7,7 @@ scripts/ci/store.sh exports after starting the servers. Without them every test 
 
 from __future__ import annotations
 
+import gc
 import itertools
 import os
 import random
@@ -15,6 +16,7 @@ import socket
 import subprocess
 import threading
 import time
+from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 import pytest
@@ -26,6 +28,7 @@ from mqtt_status import (
     MissingField,
     StatusEngine,
     StatusStore,
+    StoreLocked,
     StoreUnavailable,
     Transition,
 )
@@ -293,3 +296,28 @@ def test_bad_arguments() -> None:
     assert e.value.field == "tombstonesPerClient"
     with pytest.raises(TypeError):
         StatusStore()
+
+
+def test_the_file_backend_through_the_same_api(stream: List[str], tmp_path: Path) -> None:
+    """`file:PATH` behind the same `open`: like one engine; a second opener is StoreLocked; the
+    state survives closing and reopening; a snapshot moves between file and Redis."""
+    url = f"file:{tmp_path / 'store'}"
+    store = StatusStore.open(url, tombstones_per_client=TOMBS)
+    half = len(stream) // 2
+    for l in stream[:20]:
+        store.ingest(l)
+    store.ingest_many("\n".join(stream[20:half]))
+    store.ingest_many(stream[half:])
+    one = engine_on(stream)
+    assert_same(store, one, "file")
+    with pytest.raises(StoreLocked) as e:
+        StatusStore.open(url, tombstones_per_client=TOMBS)
+    assert e.value.code == "store_locked"
+    snap = store.snapshot()
+    del store
+    gc.collect()  # the handle's lock goes with it
+    again = StatusStore.open(url, tombstones_per_client=TOMBS)
+    assert_same(again, one, "file, reopened")
+    redis = StatusStore.open(fresh_url(server(SERVERS[0]), "from-file"), tombstones_per_client=TOMBS)
+    redis.load_snapshot(snap)
+    assert_same(redis, one, "file -> redis")
