@@ -6,6 +6,9 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
@@ -185,6 +188,24 @@ describe('StatusStore (native backend)', () => {
       await assert.rejects(a.loadSnapshot('text'), { code: 'invalid_snapshot' });
     });
   }
+
+  test('the file backend through the same open: like one engine, store_locked for a second opener', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mqtt-status-store-'));
+    try {
+      const url = `file:${join(dir, 'store')}`;
+      const store = await native.StatusStore.open(url, OPTS);
+      for (const l of lines.slice(0, 20)) await store.ingest(l);
+      await store.ingestMany(lines.slice(20).join('\n'));
+      const one = engineOn(lines);
+      await assertSame(store, one, 'file');
+      await assert.rejects(native.StatusStore.open(url, OPTS), { code: 'store_locked' });
+      const redis = await native.StatusStore.open(fresh(server(SERVERS[0]), 'from-file'), OPTS);
+      await redis.loadSnapshot(await store.snapshot());
+      await assertSame(redis, one, 'file -> redis');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   test('store_unavailable on a closed port; bad URL and options', async () => {
     server(SERVERS[0]);
