@@ -36,4 +36,31 @@ function freedError() {
   return e;
 }
 
-module.exports = { ERROR_CODES, isStatusError, freedError };
+/**
+ * The error of `StatusStore.open` in the WebAssembly backend: it has no status store (no Redis
+ * connection, no file system in a browser). Code `store_unavailable`, the code a consumer already
+ * handles for a store it cannot reach; the message says why and what to use instead.
+ */
+function noStoreError() {
+  const e = new Error(
+    'no status store in WebAssembly: the WebAssembly backend has no network connection or file ' +
+      'system for a store (Redis, file); use the native backend in Node (package mqtt-status-native)',
+  );
+  e.code = 'store_unavailable';
+  e.field = null;
+  return e;
+}
+
+/** `StatusStore` of the WebAssembly backend: `open` rejects with `noStoreError()`. */
+class StatusStore {
+  constructor() {
+    throw noStoreError();
+  }
+
+  /** Always rejects: there is no store in WebAssembly. */
+  static async open() {
+    throw noStoreError();
+  }
+}
+
+module.exports = { ERROR_CODES, isStatusError, freedError, noStoreError, StatusStore };

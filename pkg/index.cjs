@@ -23,6 +23,11 @@ if (choice === 'native') {
 
 /** The engine class of the loaded backend. */
 exports.StatusEngine = impl.StatusEngine;
+/**
+ * The status store class of the loaded backend (`await StatusStore.open(url, options)`); the
+ * WebAssembly backend has none: its `open` rejects with code store_unavailable.
+ */
+exports.StatusStore = impl.StatusStore;
 /** Which backend loaded: "native" or "wasm". */
 exports.backend = impl.backend;
 /** Why the native addon did not load when the WebAssembly fallback was taken (else null). */

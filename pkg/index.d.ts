@@ -212,6 +212,53 @@ export declare class StatusEngine {
   free(): void;
 }
 
+/** One flip recorded in a store's transition feed; `cursor` is the position just after it. */
+export interface FeedEntry {
+  cursor: string;
+  transition: Transition;
+}
+
+/** A page of the transition feed, oldest first; pass `next` as `after` for the following page. */
+export interface FeedPage {
+  entries: FeedEntry[];
+  /** Unchanged (equal to `after`, or "" from the start) when there was nothing new. */
+  next: string;
+}
+
+/**
+ * The status store (durable and shared state, docs/store.md): the engine's API over a backend
+ * chosen by URL (`redis://host:port`, `redis+cluster://host:port[,host:port…]`, URL options
+ * `?prefix=…&shards=…`). Every method returns a Promise and runs off the event loop; each ingest
+ * resolves once its effect is committed (acknowledge the message then). Errors reject with a
+ * `StatusError`: `store_unavailable` (backend unreachable), `config_mismatch` (store created with
+ * other options), the engine's codes for bad input.
+ *
+ * Native backend only: in WebAssembly (`mqtt-status/web`, `MQTT_STATUS_BACKEND=wasm`),
+ * `StatusStore.open` rejects with code `store_unavailable` ("no status store in WebAssembly: …").
+ */
+export declare class StatusStore {
+  private constructor();
+  /** Opens (creating if new) the store at `url` with the engine's options. */
+  static open(url: string, options?: StatusEngineOptions | null): Promise<StatusStore>;
+  /** Ingests and commits one body or envelope; the transition if the shared status flipped. */
+  ingest(body: Body, tag?: EventType | string | null): Promise<Transition | null>;
+  /** Ingests and commits a batch (JSONL or an array) in a constant number of round trips. */
+  ingestMany(input: string | Uint8Array | ArrayBuffer | readonly Body[]): Promise<BatchReport>;
+  isOnline(clientId: string): Promise<boolean>;
+  client(clientId: string): Promise<ClientStatus | null>;
+  onlineClients(query?: OnlineClientsQuery | null): Promise<string[]>;
+  countOnline(group?: string | null): Promise<number>;
+  groups(): Promise<GroupCount[]>;
+  /** The shared state's figures; `events` … `wentOffline` count this handle's own calls. */
+  stats(): Promise<Stats>;
+  /** The whole store in the engine's snapshot format (`StatusEngine.restore` reads it). */
+  snapshot(): Promise<Uint8Array>;
+  /** Merges a snapshot (same configuration, else `config_mismatch`) into the store. */
+  loadSnapshot(bytes: Uint8Array | ArrayBuffer): Promise<void>;
+  /** Up to `limit` (default 1000) flips recorded after the cursor `after` (absent: from the oldest kept). */
+  transitions(after?: string | null, limit?: number | null): Promise<FeedPage>;
+}
+
 /** Which backend this entry point loaded. */
 export declare const backend: 'native' | 'wasm';
 

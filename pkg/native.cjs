@@ -4,8 +4,10 @@
 const native = require('mqtt-status-native');
 const { ERROR_CODES, isStatusError } = require('./errors.cjs');
 const { installIngest } = require('./report.cjs');
+const { installStore } = require('./store.cjs');
 
 exports.StatusEngine = installIngest(native.StatusEngine);
+exports.StatusStore = installStore(native.StatusStore, native.StatusEngine._eventTypes());
 exports.backend = 'native';
 exports.nativeError = null;
 exports.init = async function init() {};

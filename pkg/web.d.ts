@@ -8,6 +8,8 @@ export type {
   ClientStatus,
   Envelope,
   ErrorCode,
+  FeedEntry,
+  FeedPage,
   EventType,
   GroupCount,
   IngestManyOptions,
@@ -18,7 +20,7 @@ export type {
   StatusError,
   Transition,
 } from './index.js';
-export { StatusEngine, ERROR_CODES, isStatusError } from './index.js';
+export { StatusEngine, StatusStore, ERROR_CODES, isStatusError } from './index.js';
 
 /** Always "wasm" here. */
 export declare const backend: 'wasm';

@@ -8,7 +8,9 @@ import wbInit, { initSync as wbInitSync, StatusEngine as WasmStatusEngine } from
 import { installIngest, guardFreed } from './dist/web/report.js';
 import { freedError } from './dist/web/errors.js';
 
-export { ERROR_CODES, isStatusError } from './dist/web/errors.js';
+export { ERROR_CODES, isStatusError, StatusStore } from './dist/web/errors.js';
+
+// `StatusStore`: no store in WebAssembly; `StatusStore.open` rejects (code store_unavailable).
 
 /** The engine class (the WebAssembly build). */
 export const StatusEngine = installIngest(guardFreed(WasmStatusEngine, freedError));

@@ -1,6 +1,6 @@
 // Compiled (not run) by `npm run typecheck`: the declarations accept the documented uses.
-import init, { StatusEngine, backend, isStatusError, type BatchReport, type ClientStatus, type Stats, type Transition } from '../index.js';
-import webInit, { StatusEngine as WebEngine, initSync } from '../web.js';
+import init, { StatusEngine, StatusStore, backend, type FeedPage, isStatusError, type BatchReport, type ClientStatus, type Stats, type Transition } from '../index.js';
+import webInit, { StatusEngine as WebEngine, StatusStore as WebStore, initSync } from '../web.js';
 
 async function main(): Promise<void> {
   await init();
@@ -38,4 +38,23 @@ async function main(): Promise<void> {
   new StatusEngine({ closeOnDisconect: true });
   void t, r, online, c, ids, n, s, b;
 }
+async function store(): Promise<void> {
+  const st = await StatusStore.open('redis://127.0.0.1:6379?prefix=x', { takeover: true });
+  const t: Transition | null = await st.ingest({ clientId: 'a', channelId: 'c', eventType: 'connect', time: 1 }, 'connect');
+  const r: BatchReport = await st.ingestMany('{}\n{}');
+  const online: boolean = await st.isOnline('a');
+  const c: ClientStatus | null = await st.client('a');
+  const ids: string[] = await st.onlineClients({ group: 'GID_a', limit: 10 });
+  const n: number = await st.countOnline('GID_a');
+  const s: Stats = await st.stats();
+  const page: FeedPage = await st.transitions(null, 100);
+  const next: string = (await st.transitions(page.next)).next;
+  await st.loadSnapshot(await st.snapshot());
+  await WebStore.open('redis://127.0.0.1:6379').catch(() => null);
+  // @ts-expect-error the store is opened with StatusStore.open
+  new StatusStore();
+  void t, r, online, c, ids, n, s, next;
+}
+
 void main;
+void store;

@@ -21,10 +21,11 @@ use napi::{JsString, JsValue, ValueType};
 use napi_derive::napi;
 
 mod host;
+mod store;
 use host::{raw_bytes, Caught, Ran};
 
 /// A thrown `Error` with `message`, `.code` and `.field` (`null` when no single field is at fault).
-fn coded(env: &Env, code: &str, message: String, field: Option<&str>) -> Error {
+pub(crate) fn coded(env: &Env, code: &str, message: String, field: Option<&str>) -> Error {
     let build = || -> Result<Error> {
         let err = JsError::from(Error::new(code, message.clone())).into_unknown(*env);
         let mut obj = err.coerce_to_object()?;
@@ -38,7 +39,7 @@ fn coded(env: &Env, code: &str, message: String, field: Option<&str>) -> Error {
 }
 
 /// The thrown `Error` for a core error.
-fn js_error(env: &Env, e: &CoreError) -> Error {
+pub(crate) fn js_error(env: &Env, e: &CoreError) -> Error {
     coded(env, e.code().as_str(), e.to_string(), e.field())
 }
 
@@ -48,7 +49,7 @@ fn json<'e>(env: &'e Env) -> Result<Object<'e>> {
 }
 
 /// A plain JS value from a core answer: its serde JSON read back with `JSON.parse`.
-fn to_js<'e, T: serde::Serialize>(env: &'e Env, value: &T) -> Result<Unknown<'e>> {
+pub(crate) fn to_js<'e, T: serde::Serialize>(env: &'e Env, value: &T) -> Result<Unknown<'e>> {
     let text = serde_json::to_string(value).map_err(|e| Error::from_reason(e.to_string()))?;
     let parse = json(env)?.get_named_property::<Function<'_, String, Unknown<'_>>>("parse")?;
     parse.call(text)
@@ -60,7 +61,7 @@ fn string_of(v: Unknown<'_>) -> Result<String> {
 }
 
 /// What kind of value `v` is, for the core's option checks (no rule here).
-fn option_value(v: Unknown<'_>) -> Result<OptionValue> {
+pub(crate) fn option_value(v: Unknown<'_>) -> Result<OptionValue> {
     Ok(match v.get_type()? {
         ValueType::Undefined | ValueType::Null => OptionValue::Absent,
         ValueType::Boolean => OptionValue::Bool(v.coerce_to_bool()?),
@@ -72,7 +73,10 @@ fn option_value(v: Unknown<'_>) -> Result<OptionValue> {
 
 /// An options argument's own keys and values, for the core's checks; a getter or Proxy trap
 /// that throws is thrown again unchanged.
-fn options_arg(env: &Env, v: Option<Unknown<'_>>) -> Result<OptionsArg<Vec<(String, OptionValue)>>> {
+pub(crate) fn options_arg(
+    env: &Env,
+    v: Option<Unknown<'_>>,
+) -> Result<OptionsArg<Vec<(String, OptionValue)>>> {
     let Some(v) = v else { return Ok(OptionsArg::Absent) };
     match v.get_type()? {
         ValueType::Undefined | ValueType::Null => return Ok(OptionsArg::Absent),
@@ -94,7 +98,7 @@ fn options_arg(env: &Env, v: Option<Unknown<'_>>) -> Result<OptionsArg<Vec<(Stri
 
 /// One body: raw text/bytes (copied), anything else through the host's `JSON.stringify`; a value
 /// it refuses (a cycle, a `BigInt`, a throwing `toJSON`) is the core's `invalid_json` error.
-fn body(env: &Env, v: Unknown<'_>) -> Result<std::result::Result<Vec<u8>, CoreError>> {
+pub(crate) fn body(env: &Env, v: Unknown<'_>) -> Result<std::result::Result<Vec<u8>, CoreError>> {
     if let Some(b) = raw_bytes(env, v)? {
         return Ok(Ok(b));
     }

@@ -15,6 +15,7 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyString, PyTuple, PyType};
 
+mod store;
 mod transition;
 use transition::Transition;
 
@@ -34,7 +35,7 @@ fn exception_name(code: ErrorCode) -> &'static str {
 }
 
 /// Turns a core error into the matching `mqtt_status` exception, with `.code` and `.field`.
-fn to_pyerr(py: Python<'_>, e: &Error) -> PyErr {
+pub(crate) fn to_pyerr(py: Python<'_>, e: &Error) -> PyErr {
     let build = || -> PyResult<PyErr> {
         let module = py.import("mqtt_status._errors")?;
         let class = module.getattr(exception_name(e.code()))?;
@@ -46,7 +47,7 @@ fn to_pyerr(py: Python<'_>, e: &Error) -> PyErr {
 
 /// What kind of value `v` is, for the core's option checks (no rule here): `None` absent, `bool`,
 /// `int`/`float` a number (`inf` when an `int` is too large for a float), `str` text.
-fn option_value(v: Option<&Bound<'_, PyAny>>) -> OptionValue {
+pub(crate) fn option_value(v: Option<&Bound<'_, PyAny>>) -> OptionValue {
     let Some(v) = v.filter(|v| !v.is_none()) else {
         return OptionValue::Absent;
     };
@@ -62,19 +63,21 @@ fn option_value(v: Option<&Bound<'_, PyAny>>) -> OptionValue {
 }
 
 /// Named arguments for the core's option checks, each with its camelCase key.
-fn named<'a>(args: &[(&'a str, Option<&Bound<'_, PyAny>>)]) -> OptionsArg<Vec<(&'a str, OptionValue)>> {
+pub(crate) fn named<'a>(
+    args: &[(&'a str, Option<&Bound<'_, PyAny>>)],
+) -> OptionsArg<Vec<(&'a str, OptionValue)>> {
     OptionsArg::Entries(args.iter().map(|(k, v)| (*k, option_value(*v))).collect())
 }
 
 /// The bytes of a `str` that is not valid Unicode (lone surrogates), encoded with
 /// `surrogatepass`: not UTF-8, so the core rejects them as `invalid_json` (and counts them) like
 /// any other bytes that are not UTF-8.
-fn surrogate_bytes(s: &Bound<'_, PyString>) -> PyResult<Vec<u8>> {
+pub(crate) fn surrogate_bytes(s: &Bound<'_, PyString>) -> PyResult<Vec<u8>> {
     s.call_method1("encode", ("utf-8", "surrogatepass"))?.extract::<Vec<u8>>()
 }
 
 /// Input bytes of one body: `str` (UTF-8 encoded) or a bytes-like object.
-fn body_bytes(value: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<u8>> {
+pub(crate) fn body_bytes(value: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<u8>> {
     if let Ok(s) = value.cast::<PyString>() {
         return match s.to_cow() {
             Ok(s) => Ok(s.into_owned().into_bytes()),
@@ -94,35 +97,37 @@ fn body_bytes(value: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<u8>> {
 }
 
 /// A tag that is not valid Unicode (lone surrogates) cannot reach the core as `&str`.
-fn bad_tag() -> Error {
+pub(crate) fn bad_tag() -> Error {
     Error::InvalidField { field: "tag", reason: "not valid Unicode (lone surrogate)".to_string() }
 }
 
-fn to_json<T: serde::Serialize>(value: &T) -> String {
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> String {
     // The core's output types serialize infallibly (plain structs, strings and numbers).
     serde_json::to_string(value).unwrap_or_else(|_| String::from("null"))
 }
 
 /// A batch error as a tuple `(index, code, field, message)`.
-type ErrorTuple = (u64, String, Option<String>, String);
+pub(crate) type ErrorTuple = (u64, String, Option<String>, String);
 
 /// A batch report as `(applied, duplicates, late, rejected, errors, transitions)`, built after
 /// the GIL is taken back; `transitions` is a tuple of native `Transition` objects.
-type ReportTuple<'py> = (u64, u64, u64, u64, Vec<ErrorTuple>, Bound<'py, PyTuple>);
+pub(crate) type ReportTuple<'py> = (u64, u64, u64, u64, Vec<ErrorTuple>, Bound<'py, PyTuple>);
 
 /// A batch's report and its transitions, owned.
-type Batch = (mqtt_status::BatchReport, Vec<mqtt_status::Transition>);
+pub(crate) type Batch = (mqtt_status::BatchReport, Vec<mqtt_status::Transition>);
 
 /// Runs a batch (the caller releases the GIL) with each transition made owned as it happens:
 /// every id is copied once, into the string its Python `Transition` keeps, and not first into
 /// the report's own compact list.
-fn owned_batch(run: impl FnOnce(&mut dyn FnMut(TransitionRef<'_>)) -> mqtt_status::BatchReport) -> Batch {
+pub(crate) fn owned_batch(
+    run: impl FnOnce(&mut dyn FnMut(TransitionRef<'_>)) -> mqtt_status::BatchReport,
+) -> Batch {
     let mut owned = Vec::new();
     let report = run(&mut |t| owned.push(t.to_transition()));
     (report, owned)
 }
 
-fn report_tuple(py: Python<'_>, (report, owned): Batch) -> PyResult<ReportTuple<'_>> {
+pub(crate) fn report_tuple(py: Python<'_>, (report, owned): Batch) -> PyResult<ReportTuple<'_>> {
     let transitions =
         owned.into_iter().map(|t| Transition::new_untracked(py, t)).collect::<PyResult<Vec<_>>>()?;
     let errors = report.errors.into_iter().map(|e| (e.index, e.code, e.field, e.message)).collect();
@@ -359,6 +364,7 @@ impl Engine {
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Engine>()?;
     m.add_class::<Transition>()?;
+    m.add_class::<store::Store>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("SNAPSHOT_VERSION", mqtt_status::SNAPSHOT_VERSION)?;
     // The core's error codes, in its order: `_errors.py` has one class per code (tested).

@@ -33,6 +33,9 @@ SNAPSHOT_VERSION: int = _native.SNAPSHOT_VERSION
 
 __all__ = [
     "StatusEngine",
+    "StatusStore",
+    "FeedEntry",
+    "FeedPage",
     "Transition",
     "ChannelStatus",
     "ClientStatus",
@@ -400,6 +403,147 @@ class StatusEngine:
     def __repr__(self) -> str:
         s = self.stats()
         return f"StatusEngine(clients={s.clients}, online={s.online}, config={self.config!r})"
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """One flip recorded in a store's transition feed; ``cursor`` is the position just after it."""
+
+    cursor: str
+    transition: Transition
+
+
+@dataclass(frozen=True)
+class FeedPage:
+    """A page of the transition feed: ``entries`` oldest first, ``next`` the cursor to pass as
+    ``after`` for the following page (unchanged when there was nothing new)."""
+
+    entries: Tuple[FeedEntry, ...]
+    next: str
+
+
+class StatusStore:
+    """The status store (durable and shared state, ``docs/store.md``): the engine's API over a
+    backend chosen by URL (``redis://host:port``, ``redis+cluster://host:port[,host:port…]``;
+    ``file:PATH`` when that backend is built).
+
+    Open it with :meth:`open`. Every call that talks to the backend releases the GIL and
+    returns only once its effect is committed (acknowledge messages after ``ingest`` returns).
+    Thread-safe: share one handle among threads (concurrent ``ingest`` calls share commits).
+    Backend unreachable: :class:`StoreUnavailable`; opened with another configuration:
+    :class:`ConfigMismatch`.
+    """
+
+    __slots__ = ("_store",)
+    _store: _native.Store
+
+    def __init__(self) -> None:
+        raise TypeError("use StatusStore.open(url, ...)")
+
+    @classmethod
+    def open(
+        cls,
+        url: str,
+        *,
+        close_on_disconnect: bool = False,
+        takeover: bool = False,
+        tombstones_per_client: int = 8,
+        max_id_len: int = 256,
+        max_open_channels: int = 8,
+        source: str = "aliyun",
+    ) -> "StatusStore":
+        """Opens (creating if new) the store at ``url`` with the engine's keyword options."""
+        if not isinstance(url, str):
+            raise TypeError("url must be str")
+        obj = cls.__new__(cls)
+        obj._store = _native.Store.open(
+            url,
+            {
+                "closeOnDisconnect": close_on_disconnect,
+                "takeover": takeover,
+                "tombstonesPerClient": tombstones_per_client,
+                "maxIdLen": max_id_len,
+                "maxOpenChannels": max_open_channels,
+                "source": source,
+            },
+        )
+        return obj
+
+    # -- ingest ---------------------------------------------------------------------------
+
+    def ingest(self, body: Body, tag: Optional[str] = None) -> Optional[Transition]:
+        """Ingests one body (or envelope) and commits it; the :class:`Transition` if the shared
+        status flipped (returned to this caller only)."""
+        if isinstance(body, Mapping):
+            body = _dumps(body)
+        elif isinstance(body, memoryview):
+            body = body.tobytes()
+        return self._store.ingest(body, tag)
+
+    def ingest_many(self, data: Union[str, bytes, bytearray, Iterable[Body]]) -> BatchReport:
+        """Ingests a batch (JSONL text, or an iterable of bodies/envelopes) in a constant number
+        of round trips; bad items are reported as by the engine."""
+        if isinstance(data, (str, bytes, bytearray, memoryview)):
+            if isinstance(data, memoryview):
+                data = data.tobytes()
+            return BatchReport._from_native(self._store.ingest_many(data))
+        if isinstance(data, Mapping):
+            raise TypeError("ingest_many takes JSONL text or an iterable of bodies; use ingest() for one dict")
+        return BatchReport._from_native(self._store.ingest_items([_body(item) for item in data]))
+
+    # -- queries --------------------------------------------------------------------------
+
+    def is_online(self, client_id: str) -> bool:
+        """Whether the client is online in the shared state."""
+        return self._store.is_online(client_id)
+
+    def client(self, client_id: str) -> Optional[ClientStatus]:
+        """Everything known about ``client_id``, or ``None`` if never seen."""
+        text = self._store.client(client_id)
+        return None if text is None else ClientStatus._from_json(json.loads(text))
+
+    def online_clients(
+        self, group: Optional[str] = None, after: Optional[str] = None, limit: Optional[int] = None
+    ) -> List[str]:
+        """Online client ids, sorted; ``group`` filters, ``after`` is an exclusive cursor."""
+        return self._store.online_clients(group, after, limit)
+
+    def count_online(self, group: Optional[str] = None) -> int:
+        """Number of online clients, in all or in one group."""
+        return self._store.count_online(group)
+
+    def groups(self) -> List[GroupCount]:
+        """Every group with its online and known counts, sorted by group id."""
+        return [GroupCount(g, o, k) for (g, o, k) in self._store.groups()]
+
+    def stats(self) -> Stats:
+        """The shared state's figures; ``events`` … ``went_offline`` count this handle's calls."""
+        return Stats._from_json(json.loads(self._store.stats()))
+
+    @property
+    def config(self) -> Dict[str, Any]:
+        """The store's options, as keyword arguments of :meth:`open`."""
+        c, t, n, m = self._store.config()
+        return {"close_on_disconnect": c, "takeover": t, "tombstones_per_client": n, "max_id_len": m}
+
+    # -- snapshot and feed ----------------------------------------------------------------
+
+    def snapshot(self) -> bytes:
+        """The whole store in the engine's snapshot format (``StatusEngine.restore`` reads it)."""
+        return self._store.snapshot()
+
+    def load_snapshot(self, data: Union[bytes, bytearray]) -> None:
+        """Merges a snapshot (same configuration, else :class:`ConfigMismatch`) into the store."""
+        self._store.load_snapshot(data)
+
+    def transitions(self, after: Optional[str] = None, limit: Optional[int] = None) -> FeedPage:
+        """Up to ``limit`` (default 1000) flips recorded after the cursor ``after`` (``None``: from
+        the oldest kept)."""
+        entries, nxt = self._store.transitions(after, limit)
+        return FeedPage(tuple(FeedEntry(c, t) for (c, t) in entries), nxt)
+
+    def __repr__(self) -> str:
+        return f"StatusStore(config={self.config!r})"
 
 
 def _restore(data: bytes) -> StatusEngine:

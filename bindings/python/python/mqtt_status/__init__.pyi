@@ -11,6 +11,8 @@ from ._errors import (
     InvalidSnapshot as InvalidSnapshot,
     MissingField as MissingField,
     StatusError as StatusError,
+    StoreLocked as StoreLocked,
+    StoreUnavailable as StoreUnavailable,
     TagMismatch as TagMismatch,
     UnknownEventType as UnknownEventType,
 )
@@ -19,6 +21,9 @@ __version__: str
 SNAPSHOT_VERSION: int
 __all__ = [
     "StatusEngine",
+    "StatusStore",
+    "FeedEntry",
+    "FeedPage",
     "Transition",
     "ChannelStatus",
     "ClientStatus",
@@ -35,6 +40,8 @@ __all__ = [
     "TagMismatch",
     "InvalidSnapshot",
     "ConfigMismatch",
+    "StoreUnavailable",
+    "StoreLocked",
     "SNAPSHOT_VERSION",
     "__version__",
 ]
@@ -137,3 +144,43 @@ class StatusEngine:
     def __reduce__(self) -> Tuple[Any, Tuple[bytes]]: ...
     def __copy__(self) -> StatusEngine: ...
     def __deepcopy__(self, memo: Any) -> StatusEngine: ...
+
+@dataclass(frozen=True)
+class FeedEntry:
+    cursor: str
+    transition: Transition
+
+@dataclass(frozen=True)
+class FeedPage:
+    entries: Tuple[FeedEntry, ...]
+    next: str
+
+class StatusStore:
+    def __init__(self) -> None: ...
+    @classmethod
+    def open(
+        cls,
+        url: str,
+        *,
+        close_on_disconnect: bool = False,
+        takeover: bool = False,
+        tombstones_per_client: int = 8,
+        max_id_len: int = 256,
+        max_open_channels: int = 8,
+        source: Literal["aliyun", "aws", "emqx", "azure-mqtt", "aliyun-sdk", "auto"] = "aliyun",
+    ) -> StatusStore: ...
+    def ingest(self, body: Body, tag: Optional[str] = None) -> Optional[Transition]: ...
+    def ingest_many(self, data: Union[str, bytes, bytearray, Iterable[Body]]) -> BatchReport: ...
+    def is_online(self, client_id: str) -> bool: ...
+    def client(self, client_id: str) -> Optional[ClientStatus]: ...
+    def online_clients(
+        self, group: Optional[str] = None, after: Optional[str] = None, limit: Optional[int] = None
+    ) -> List[str]: ...
+    def count_online(self, group: Optional[str] = None) -> int: ...
+    def groups(self) -> List[GroupCount]: ...
+    def stats(self) -> Stats: ...
+    @property
+    def config(self) -> Dict[str, Any]: ...
+    def snapshot(self) -> bytes: ...
+    def load_snapshot(self, data: Union[bytes, bytearray]) -> None: ...
+    def transitions(self, after: Optional[str] = None, limit: Optional[int] = None) -> FeedPage: ...

@@ -1,0 +1,318 @@
+//! `StatusStore` for Node (SPEC §8): the status store (`mqtt-status-store`) with every method
+//! returning a Promise. Arguments are converted on the JavaScript thread; the call itself (the
+//! I/O) runs on libuv's thread pool as a napi `AsyncTask`, so it never blocks the event loop.
+//! The store is `Send + Sync`: concurrent calls share one handle (and its group commit).
+//!
+//! Errors reject the Promise with the same coded `Error` (`.code`, `.field`) the engine throws;
+//! an argument the core refuses rejects too (no call throws synchronously for a bad input).
+
+use std::sync::Arc;
+
+use mqtt_status::{
+    BatchError, BatchReport, ClientStatus, Config, Error as CoreError, GroupCount, OnlineQuery, OptionValue,
+    Stats, Transition, TransitionRef, MAX_TIME,
+};
+use mqtt_status_js_common::{pack_transition, Packer};
+use mqtt_status_store::{FeedPage, StatusStore};
+use napi::bindgen_prelude::*;
+use napi::ScopedTask;
+use napi_derive::napi;
+
+use crate::host::{self, raw_bytes, Ran};
+use crate::{body, js_error, option_value, options_arg, to_js};
+
+/// What a task does, with its arguments already converted.
+enum Op {
+    Open(String, Config),
+    Fail(CoreError),
+    Ingest(Vec<u8>, Option<String>),
+    IngestMany(Vec<u8>),
+    IngestItems(Vec<std::result::Result<Vec<u8>, CoreError>>),
+    IsOnline(String),
+    Client(String),
+    Online(OnlineQuery),
+    Count(Option<String>),
+    Groups,
+    Stats,
+    Snapshot,
+    LoadSnapshot(Vec<u8>),
+    Transitions(Option<String>, Option<usize>),
+}
+
+/// What a task gives back, turned into JavaScript values on the JavaScript thread.
+enum Out {
+    Opened(Arc<StatusStore>),
+    Transition(Option<Transition>),
+    Report(BatchReport),
+    Bool(bool),
+    Client(Option<ClientStatus>),
+    Ids(Vec<String>),
+    Count(u64),
+    Groups(Vec<GroupCount>),
+    Stats(Stats),
+    Bytes(Vec<u8>),
+    Unit,
+    Page(FeedPage),
+}
+
+/// A finished call's result (opaque to JavaScript: `resolve` converts it).
+pub struct Done(std::result::Result<Out, CoreError>);
+
+/// One store call, run off the JavaScript thread.
+pub struct StoreTask {
+    store: Option<Arc<StatusStore>>,
+    op: Option<Op>,
+}
+
+fn run(store: Option<&StatusStore>, op: Op) -> std::result::Result<Out, CoreError> {
+    // Only `open` runs without a store (`StatusStore.open` makes no other op).
+    let s = || store.ok_or_else(|| CoreError::StoreUnavailable { reason: "the store is not open".into() });
+    Ok(match op {
+        Op::Open(url, config) => Out::Opened(Arc::new(StatusStore::open(&url, config)?)),
+        Op::Fail(e) => return Err(e),
+        Op::Ingest(bytes, tag) => Out::Transition(s()?.ingest_json(&bytes, tag.as_deref())?),
+        Op::IngestMany(bytes) => Out::Report(s()?.ingest_many(&bytes)?),
+        Op::IngestItems(items) => {
+            // An item the host could not serialize goes to the store as bytes that are not JSON
+            // (rejected and counted there, as the engine counts it); its report entry then gets
+            // the host's own error back, the one the engine reports for it.
+            let owned: Vec<&[u8]> = items.iter().map(|i| i.as_deref().unwrap_or(b"\xff")).collect();
+            let refs: Vec<(&[u8], Option<&str>)> = owned.iter().map(|b| (*b, None)).collect();
+            let mut report = s()?.ingest_items(&refs)?;
+            for entry in &mut report.errors {
+                if let Some(Err(e)) = items.get(entry.index as usize) {
+                    *entry = BatchError::new(entry.index, e);
+                }
+            }
+            Out::Report(report)
+        }
+        Op::IsOnline(id) => Out::Bool(s()?.is_online(&id)?),
+        Op::Client(id) => Out::Client(s()?.client(&id)?),
+        Op::Online(q) => Out::Ids(s()?.online_clients(q.group.as_deref(), q.after.as_deref(), q.limit)?),
+        Op::Count(g) => Out::Count(s()?.count_online(g.as_deref())?),
+        Op::Groups => Out::Groups(s()?.groups()?),
+        Op::Stats => Out::Stats(s()?.stats()?),
+        Op::Snapshot => Out::Bytes(s()?.snapshot()?),
+        Op::LoadSnapshot(bytes) => {
+            s()?.load_snapshot(&bytes)?;
+            Out::Unit
+        }
+        Op::Transitions(after, limit) => Out::Page(s()?.transitions(after.as_deref(), limit)?),
+    })
+}
+
+/// A packed transition `[text, clientIdEnd, time, flags]` (as the engine's `_ingestPacked`).
+fn packed_transition<'e>(env: &'e Env, t: TransitionRef<'_>) -> Result<Unknown<'e>> {
+    let (text, [client_end, time, flags]) = pack_transition(t);
+    let mut out = env.create_array(4)?;
+    out.set(0, text)?;
+    out.set(1, client_end)?;
+    out.set(2, time)?;
+    out.set(3, flags)?;
+    out.into_unknown(env)
+}
+
+impl<'t> ScopedTask<'t> for StoreTask {
+    type Output = Done;
+    type JsValue = Unknown<'t>;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        let op = self.op.take().ok_or_else(|| Error::from_reason("store task run twice"))?;
+        Ok(Done(run(self.store.as_deref(), op)))
+    }
+
+    fn resolve(&mut self, env: &'t Env, output: Self::Output) -> Result<Unknown<'t>> {
+        match output.0.map_err(|e| js_error(env, &e))? {
+            Out::Opened(inner) => NodeStatusStore { inner }.into_unknown(env),
+            Out::Transition(None) => Null.into_unknown(env),
+            Out::Transition(Some(t)) => packed_transition(env, TransitionRef::from(&t)),
+            Out::Report(report) => {
+                // Packed as the engine's `_ingestManyPacked`: the npm package unpacks both alike.
+                let mut packer = Packer::new();
+                for t in &report.transitions {
+                    packer.push(t);
+                }
+                let packed = packer.finish(&report);
+                let mut out = env.create_array(3)?;
+                out.set(0, packed.head)?;
+                out.set(1, packed.text)?;
+                out.set(2, Float64Array::new(packed.cols))?;
+                out.into_unknown(env)
+            }
+            Out::Bool(b) => b.into_unknown(env),
+            Out::Client(None) => Null.into_unknown(env),
+            Out::Client(Some(c)) => to_js(env, &c),
+            Out::Ids(ids) => ids.into_unknown(env),
+            Out::Count(n) => (n as f64).into_unknown(env),
+            Out::Groups(g) => to_js(env, &g),
+            Out::Stats(s) => to_js(env, &s),
+            Out::Bytes(b) => Uint8Array::from(b).into_unknown(env),
+            Out::Unit => ().into_unknown(env),
+            Out::Page(page) => {
+                let entries: Vec<_> = page
+                    .entries
+                    .iter()
+                    .map(|e| serde_json::json!({ "cursor": e.cursor, "transition": e.transition }))
+                    .collect();
+                to_js(env, &serde_json::json!({ "entries": entries, "next": page.next }))
+            }
+        }
+    }
+}
+
+/// A status store handle (Redis, Redis Cluster; the file backend when built): the engine's
+/// queries over durable, shared state. Open it with `await StatusStore.open(url, options)`.
+#[napi(js_name = "StatusStore")]
+pub struct NodeStatusStore {
+    inner: Arc<StatusStore>,
+}
+
+impl NodeStatusStore {
+    fn task(&self, op: Op) -> AsyncTask<StoreTask> {
+        AsyncTask::new(StoreTask { store: Some(self.inner.clone()), op: Some(op) })
+    }
+}
+
+/// The op, or the op that rejects with the core's error.
+fn or_fail<T>(r: std::result::Result<T, CoreError>, op: impl FnOnce(T) -> Op) -> Op {
+    r.map_or_else(Op::Fail, op)
+}
+
+#[napi]
+impl NodeStatusStore {
+    /// `await StatusStore.open(url, {closeOnDisconnect, takeover, tombstonesPerClient, maxIdLen})`:
+    /// opens (creating if new) the store at `url`; the options are the engine's, checked by the
+    /// core. Rejects with `store_unavailable`, `config_mismatch` or `invalid_field`.
+    #[napi(ts_return_type = "Promise<StatusStore>")]
+    pub fn open(env: Env, url: Unknown<'_>, options: Option<Unknown<'_>>) -> Result<AsyncTask<StoreTask>> {
+        let url = option_value(url)?.required_text("url");
+        let config = Config::from_options(options_arg(&env, options)?);
+        let op = match (url, config) {
+            (Ok(url), Ok(config)) => Op::Open(url, config),
+            (Err(e), _) | (_, Err(e)) => Op::Fail(e),
+        };
+        Ok(AsyncTask::new(StoreTask { store: None, op: Some(op) }))
+    }
+
+    /// One body or envelope, committed; resolves to `null` or the packed transition (the npm
+    /// package's `ingest` unpacks it).
+    #[napi(js_name = "_ingestPacked")]
+    pub fn ingest_packed(
+        &self,
+        env: Env,
+        input: Unknown<'_>,
+        tag: Option<Unknown<'_>>,
+    ) -> Result<AsyncTask<StoreTask>> {
+        let tag = match tag {
+            Some(t) => option_value(t)?.text("tag"),
+            None => Ok(None),
+        };
+        let item = body(&env, input)?;
+        let op = match (item, tag) {
+            (Ok(bytes), Ok(tag)) => Op::Ingest(bytes, tag),
+            (Err(e), _) | (_, Err(e)) => Op::Fail(e),
+        };
+        Ok(self.task(op))
+    }
+
+    /// JSONL (string or bytes) or an array of bodies, committed; resolves to the packed report.
+    #[napi(js_name = "_ingestManyPacked")]
+    pub fn ingest_many_packed(&self, env: Env, input: Unknown<'_>) -> Result<AsyncTask<StoreTask>> {
+        if let Some(bytes) = raw_bytes(&env, input)? {
+            return Ok(self.task(Op::IngestMany(bytes)));
+        }
+        if !input.is_array()? {
+            let reason = "must be a string, a Uint8Array or an array".into();
+            return Ok(self.task(Op::Fail(CoreError::InvalidField { field: "input", reason })));
+        }
+        let read = || -> Ran<Vec<_>> {
+            let n = host::length(&env, input.raw())?;
+            let mut items = Vec::with_capacity(n as usize);
+            for i in 0..n {
+                let item = host::element(&env, input.raw(), i)?;
+                // SAFETY: `item` is a value of this env, just read.
+                items.push(body(&env, unsafe { Unknown::from_raw_unchecked(env.raw(), item) })?);
+            }
+            Ok(items)
+        };
+        let items = read().map_err(|c| c.rethrow(&env))?;
+        Ok(self.task(Op::IngestItems(items)))
+    }
+
+    /// Whether the client is online in the shared state.
+    #[napi(js_name = "isOnline", ts_return_type = "Promise<boolean>")]
+    pub fn is_online(&self, client_id: Unknown<'_>) -> Result<AsyncTask<StoreTask>> {
+        Ok(self.task(or_fail(option_value(client_id)?.required_text("clientId"), Op::IsOnline)))
+    }
+
+    /// Everything known about one client, or `null`.
+    #[napi(ts_return_type = "Promise<ClientStatus | null>")]
+    pub fn client(&self, client_id: Unknown<'_>) -> Result<AsyncTask<StoreTask>> {
+        Ok(self.task(or_fail(option_value(client_id)?.required_text("clientId"), Op::Client)))
+    }
+
+    /// Online client ids, sorted; `{group, after, limit}` as the engine's.
+    #[napi(js_name = "onlineClients", ts_return_type = "Promise<string[]>")]
+    pub fn online_clients(&self, env: Env, query: Option<Unknown<'_>>) -> Result<AsyncTask<StoreTask>> {
+        Ok(self.task(or_fail(OnlineQuery::from_options(options_arg(&env, query)?), Op::Online)))
+    }
+
+    /// Number of online clients, in all or in one group.
+    #[napi(js_name = "countOnline", ts_return_type = "Promise<number>")]
+    pub fn count_online(&self, group: Option<Unknown<'_>>) -> Result<AsyncTask<StoreTask>> {
+        let group = match group {
+            Some(g) => option_value(g)?.text("group"),
+            None => Ok(None),
+        };
+        Ok(self.task(or_fail(group, Op::Count)))
+    }
+
+    /// Every group seen, sorted: `[{groupId, online, known}]`.
+    #[napi(ts_return_type = "Promise<GroupCount[]>")]
+    pub fn groups(&self) -> AsyncTask<StoreTask> {
+        self.task(Op::Groups)
+    }
+
+    /// The shared state's figures (`events` … `wentOffline` count this handle's own calls).
+    #[napi(ts_return_type = "Promise<Stats>")]
+    pub fn stats(&self) -> AsyncTask<StoreTask> {
+        self.task(Op::Stats)
+    }
+
+    /// The whole store in the engine's snapshot format.
+    #[napi(ts_return_type = "Promise<Uint8Array>")]
+    pub fn snapshot(&self) -> AsyncTask<StoreTask> {
+        self.task(Op::Snapshot)
+    }
+
+    /// Merges a snapshot (same configuration) into the store.
+    #[napi(js_name = "loadSnapshot", ts_return_type = "Promise<void>")]
+    pub fn load_snapshot(&self, env: Env, bytes: Unknown<'_>) -> Result<AsyncTask<StoreTask>> {
+        let is_string = bytes.get_type()? == ValueType::String;
+        let op = match raw_bytes(&env, bytes)?.filter(|_| !is_string) {
+            Some(b) => Op::LoadSnapshot(b),
+            None => Op::Fail(CoreError::InvalidSnapshot { reason: "expected a Uint8Array".into() }),
+        };
+        Ok(self.task(op))
+    }
+
+    /// A page of the transition feed: `{entries: [{cursor, transition}], next}`, the flips after
+    /// the cursor `after` (absent: from the oldest kept), at most `limit` (default 1000).
+    #[napi(ts_return_type = "Promise<FeedPage>")]
+    pub fn transitions(
+        &self,
+        after: Option<Unknown<'_>>,
+        limit: Option<Unknown<'_>>,
+    ) -> Result<AsyncTask<StoreTask>> {
+        let value = |v: Option<Unknown<'_>>| v.map_or(Ok(OptionValue::Absent), option_value);
+        let after = value(after)?.text("after");
+        let limit = value(limit)?.integer("limit", MAX_TIME);
+        let op = match (after, limit) {
+            (Ok(after), Ok(limit)) => {
+                Op::Transitions(after, limit.map(|l| usize::try_from(l).unwrap_or(usize::MAX)))
+            }
+            (Err(e), _) | (_, Err(e)) => Op::Fail(e),
+        };
+        Ok(self.task(op))
+    }
+}

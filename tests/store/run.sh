@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Cross-language multi-writer test of the status store (tests/store/multi_writer.py): builds the
+# Rust writer and the CLI; needs the Python package in target/py-venv (scripts/ci/python.sh), the
+# npm package and native addon built and installed in tests/js (scripts/ci/js.sh), and the Redis
+# URLs in MQTT_STATUS_REDIS_URL / MQTT_STATUS_REDIS_CLUSTER_URL (scripts/ci/store.sh runs it so).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+: "${MQTT_STATUS_REDIS_URL:?not set: run bash scripts/ci/store.sh}"
+: "${MQTT_STATUS_REDIS_CLUSTER_URL:?not set: run bash scripts/ci/store.sh}"
+[ -x target/py-venv/bin/python ] || { echo "no target/py-venv: run scripts/ci/python.sh first" >&2; exit 1; }
+[ -e tests/js/node_modules/mqtt-status/native.cjs ] && ls bindings/node/mqtt-status-native.*.node >/dev/null 2>&1 \
+  || { echo "npm package not built/installed in tests/js: run scripts/ci/js.sh first" >&2; exit 1; }
+cargo build -q --release -p mqtt-status-store-writer -p mqtt-status-cli
+export STORE_WRITER="$ROOT/target/release/store-writer" MQTT_STATUS_CLI="$ROOT/target/release/mqtt-status"
+target/py-venv/bin/python tests/store/multi_writer.py

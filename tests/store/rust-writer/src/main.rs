@@ -1,0 +1,82 @@
+//! The Rust writer of the cross-language multi-writer test (`tests/store/run.sh`); the Python
+//! (`writer.py`) and Node (`writer.mjs`) writers speak the same protocol:
+//!
+//! `store-writer write URL OPTIONS_JSON PART SEED`: opens the store, prints `ready`, waits for a
+//! line on stdin (the start signal: every writer races from the same moment), then ingests the
+//! lines of the file PART — a random mix (seeded) of single `ingest` calls and `ingest_many`
+//! batches of 1–60 lines — and prints every transition it was returned, one JSON object a line,
+//! then `done`.
+//!
+//! `store-writer snapshot URL OPTIONS_JSON OUT`: writes the store's `snapshot()` bytes to OUT.
+
+use std::io::{BufRead, Write};
+
+use mqtt_status::{Config, Error, Transition};
+use mqtt_status_store::StatusStore;
+
+/// xorshift64*: the same sequence as the other writers' (see writer.py, writer.mjs).
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n
+    }
+}
+
+fn write(store: &StatusStore, part: &str, seed: u64) -> Result<Vec<Transition>, Error> {
+    let lines: Vec<&str> = part.lines().filter(|l| !l.is_empty()).collect();
+    let mut rng = Rng(seed | 1);
+    let mut got = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        if rng.below(4) == 0 {
+            got.extend(store.ingest_json(lines[i].as_bytes(), None)?);
+            i += 1;
+        } else {
+            let n = (1 + rng.below(60) as usize).min(lines.len() - i);
+            let report = store.ingest_many(lines[i..i + n].join("\n").as_bytes())?;
+            assert!(report.errors.is_empty(), "{:?}", report.errors);
+            got.extend(report.transitions.to_vec());
+            i += n;
+        }
+    }
+    Ok(got)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let fail = |what: &str, e: &dyn std::fmt::Display| -> ! {
+        eprintln!("store-writer: {what}: {e}");
+        std::process::exit(1)
+    };
+    let want = if args.get(1).map(String::as_str) == Some("write") { 6 } else { 5 };
+    if args.len() != want {
+        fail("usage", &"store-writer write URL OPTIONS_JSON PART SEED | snapshot URL OPTIONS_JSON OUT");
+    }
+    let config = Config::from_json(args[3].as_bytes()).unwrap_or_else(|e| fail("options", &e));
+    let store = StatusStore::open(&args[2], config).unwrap_or_else(|e| fail("open", &e));
+    match args[1].as_str() {
+        "snapshot" => {
+            let bytes = store.snapshot().unwrap_or_else(|e| fail("snapshot", &e));
+            std::fs::write(&args[4], bytes).unwrap_or_else(|e| fail("write", &e));
+        }
+        "write" => {
+            let part = std::fs::read_to_string(&args[4]).unwrap_or_else(|e| fail("read", &e));
+            let seed: u64 = args[5].parse().unwrap_or_else(|e| fail("seed", &e));
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "ready").and_then(|_| out.flush()).unwrap_or_else(|e| fail("stdout", &e));
+            let mut go = String::new();
+            std::io::stdin().lock().read_line(&mut go).unwrap_or_else(|e| fail("stdin", &e));
+            let got = write(&store, &part, seed).unwrap_or_else(|e| fail("ingest", &e));
+            for t in got {
+                let line = serde_json::to_string(&t).unwrap_or_else(|e| fail("json", &e));
+                writeln!(out, "{line}").unwrap_or_else(|e| fail("stdout", &e));
+            }
+            writeln!(out, "done").unwrap_or_else(|e| fail("stdout", &e));
+        }
+        other => fail("unknown command", &other),
+    }
+}

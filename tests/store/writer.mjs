@@ -1,0 +1,50 @@
+// The Node writer of the cross-language multi-writer test (protocol: rust-writer/src/main.rs),
+// on the native backend of the installed package (tests/js/node_modules):
+//   node writer.mjs write URL OPTIONS_JSON PART SEED | snapshot URL OPTIONS_JSON OUT
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { createRequire } from 'node:module';
+
+const require = createRequire(new URL('../js/package.json', import.meta.url));
+const { StatusStore } = require('mqtt-status/native');
+const MASK = (1n << 64n) - 1n;
+
+/** xorshift64*, as the Rust writer's. */
+function rng(seed) {
+  let s = BigInt(seed) | 1n;
+  return (n) => {
+    s ^= s >> 12n;
+    s = (s ^ (s << 25n)) & MASK;
+    s ^= s >> 27n;
+    return Number(((s * 0x2545f4914f6cdd1dn) & MASK) % BigInt(n));
+  };
+}
+
+const [cmd, url, options, path, seed] = process.argv.slice(2);
+const store = await StatusStore.open(url, JSON.parse(options));
+if (cmd === 'snapshot') {
+  writeFileSync(path, await store.snapshot());
+} else {
+  const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l);
+  const below = rng(seed);
+  process.stdout.write('ready\n');
+  const input = createInterface({ input: process.stdin });
+  await new Promise((resolve) => input.once('line', resolve));
+  input.close();
+  const got = [];
+  let i = 0;
+  while (i < lines.length) {
+    if (below(4) === 0) {
+      const t = await store.ingest(lines[i]);
+      if (t) got.push(t);
+      i += 1;
+    } else {
+      const n = Math.min(1 + below(60), lines.length - i);
+      const report = await store.ingestMany(lines.slice(i, i + n).join('\n'));
+      if (report.errors.length) throw new Error(JSON.stringify(report.errors));
+      got.push(...report.transitions);
+      i += n;
+    }
+  }
+  process.stdout.write(got.map((t) => JSON.stringify(t) + '\n').join('') + 'done\n');
+}
