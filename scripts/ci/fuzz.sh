@@ -15,6 +15,8 @@ cd "$(dirname "$0")/../.."
 secs=${MQTT_STATUS_FUZZ_SECONDS:-60}
 targets=(${MQTT_STATUS_FUZZ_TARGETS:-ingest_json ingest_many restore laws})
 sanitizer=${MQTT_STATUS_FUZZ_SANITIZER:-none}
+# A fixed seed: the same inputs in the same order on every CI run (a finding is reproducible).
+seed=${MQTT_STATUS_FUZZ_SEED:-1}
 
 rustup toolchain list | grep -q '^nightly-' || rustup toolchain install nightly --profile minimal
 if ! cargo fuzz --version 2>/dev/null | grep -q '^cargo-fuzz 0\.13\.'; then
@@ -51,7 +53,7 @@ for t in "${targets[@]}"; do
   echo "::: fuzz $t: ${secs} s"
   # One process (the machine is shared); -timeout catches a stall, -rss_limit_mb runaway memory.
   run "fuzz/artifacts/$t/run.log" "$bin/$t" "fuzz/corpus/$t" -dict=fuzz/mqtt-status.dict \
-    -max_total_time="$secs" -timeout=30 -rss_limit_mb=2048 -artifact_prefix="fuzz/artifacts/$t/" \
+    -max_total_time="$secs" -seed="$seed" -timeout=30 -rss_limit_mb=2048 -artifact_prefix="fuzz/artifacts/$t/" \
     -print_final_stats=1
   grep -E '^(#[0-9]+ +INITED|Done |stat::number_of_executed_units|stat::average_exec_per_sec)' \
     "fuzz/artifacts/$t/run.log"
