@@ -1,11 +1,12 @@
 //! Validation: a decoded body's loosely typed fields checked and turned into a
 //! [`Notification`], and the same limits checked on a notification given whole. The first
-//! fault is reported in field order (clientId, channelId, tag/eventType, time, clientIp), so
-//! every reader and every binding reports the same error for the same body.
+//! fault is reported in field order (clientId, channelId, tag/eventType, time, clientIp), a
+//! field that appears twice at that field's place, so every reader and every binding reports
+//! the same error for the same body.
 
 use alloc::string::String;
 
-use super::raw::{Raw, Val};
+use super::raw::{Key, Raw, Val};
 use crate::{Error, EventType, Notification};
 
 /// Largest accepted event time: 2^53 − 1, the largest integer every binding's number holds.
@@ -85,9 +86,12 @@ pub(super) fn resolve<'v, S: AsRef<str>>(
     tag: Option<&str>,
     max_len: u32,
 ) -> Result<Notification<'v>, Error> {
+    raw.repeated(Key::ClientId)?;
     let client_id = id(&raw.client_id, "clientId", max_len)?;
+    raw.repeated(Key::ChannelId)?;
     let channel_id = id(&raw.channel_id, "channelId", max_len)?;
     let tag = tag.map(|t| event_type(t, "tag")).transpose()?;
+    raw.repeated(Key::EventType)?;
     let body_type = match &raw.event_type {
         None | Some(Val::Null) => None,
         Some(Val::Str(s)) => Some(event_type(s.as_ref(), "eventType")?),
@@ -101,7 +105,9 @@ pub(super) fn resolve<'v, S: AsRef<str>>(
         (Some(t), None) => t,
         (None, None) => return Err(Error::MissingField { field: "eventType" }),
     };
+    raw.repeated(Key::Time)?;
     let time = time(&raw.time)?;
+    raw.repeated(Key::ClientIp)?;
     let client_ip = optional_str(&raw.client_ip, "clientIp", max_len)?;
     Ok(Notification { client_id, channel_id, event_type, time, client_ip })
 }
