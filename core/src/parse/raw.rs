@@ -136,15 +136,32 @@ impl<S> Raw<S> {
         Ok(Some(slot))
     }
 
+    /// Whether any known key appeared more than once in this object.
+    #[inline(always)]
+    pub(super) fn any_repeated(&self) -> bool {
+        self.repeats != 0
+    }
+
     /// The fault of `key` if it appeared more than once in this object: checked by
     /// `validate.rs` and `envelope.rs` where that field is checked, and only where the key is
     /// known (a bare body's `tag`, say, is an unknown field, so its repeats are ignored too).
     #[inline(always)]
     pub(super) fn repeated(&self, key: Key) -> Result<(), Error> {
-        if self.repeats & (1 << key as u8) != 0 {
-            return Err(Error::invalid(FIELDS[key as usize], "field appears twice"));
+        self.first_repeated(1 << key as u8)
+    }
+
+    /// [`repeated`](Self::repeated) for every key of [`FIELDS`] up to `key`, the first one
+    /// in that order reported.
+    #[inline]
+    pub(super) fn repeated_up_to(&self, key: Key) -> Result<(), Error> {
+        self.first_repeated((2 << key as u8) - 1)
+    }
+
+    fn first_repeated(&self, mask: u8) -> Result<(), Error> {
+        match self.repeats & mask {
+            0 => Ok(()),
+            m => Err(Error::invalid(FIELDS[m.trailing_zeros() as usize], "field appears twice")),
         }
-        Ok(())
     }
 }
 

@@ -86,12 +86,35 @@ pub(super) fn resolve<'v, S: AsRef<str>>(
     tag: Option<&str>,
     max_len: u32,
 ) -> Result<Notification<'v>, Error> {
-    raw.repeated(Key::ClientId)?;
+    let r = fields(raw, tag, max_len);
+    if !raw.any_repeated() {
+        return r;
+    }
+    // A repeated field is that field's fault, ahead of any other fault at its place or later:
+    // looked for only when there is one, so the usual line pays a single test for the rule.
+    let place = match &r {
+        Ok(_) => Key::ClientIp,
+        Err(e) => match e.field() {
+            Some("clientId") => Key::ClientId,
+            Some("channelId") => Key::ChannelId,
+            Some("tag" | "eventType") => Key::EventType,
+            Some("time") => Key::Time,
+            _ => Key::ClientIp,
+        },
+    };
+    raw.repeated_up_to(place)?;
+    r
+}
+
+/// The fields' own faults in field order, repeats aside (see [`resolve`]).
+fn fields<'v, S: AsRef<str>>(
+    raw: &'v Raw<S>,
+    tag: Option<&str>,
+    max_len: u32,
+) -> Result<Notification<'v>, Error> {
     let client_id = id(&raw.client_id, "clientId", max_len)?;
-    raw.repeated(Key::ChannelId)?;
     let channel_id = id(&raw.channel_id, "channelId", max_len)?;
     let tag = tag.map(|t| event_type(t, "tag")).transpose()?;
-    raw.repeated(Key::EventType)?;
     let body_type = match &raw.event_type {
         None | Some(Val::Null) => None,
         Some(Val::Str(s)) => Some(event_type(s.as_ref(), "eventType")?),
@@ -105,9 +128,7 @@ pub(super) fn resolve<'v, S: AsRef<str>>(
         (Some(t), None) => t,
         (None, None) => return Err(Error::MissingField { field: "eventType" }),
     };
-    raw.repeated(Key::Time)?;
     let time = time(&raw.time)?;
-    raw.repeated(Key::ClientIp)?;
     let client_ip = optional_str(&raw.client_ip, "clientIp", max_len)?;
     Ok(Notification { client_id, channel_id, event_type, time, client_ip })
 }
