@@ -83,7 +83,11 @@ pub fn check_ingest_error(e: &Error) {
         ),
         ErrorCode::UnknownEventType => matches!(field, Some("eventType" | "tag")),
         ErrorCode::TagMismatch => field == Some("tag"),
-        ErrorCode::InvalidSnapshot | ErrorCode::ConfigMismatch => false,
+        // Not ingest errors (snapshots, merges, stores): never from parsing one input.
+        ErrorCode::InvalidSnapshot
+        | ErrorCode::ConfigMismatch
+        | ErrorCode::StoreUnavailable
+        | ErrorCode::StoreLocked => false,
     };
     assert!(ok, "undocumented ingest error: code {} field {field:?} ({e})", e.code());
     assert!(!e.to_string().is_empty());

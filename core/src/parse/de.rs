@@ -9,9 +9,9 @@ use alloc::borrow::Cow;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use super::raw::{self, nested, Key, Raw, Val, FIELDS};
+use super::raw::{self, nested, Key, Raw, Val};
 use crate::Error;
 
 /// Reads one JSON object (and nothing else but whitespace) into `raw`; with `body`, the top
@@ -26,15 +26,10 @@ pub(super) fn decode<'a>(
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let r = de.deserialize_map(RawVisitor { raw, body }).and_then(|()| de.end());
     r.map_err(|e| {
-        let msg = e.to_string();
-        if let Some(rest) = msg.strip_prefix(REPEATED) {
-            let field = FIELDS.iter().copied().find(|f| rest.starts_with(f)).unwrap_or("body");
-            return Error::invalid(field, "field appears twice");
-        }
         if e.classify() == serde_json::error::Category::Data {
             return Error::InvalidJson { reason: String::from("expected a JSON object") };
         }
-        Error::InvalidJson { reason: msg }
+        Error::InvalidJson { reason: e.to_string() }
     })
 }
 
@@ -46,9 +41,6 @@ pub(super) struct Body<'r, 'a> {
     /// [`Val::Str`]); the caller's buffer, so a stream of such lines allocates nothing.
     pub(super) text: &'r mut Vec<u8>,
 }
-
-/// Marker message for a repeated key, recognised when mapping serde errors.
-const REPEATED: &str = "duplicate field ";
 
 struct RawVisitor<'r, 'b, 'a> {
     raw: &'r mut Raw<Cow<'a, str>>,
@@ -62,9 +54,9 @@ impl<'de> Visitor<'de> for RawVisitor<'_, '_, 'de> {
     }
     fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
         while let Some(key) = map.next_key_seed(KeyVisitor)? {
-            let slot =
-                self.raw.vacant(key).map_err(|r| de::Error::custom(format_args!("{REPEATED}{}", r.0)))?;
-            let Some(slot) = slot else {
+            // An unknown key's value, or a repeated key's (remembered by `vacant`, reported
+            // after the whole line is known to be JSON), is read only as JSON.
+            let Ok(Some(slot)) = self.raw.vacant(key) else {
                 map.next_value_seed(Skip)?;
                 continue;
             };

@@ -2,9 +2,10 @@
 //! or as a string holding one. The envelope's rules live here once, whichever reader decoded
 //! the line: a `body` key makes the line an envelope, its `tag` must be a string or `null` and
 //! agree with the caller's, its body must be an object or a string holding one, and that body
-//! may not be an envelope itself.
+//! may not be an envelope itself. A repeated `tag` or `body` is reported where that key is
+//! checked; the envelope's other keys are unknown ones, so their repeats are ignored.
 
-use super::raw::{Line, Raw, Val};
+use super::raw::{Key, Line, Raw, Val};
 use super::{de, validate::resolve};
 use crate::{Error, Notification};
 
@@ -23,12 +24,14 @@ pub(super) fn finish<R, S: AsRef<str>>(
         // A `tag` key without `body` is an unknown field of a bare body: ignored.
         return resolve(outer, tag, max_id_len).map(f);
     };
+    outer.repeated(Key::Tag)?;
     let env_tag = match &outer.tag {
         None | Some(Val::Null) => None,
         Some(Val::Str(s)) => Some(s.as_ref()),
         Some(_) => return Err(Error::invalid("tag", "must be a string")),
     };
     let tag = agree(tag, env_tag)?;
+    outer.repeated(Key::Body)?;
     let body_text = match body {
         Val::Object => return inner(&line.inner, tag, max_id_len, f),
         Val::Str(s) => s.as_ref().as_bytes(),

@@ -128,6 +128,7 @@ impl<'a, const QUOTED: bool> Flat<'a, QUOTED> {
                 }
             };
             i = self.ws(i + 1);
+            // A repeated key is rare: declined, for `de.rs` to skip it and read on.
             let slot = raw.vacant(key).ok()?;
             let value = match *b.get(i)? {
                 c if c == Self::QUOTE[0] => match nested(key, inner.as_deref_mut()) {

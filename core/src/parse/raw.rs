@@ -1,11 +1,14 @@
 //! What both readers (`flat.rs`, `de.rs`) produce: a line's known fields as loosely typed values,
 //! before validation (`validate.rs`), and the rules every reader shares — which keys are known,
-//! that a known key may appear once, and which object is read as a nested body.
+//! that a known key may appear once (a repeat is remembered and reported in field order), and
+//! which object is read as a nested body.
 //!
 //! Values stay loosely typed so that a mistyped field gets `invalid_field` naming that field
 //! instead of a generic parse error. Strings are of type `S`: `&str` from the flat reader,
 //! which only borrows (so its records need no drop glue: dropping one costs nothing), and
 //! `Cow<str>` from serde_json, which unescapes into owned strings.
+
+use crate::Error;
 
 /// A field value before validation; `S` is a string as its reader gives it.
 pub(super) enum Val<S> {
@@ -35,6 +38,8 @@ pub(super) struct Raw<S> {
     pub(super) client_ip: Option<Val<S>>,
     pub(super) tag: Option<Val<S>>,
     pub(super) body: Option<Val<S>>,
+    /// The known keys seen more than once, one bit per [`Key`] (by its index in [`FIELDS`]).
+    repeats: u8,
 }
 
 impl<S> Default for Raw<S> {
@@ -47,6 +52,7 @@ impl<S> Default for Raw<S> {
             client_ip: None,
             tag: None,
             body: None,
+            repeats: 0,
         }
     }
 }
@@ -65,10 +71,11 @@ impl<S> Default for Line<S> {
     }
 }
 
-/// A key of a notification object; every other key is [`Key::Other`], read and ignored.
+/// A key of a notification object; every other key is [`Key::Other`], read and ignored. The
+/// known keys are numbered as in [`FIELDS`].
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Key {
-    ClientId,
+    ClientId = 0,
     ChannelId,
     EventType,
     Time,
@@ -99,31 +106,62 @@ impl Key {
     }
 }
 
-/// A known key seen twice in one object (the field's name).
-pub(super) struct Repeated(pub(super) &'static str);
+/// A known key seen again in one object: its value is to be read (still as JSON) and dropped.
+pub(super) struct Repeated;
 
 impl<S> Raw<S> {
     /// Where `key`'s value goes: `None` for an unknown key (its value is read and ignored).
     ///
-    /// The one statement of "a repeated key is an error": both readers take the slot here
-    /// before reading the value, so serde_json reports the repetition where the key is, ahead
-    /// of anything wrong in its value (the flat reader simply declines).
+    /// With [`repeated`](Self::repeated), the one statement of "a repeated key is an error": a
+    /// repeat does not stop the reading (so invalid JSON after it is still `invalid_json`, as
+    /// SPEC §1 wants first); it is remembered here, its value skipped by the reader (the flat
+    /// reader simply declines), and reported by the field checks at the field's place in the
+    /// field order, the first value kept meanwhile.
     #[inline(always)]
     pub(super) fn vacant(&mut self, key: Key) -> Result<Option<&mut Option<Val<S>>>, Repeated> {
-        let (slot, name) = match key {
-            Key::ClientId => (&mut self.client_id, FIELDS[0]),
-            Key::ChannelId => (&mut self.channel_id, FIELDS[1]),
-            Key::EventType => (&mut self.event_type, FIELDS[2]),
-            Key::Time => (&mut self.time, FIELDS[3]),
-            Key::ClientIp => (&mut self.client_ip, FIELDS[4]),
-            Key::Tag => (&mut self.tag, FIELDS[5]),
-            Key::Body => (&mut self.body, FIELDS[6]),
+        let slot = match key {
+            Key::ClientId => &mut self.client_id,
+            Key::ChannelId => &mut self.channel_id,
+            Key::EventType => &mut self.event_type,
+            Key::Time => &mut self.time,
+            Key::ClientIp => &mut self.client_ip,
+            Key::Tag => &mut self.tag,
+            Key::Body => &mut self.body,
             Key::Other => return Ok(None),
         };
         if slot.is_some() {
-            return Err(Repeated(name));
+            self.repeats |= 1 << key as u8;
+            return Err(Repeated);
         }
         Ok(Some(slot))
+    }
+
+    /// Whether any known key appeared more than once in this object.
+    #[inline(always)]
+    pub(super) fn any_repeated(&self) -> bool {
+        self.repeats != 0
+    }
+
+    /// The fault of `key` if it appeared more than once in this object: checked by
+    /// `validate.rs` and `envelope.rs` where that field is checked, and only where the key is
+    /// known (a bare body's `tag`, say, is an unknown field, so its repeats are ignored too).
+    #[inline(always)]
+    pub(super) fn repeated(&self, key: Key) -> Result<(), Error> {
+        self.first_repeated(1 << key as u8)
+    }
+
+    /// [`repeated`](Self::repeated) for every key of [`FIELDS`] up to `key`, the first one
+    /// in that order reported.
+    #[inline]
+    pub(super) fn repeated_up_to(&self, key: Key) -> Result<(), Error> {
+        self.first_repeated((2 << key as u8) - 1)
+    }
+
+    fn first_repeated(&self, mask: u8) -> Result<(), Error> {
+        match self.repeats & mask {
+            0 => Ok(()),
+            m => Err(Error::invalid(FIELDS[m.trailing_zeros() as usize], "field appears twice")),
+        }
     }
 }
 

@@ -40,6 +40,12 @@ fn the_flat_reader_agrees_with_serde_json() {
         r#"{"clientId":"a","channelId":"b","time":-1}"#,
         r#"{"clientId":"a","channelId":"b","time":1} x"#,
         r#"{"clientId":"a","channelId":"b","time":1,"clientId":"c"}"#,
+        // A repeated key is remembered, not fatal: invalid JSON after it, then field order.
+        r#"{"clientId":"a","clientId":"b",}"#,
+        r#"{"clientId":"","time":1,"time":2,"channelId":"b"}"#,
+        r#"{"clientId":"a","channelId":"b","time":1,"tag":"x","tag":"y"}"#,
+        r#"{"tag":"connect","tag":"connect","body":{"clientId":"a","channelId":"b","time":1}}"#,
+        r#"{"tag":"connect","body":{"clientId":"a","channelId":"b","time":1},"body":{}}"#,
         r#"[1]"#,
         r#""#,
         r#"{"clientId":"a","channelId":"b""#,

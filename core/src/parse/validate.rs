@@ -1,11 +1,12 @@
 //! Validation: a decoded body's loosely typed fields checked and turned into a
 //! [`Notification`], and the same limits checked on a notification given whole. The first
-//! fault is reported in field order (clientId, channelId, tag/eventType, time, clientIp), so
-//! every reader and every binding reports the same error for the same body.
+//! fault is reported in field order (clientId, channelId, tag/eventType, time, clientIp), a
+//! field that appears twice at that field's place, so every reader and every binding reports
+//! the same error for the same body.
 
 use alloc::string::String;
 
-use super::raw::{Raw, Val};
+use super::raw::{Key, Raw, Val};
 use crate::{Error, EventType, Notification};
 
 /// Largest accepted event time: 2^53 − 1, the largest integer every binding's number holds.
@@ -81,6 +82,32 @@ fn optional_str<'v, S: AsRef<str>>(
 /// Validates a decoded body into a notification, reporting the first fault in field order;
 /// `tag` is the event type the envelope or the caller gave, if any.
 pub(super) fn resolve<'v, S: AsRef<str>>(
+    raw: &'v Raw<S>,
+    tag: Option<&str>,
+    max_len: u32,
+) -> Result<Notification<'v>, Error> {
+    let r = fields(raw, tag, max_len);
+    if !raw.any_repeated() {
+        return r;
+    }
+    // A repeated field is that field's fault, ahead of any other fault at its place or later:
+    // looked for only when there is one, so the usual line pays a single test for the rule.
+    let place = match &r {
+        Ok(_) => Key::ClientIp,
+        Err(e) => match e.field() {
+            Some("clientId") => Key::ClientId,
+            Some("channelId") => Key::ChannelId,
+            Some("tag" | "eventType") => Key::EventType,
+            Some("time") => Key::Time,
+            _ => Key::ClientIp,
+        },
+    };
+    raw.repeated_up_to(place)?;
+    r
+}
+
+/// The fields' own faults in field order, repeats aside (see [`resolve`]).
+fn fields<'v, S: AsRef<str>>(
     raw: &'v Raw<S>,
     tag: Option<&str>,
     max_len: u32,
