@@ -5,7 +5,7 @@ Each seed carries the small header its target reads first (see the doc comment a
 each file in fuzz/fuzz_targets/): `00` is the default configuration. Files are named by a hash of
 their content, so running this again adds nothing twice and never removes what the fuzzer found.
 
-    python3 fuzz/make_seeds.py            # writes fuzz/corpus/{ingest_json,ingest_many,restore,laws}
+    python3 fuzz/make_seeds.py            # writes fuzz/corpus/{ingest_json,ingest_many,restore,laws,record,file_log}
 """
 
 import glob
@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import sys
+import zlib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CORPUS = os.path.join(ROOT, "fuzz", "corpus")
@@ -102,6 +103,7 @@ def from_vectors(c):
             c.add("ingest_many", config_header(vector.get("config")) + b"\x80" + jsonl)
             if len(jsonl) < 256:
                 c.add("restore", b"\x02\x00" + bytes([len(jsonl)]) + jsonl)
+                record_seeds(c, jsonl)
 
 
 def from_sample(c):
@@ -117,6 +119,59 @@ def from_sample(c):
             c.add("ingest_json", b"\x00\x08" + line)  # into an engine holding a few clients
     small = b"\n".join(lines[:3]) + b"\n"
     c.add("restore", b"\x02\x00" + bytes([min(len(small), 255)]) + small[:255])
+    record_seeds(c, small[:255])
+    file_log_seeds(c, lines[:12])
+
+
+def record_seeds(c, jsonl):
+    """`record` mode 2 (5: own id): the record of client `pick` of an engine fed `jsonl`, loaded
+    into an empty engine (flags 00) and into one holding a few clients (flags 10)."""
+    for flags in (0x00, 0x10):
+        for pick in range(4):
+            c.add("record", bytes([flags, 5, 0, len(jsonl)]) + jsonl + bytes([pick]))
+
+
+def varint(n):
+    out = bytearray()
+    while n >= 0x80:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def log_header(gen):
+    h = b"MQSTLOG1" + gen.to_bytes(8, "little")
+    return h + zlib.crc32(h).to_bytes(4, "little")
+
+
+def frame(body):
+    length = len(body).to_bytes(4, "little")
+    return length + zlib.crc32(length + body).to_bytes(4, "little") + body
+
+
+def file_log_seeds(c, lines):
+    """`file_log`: logs in the layout of store/src/file/codec.rs (the real ones, written by a file
+    store, come from store/examples/fuzz_log_seeds.rs): whole images (mode 0), and frame bodies
+    the target seals (mode 2), with and without garbage after them."""
+    lines = [l for l in lines if l.strip()][:6]
+    tag = lambda t: b"\x00" if t is None else varint(len(t) + 1) + t
+    entries = [b"\x01" + tag(None) + varint(len(l)) + l for l in lines[:2]]
+    entries.append(b"\x01" + tag(b"connect") + varint(len(lines[2])) + lines[2])
+    many = b"\n".join(lines[3:5]) + b"\n"
+    entries.append(b"\x02" + varint(len(many)) + many)
+    entries.append(b"\x03" + varint(2) + tag(None) + varint(len(lines[5])) + lines[5] + tag(b"x") + varint(1) + b"{")
+    entries.append(b"\x04" + varint(8) + b"MQSTATUS")
+    image = log_header(0) + b"".join(frame(e) for e in entries)
+    c.add("file_log", b"\x00" + image)
+    c.add("file_log", b"\x00" + image[:-3])  # a torn tail
+    c.add("file_log", b"\x00" + image + bytes(64))  # zeros after the last frame
+    c.add("file_log", b"\x00" + log_header(3) + frame(b"".join(entries[:3])))  # one group commit
+    small = [e for e in entries if len(e) < 256]
+    sealed = bytes([0, len(small)]) + b"".join(bytes([len(e)]) + e for e in small)
+    c.add("file_log", b"\x02" + sealed)
+    c.add("file_log", b"\x02" + sealed + b"\x07\x00\x00\x00junk")
+    c.add("file_log", b"\x01\x00" + frame(entries[0]))
 
 
 def ev(client, kind, channel, time, ip=7):
@@ -140,7 +195,7 @@ def main():
     from_vectors(c)
     from_sample(c)
     laws_seeds(c)
-    for target in ("ingest_json", "ingest_many", "restore", "laws"):
+    for target in ("ingest_json", "ingest_many", "restore", "laws", "record", "file_log"):
         total = len(os.listdir(os.path.join(CORPUS, target)))
         print(f"{target}: {c.counts.get(target, 0)} new seeds, {total} in fuzz/corpus/{target}")
     return 0

@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=${MQTT_STATUS_FUZZ_SECONDS:-60}
-targets=(${MQTT_STATUS_FUZZ_TARGETS:-ingest_json ingest_many restore laws})
+targets=(${MQTT_STATUS_FUZZ_TARGETS:-ingest_json ingest_many restore laws record file_log})
 sanitizer=${MQTT_STATUS_FUZZ_SANITIZER:-none}
 # A fixed seed: the same inputs in the same order on every CI run (a finding is reproducible).
 seed=${MQTT_STATUS_FUZZ_SEED:-1}
@@ -27,6 +27,8 @@ fi
 cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 cargo clippy --manifest-path fuzz/Cargo.toml --all-targets -- -D warnings
 python3 fuzz/make_seeds.py
+# Real file store logs for file_log (a stable build of the store's example; shares target/).
+cargo run -q -p mqtt-status-store --example fuzz_log_seeds -- fuzz/corpus/file_log
 cargo +nightly fuzz build --sanitizer "$sanitizer"
 bin="fuzz/target/$(rustc +nightly -vV | sed -n 's/^host: //p')/release"
 

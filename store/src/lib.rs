@@ -35,6 +35,16 @@ use mqtt_status::{BatchReport, ClientStatus, Config, Error, EventBatch, GroupCou
 
 pub use crate::redis::{DEFAULT_FEED_MAXLEN, DEFAULT_PREFIX, DEFAULT_SHARDS};
 
+/// Not API (for `fuzz/` only; may change or go at any time): replays a file store log image as
+/// opening the store does (header, frames, entries, through an engine with the default
+/// configuration) without touching a file. `Ok((whole frames, byte offset where they end, torn))`,
+/// where `torn` means bytes after that offset were dropped as a torn tail; `invalid_snapshot` for a
+/// bad header, damage before a whole frame, or an undecodable entry in a whole frame.
+#[doc(hidden)]
+pub fn __fuzz_scan_log(bytes: &[u8]) -> Result<(usize, usize, bool), Error> {
+    file::scan_log_image(bytes)
+}
+
 /// One page of the transition feed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeedPage {

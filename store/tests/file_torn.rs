@@ -137,3 +137,19 @@ fn a_damaged_snapshot_file_or_meta_is_invalid_snapshot() {
     fs::write(dir.path().join("meta"), b"{").unwrap();
     assert_eq!(StatusStore::open(&url, Config::default()).err().unwrap().code(), ErrorCode::InvalidSnapshot);
 }
+
+#[test]
+fn fuzz_hook_scans_a_real_log_as_open_does() {
+    // `__fuzz_scan_log` (the file_log fuzz target's hook) reads a real log as open() does: every
+    // frame whole, then the last one cut is a torn tail after the others; a bad header is refused.
+    let (_, calls) = calls();
+    let (dir, before) = store_with(&calls);
+    let log = fs::read(dir.path().join(LOG0)).unwrap();
+    let scan = mqtt_status_store::__fuzz_scan_log;
+    assert_eq!(scan(&log).unwrap(), (calls.len(), log.len(), false));
+    let cut = &log[..log.len() - 1];
+    assert_eq!(scan(cut).unwrap(), (calls.len() - 1, before as usize, true));
+    let mut bad = log.clone();
+    bad[0] ^= 1;
+    assert_eq!(scan(&bad).unwrap_err().code(), ErrorCode::InvalidSnapshot);
+}

@@ -115,6 +115,21 @@ pub(crate) fn load(
     Ok((state, scan, snap_len))
 }
 
+/// Replays a log image (any generation) the way [`load`] does — header, frames, each frame's
+/// entries through a default-configured engine — for the fuzz hook `crate::__fuzz_scan_log`:
+/// (whole frames, where they end, whether a torn tail follows).
+pub(crate) fn scan_log_image(bytes: &[u8]) -> Result<(usize, usize, bool), Error> {
+    read_log_header(bytes, "log")?;
+    let engine = StatusEngine::new(Config::default())?;
+    let mut state = State { engine, feed: Feed::new(DEFAULT_FEED_LEN), base: Stats::default(), broken: None };
+    let mut frames = 0;
+    let scan = scan_frames(bytes, "log", |body| {
+        frames += 1;
+        state.apply_frame(body, |_| {})
+    })?;
+    Ok((frames, scan.end, scan.torn))
+}
+
 /// A status store in one directory (see the module docs).
 pub(crate) struct FileStore {
     dir: PathBuf,
