@@ -39,7 +39,7 @@ pub(super) struct Raw<S> {
     pub(super) tag: Option<Val<S>>,
     pub(super) body: Option<Val<S>>,
     /// The known keys seen more than once, one bit per [`Key`] (by its index in [`FIELDS`]).
-    repeats: u8,
+    pub(super) repeats: u8,
 }
 
 impl<S> Default for Raw<S> {
