@@ -97,6 +97,21 @@ pub(crate) fn body_bytes(value: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<u
 }
 
 /// A tag that is not valid Unicode (lone surrogates) cannot reach the core as `&str`.
+/// A configuration as the Python layer reads it (`_config_dict` in `__init__.py`), the same for
+/// engines and stores.
+pub(crate) type ConfigTuple = (bool, bool, u32, u32, u32, &'static str);
+
+pub(crate) fn config_tuple(c: &Config) -> ConfigTuple {
+    (
+        c.close_on_disconnect,
+        c.takeover,
+        c.tombstones_per_client,
+        c.max_id_len,
+        c.max_open_channels,
+        c.source.as_str(),
+    )
+}
+
 pub(crate) fn bad_tag() -> Error {
     Error::InvalidField { field: "tag", reason: "not valid Unicode (lone surrogate)".to_string() }
 }
@@ -186,17 +201,8 @@ impl Engine {
 
     /// The configuration as `(close_on_disconnect, takeover, tombstones_per_client, max_id_len,
     /// max_open_channels)`.
-    fn config(&self, py: Python<'_>) -> (bool, bool, u32, u32, u32, &'static str) {
-        let c = self.with(py, |e| *e.config());
-        let source = c.source.as_str();
-        (
-            c.close_on_disconnect,
-            c.takeover,
-            c.tombstones_per_client,
-            c.max_id_len,
-            c.max_open_channels,
-            source,
-        )
+    fn config(&self, py: Python<'_>) -> ConfigTuple {
+        config_tuple(&self.with(py, |e| *e.config()))
     }
 
     /// One body or envelope (`str` or bytes-like); returns a transition tuple or `None`.

@@ -51,10 +51,9 @@ impl Store {
         store.map(|inner| Store { inner }).map_err(|e| to_pyerr(py, &e))
     }
 
-    /// The configuration as `(close_on_disconnect, takeover, tombstones_per_client, max_id_len)`.
-    fn config(&self) -> (bool, bool, u32, u32) {
-        let c = self.inner.config();
-        (c.close_on_disconnect, c.takeover, c.tombstones_per_client, c.max_id_len)
+    /// The configuration, as the engine's `config()` gives it.
+    fn config(&self) -> crate::ConfigTuple {
+        crate::config_tuple(self.inner.config())
     }
 
     /// One body or envelope (`str` or bytes-like); returns a `Transition` or `None` once the

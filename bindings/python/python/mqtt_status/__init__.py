@@ -255,6 +255,19 @@ class BatchReport:
         return cls(applied, duplicates, late, rejected, tuple(BatchError(*e) for e in errors), transitions)
 
 
+def _config_dict(native: Tuple[bool, bool, int, int, int, str]) -> Dict[str, Any]:
+    """A native configuration tuple as the keyword arguments of the constructor / ``open``."""
+    c, t, n, m, o, s = native
+    return {
+        "close_on_disconnect": c,
+        "takeover": t,
+        "tombstones_per_client": n,
+        "max_id_len": m,
+        "max_open_channels": o,
+        "source": s,
+    }
+
+
 class StatusEngine:
     """The presence engine. Thread-safe: one engine may be shared by threads.
 
@@ -363,15 +376,7 @@ class StatusEngine:
     @property
     def config(self) -> Dict[str, Any]:
         """The engine's options, as keyword arguments of the constructor."""
-        c, t, n, m, o, s = self._engine.config()
-        return {
-            "close_on_disconnect": c,
-            "takeover": t,
-            "tombstones_per_client": n,
-            "max_id_len": m,
-            "max_open_channels": o,
-            "source": s,
-        }
+        return _config_dict(self._engine.config())
 
     # -- persistence ----------------------------------------------------------------------
 
@@ -523,8 +528,7 @@ class StatusStore:
     @property
     def config(self) -> Dict[str, Any]:
         """The store's options, as keyword arguments of :meth:`open`."""
-        c, t, n, m = self._store.config()
-        return {"close_on_disconnect": c, "takeover": t, "tombstones_per_client": n, "max_id_len": m}
+        return _config_dict(self._store.config())
 
     # -- snapshot and feed ----------------------------------------------------------------
 
