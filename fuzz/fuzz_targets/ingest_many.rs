@@ -13,7 +13,9 @@
 
 use arbitrary::{Arbitrary, Unstructured};
 use libfuzzer_sys::fuzz_target;
-use mqtt_status::{with_notification, BatchError, BatchReport, Outcome, StatusEngine, Transition};
+use mqtt_status::{
+    with_notification, BatchError, BatchReport, Outcome, StatusEngine, Transition, MAX_REPORTED_ERRORS,
+};
 use mqtt_status_fuzz::{check_consistent, check_ingest_error, config, engine, EXAMPLE};
 
 fuzz_target!(|data: &[u8]| {
@@ -62,14 +64,21 @@ fuzz_target!(|data: &[u8]| {
             }
             Err(e) => {
                 check_ingest_error(&e);
-                want.errors.push(BatchError::new(index as u64, &e));
+                // A report lists the first MAX_REPORTED_ERRORS and counts every rejection.
+                want.rejected += 1;
+                if want.errors.len() < MAX_REPORTED_ERRORS {
+                    want.errors.push(BatchError::new(index as u64, &e));
+                }
             }
         }
     }
     let got_transitions = report.transitions.to_vec();
     assert_eq!(got_transitions, transitions, "transitions: batch vs line by line");
     assert_eq!(report.errors, want.errors, "errors: batch vs line by line");
-    assert_eq!((report.applied, report.duplicates, report.late), (want.applied, want.duplicates, want.late));
+    assert_eq!(
+        (report.applied, report.duplicates, report.late, report.rejected),
+        (want.applied, want.duplicates, want.late, want.rejected)
+    );
     let snap = batch.snapshot();
     assert_eq!(snap, one.snapshot(), "snapshot: batch vs line by line");
 
@@ -104,7 +113,7 @@ fuzz_target!(|data: &[u8]| {
     let mut both = first.transitions.to_vec();
     both.extend(second.transitions.to_vec());
     assert_eq!(both, transitions, "transitions: two batches");
-    assert_eq!(first.errors.len() + second.errors.len(), want.errors.len(), "errors: two batches");
+    assert_eq!(first.rejected + second.rejected, want.rejected, "rejected: two batches");
     assert_eq!(two.snapshot(), snap, "snapshot: two batches");
 
     check_consistent(&batch, true);
