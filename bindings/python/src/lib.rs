@@ -112,6 +112,16 @@ pub(crate) fn config_tuple(c: &Config) -> ConfigTuple {
     )
 }
 
+/// The configuration from a dict with every binding's camelCase keys, checked by the core
+/// (`Config::from_options`): engines and stores read their options the same way.
+pub(crate) fn config_from_dict(py: Python<'_>, options: &Bound<'_, PyDict>) -> PyResult<Config> {
+    let entries: Vec<(String, OptionValue)> = options
+        .iter()
+        .map(|(k, v)| Ok((k.extract::<String>()?, option_value(Some(&v)))))
+        .collect::<PyResult<_>>()?;
+    Config::from_options(OptionsArg::Entries(entries)).map_err(|e| to_pyerr(py, &e))
+}
+
 pub(crate) fn bad_tag() -> Error {
     Error::InvalidField { field: "tag", reason: "not valid Unicode (lone surrogate)".to_string() }
 }
@@ -191,11 +201,7 @@ impl Engine {
     /// checked by the core (`Config::from_options`).
     #[new]
     fn new(py: Python<'_>, options: &Bound<'_, PyDict>) -> PyResult<Self> {
-        let entries: Vec<(String, OptionValue)> = options
-            .iter()
-            .map(|(k, v)| Ok((k.extract::<String>()?, option_value(Some(&v)))))
-            .collect::<PyResult<_>>()?;
-        let config = Config::from_options(OptionsArg::Entries(entries)).map_err(|e| to_pyerr(py, &e))?;
+        let config = config_from_dict(py, options)?;
         StatusEngine::new(config).map(Engine::wrap).map_err(|e| to_pyerr(py, &e))
     }
 

@@ -5,14 +5,14 @@
 //! `ingest` calls from several threads share commits: the store's group commit). The store is
 //! `Send + Sync`, so the class is `frozen` and needs no lock of its own.
 
-use mqtt_status::{Config, OnlineQuery, OptionValue, OptionsArg};
+use mqtt_status::OnlineQuery;
 use mqtt_status_store::StatusStore;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyString, PyTuple};
 
 use crate::transition::Transition;
-use crate::{bad_tag, body_bytes, named, option_value, report_tuple, to_json, to_pyerr, ReportTuple};
+use crate::{bad_tag, body_bytes, named, report_tuple, to_json, to_pyerr, ReportTuple};
 
 /// One feed entry as `(cursor, transition)`.
 type EntryTuple<'py> = (String, Bound<'py, Transition>);
@@ -41,11 +41,7 @@ impl Store {
     /// GIL released.
     #[staticmethod]
     fn open(py: Python<'_>, url: &str, options: &Bound<'_, PyDict>) -> PyResult<Self> {
-        let entries: Vec<(String, OptionValue)> = options
-            .iter()
-            .map(|(k, v)| Ok((k.extract::<String>()?, option_value(Some(&v)))))
-            .collect::<PyResult<_>>()?;
-        let config = Config::from_options(OptionsArg::Entries(entries)).map_err(|e| to_pyerr(py, &e))?;
+        let config = crate::config_from_dict(py, options)?;
         let url = url.to_owned();
         let store = py.detach(|| StatusStore::open(&url, config));
         store.map(|inner| Store { inner }).map_err(|e| to_pyerr(py, &e))
