@@ -1,7 +1,7 @@
 'use strict';
 // Shared helpers of every entry point (conversion-free: the engines throw the errors themselves).
-// Also the source of dist/web/errors.js (see scripts/build.mjs): it imports nothing and ends with
-// its `module.exports` line.
+// Also the source of dist/web/errors.js (see scripts/build.mjs): it requires nothing and ends
+// with its `module.exports` line.
 
 /**
  * The stable error codes, identical in every language: the core's `ErrorCode::ALL`, which both
@@ -27,7 +27,8 @@ function isStatusError(e) {
 
 /**
  * The error of a call on a freed engine, as the native addon throws it (`engine_freed`, see
- * bindings/js-common `FREED`): a usage error of the JavaScript object, not an input error.
+ * bindings/js-common `FREED`; api.cjs throws it for both backends): a usage error of the
+ * JavaScript object, not an input error.
  */
 function freedError() {
   const e = new Error('StatusEngine was freed');
@@ -51,16 +52,4 @@ function noStoreError() {
   return e;
 }
 
-/** `StatusStore` of the WebAssembly backend: `open` rejects with `noStoreError()`. */
-class StatusStore {
-  constructor() {
-    throw noStoreError();
-  }
-
-  /** Always rejects: there is no store in WebAssembly. */
-  static async open() {
-    throw noStoreError();
-  }
-}
-
-module.exports = { ERROR_CODES, isStatusError, freedError, noStoreError, StatusStore };
+module.exports = { ERROR_CODES, isStatusError, freedError, noStoreError };

@@ -1,4 +1,6 @@
-// Type declarations of `mqtt-status` (every entry point: Node native or WebAssembly, browser).
+// Type declarations of `mqtt-status` (every entry point: Node native or WebAssembly, browser):
+// the classes of api.cjs. tests/js/types.test.mjs checks every class member and every answer's
+// keys against the real objects of both backends; scripts/types-check.ts uses every member.
 // The shapes are the core's serde output: camelCase keys, `null` (never `undefined`) where a value
 // is unknown, plain objects and arrays.
 
@@ -197,6 +199,17 @@ export declare class StatusEngine {
   stats(): Stats;
   /** The whole state, configuration included, as versioned binary bytes (same in every language). */
   snapshot(): Uint8Array;
+  /**
+   * The client's per-client record (SPEC §8): the bytes a status store keeps for it (versioned,
+   * checksummed, the same from every backend and language), or null for an unknown client.
+   */
+  clientRecord(clientId: string): Uint8Array | null;
+  /**
+   * Loads a per-client record (`clientRecord()` of any backend or language), replacing that
+   * client's state.
+   * @throws {StatusError} `invalid_snapshot` for a corrupt record or one of another client.
+   */
+  loadRecord(clientId: string, bytes: Uint8Array | ArrayBuffer): void;
   /**
    * An engine from `snapshot()` bytes of any backend or language.
    * @throws {StatusError} `invalid_snapshot` for corrupt, truncated or foreign bytes.

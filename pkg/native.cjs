@@ -1,13 +1,12 @@
 'use strict';
-// `mqtt-status/native`: the native addon (package `mqtt-status-native`); throws if it is not
-// installed or not built for this platform.
-const native = require('mqtt-status-native');
+// `mqtt-status/native`: the API (api.cjs) over the native addon (package `mqtt-status-native`);
+// throws if it is not installed or not built for this platform.
+const { bind } = require('./api.cjs');
 const { ERROR_CODES, isStatusError } = require('./errors.cjs');
-const { installIngest } = require('./report.cjs');
-const { installStore } = require('./store.cjs');
 
-exports.StatusEngine = installIngest(native.StatusEngine);
-exports.StatusStore = installStore(native.StatusStore, native.StatusEngine._eventTypes());
+const { StatusEngine, StatusStore } = bind(require('mqtt-status-native'));
+exports.StatusEngine = StatusEngine;
+exports.StatusStore = StatusStore;
 exports.backend = 'native';
 exports.nativeError = null;
 exports.init = async function init() {};

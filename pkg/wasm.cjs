@@ -1,11 +1,11 @@
 'use strict';
-// `mqtt-status/wasm`: the WebAssembly backend in Node, whatever else is installed.
-const wasm = require('./dist/node/mqtt_status_wasm.cjs');
-const { ERROR_CODES, isStatusError, freedError, StatusStore } = require('./errors.cjs');
-const { installIngest, guardFreed } = require('./report.cjs');
+// `mqtt-status/wasm`: the API (api.cjs) over the WebAssembly build in Node, whatever else is
+// installed. It has no status store: `StatusStore.open` rejects (code store_unavailable).
+const { bind } = require('./api.cjs');
+const { ERROR_CODES, isStatusError } = require('./errors.cjs');
 
-exports.StatusEngine = installIngest(guardFreed(wasm.StatusEngine, freedError));
-// No status store in WebAssembly: `StatusStore.open` rejects (code store_unavailable).
+const { StatusEngine, StatusStore } = bind(require('./dist/node/mqtt_status_wasm.cjs'));
+exports.StatusEngine = StatusEngine;
 exports.StatusStore = StatusStore;
 exports.backend = 'wasm';
 exports.nativeError = null;

@@ -4,16 +4,16 @@
 //   import init, { StatusEngine } from 'mqtt-status';   // or '/pkg/web.js' from a static server
 //   await init();                                       // fetches dist/web/mqtt_status_wasm_bg.wasm
 //   const engine = new StatusEngine({ takeover: true });
-import wbInit, { initSync as wbInitSync, StatusEngine as WasmStatusEngine } from './dist/web/mqtt_status_wasm.js';
-import { installIngest, guardFreed } from './dist/web/report.js';
-import { freedError } from './dist/web/errors.js';
+import * as wasm from './dist/web/mqtt_status_wasm.js';
+import { bind } from './dist/web/api.js';
 
-export { ERROR_CODES, isStatusError, StatusStore } from './dist/web/errors.js';
+export { ERROR_CODES, isStatusError } from './dist/web/errors.js';
 
-// `StatusStore`: no store in WebAssembly; `StatusStore.open` rejects (code store_unavailable).
-
-/** The engine class (the WebAssembly build). */
-export const StatusEngine = installIngest(guardFreed(WasmStatusEngine, freedError));
+/**
+ * The classes (api.cjs) over the WebAssembly build. `StatusStore`: no store in WebAssembly;
+ * `StatusStore.open` rejects (code store_unavailable).
+ */
+export const { StatusEngine, StatusStore } = bind(wasm);
 
 /** Always "wasm" here. */
 export const backend = 'wasm';
@@ -27,10 +27,10 @@ export const nativeError = null;
  * Calling it again is harmless.
  */
 export default function init(input) {
-  return wbInit(input === undefined ? undefined : { module_or_path: input });
+  return wasm.default(input === undefined ? undefined : { module_or_path: input });
 }
 
 /** Synchronous variant for workers that already hold the bytes or a compiled module. */
 export function initSync(module) {
-  return wbInitSync({ module });
+  return wasm.initSync({ module });
 }

@@ -1,5 +1,5 @@
 // Compiled (not run) by `npm run typecheck`: the declarations accept the documented uses.
-import init, { StatusEngine, StatusStore, backend, type FeedPage, isStatusError, type BatchReport, type ClientStatus, type Stats, type Transition } from '../index.js';
+import init, { StatusEngine, StatusStore, backend, type FeedPage, type GroupCount, isStatusError, type BatchReport, type ClientStatus, type Stats, type Transition } from '../index.js';
 import webInit, { StatusEngine as WebEngine, StatusStore as WebStore, initSync } from '../web.js';
 
 async function main(): Promise<void> {
@@ -19,6 +19,9 @@ async function main(): Promise<void> {
   const ids: string[] = engine.onlineClients({ group: 'GID_a', after: null, limit: 10 });
   const n: number = engine.countOnline() + engine.countOnline('GID_a');
   const s: Stats = engine.stats();
+  const record: Uint8Array | null = engine.clientRecord('a');
+  if (record) engine.loadRecord('a', record);
+  const gs: GroupCount[] = engine.groups();
   const copy = StatusEngine.restore(engine.snapshot());
   copy.merge(engine);
   copy.free();
@@ -36,7 +39,7 @@ async function main(): Promise<void> {
   const b: 'native' | 'wasm' = backend;
   // @ts-expect-error unknown option
   new StatusEngine({ closeOnDisconect: true });
-  void t, r, online, c, ids, n, s, b;
+  void t, r, online, c, ids, n, s, b, gs;
 }
 async function store(): Promise<void> {
   const st = await StatusStore.open('redis://127.0.0.1:6379?prefix=x', { takeover: true });
@@ -47,13 +50,14 @@ async function store(): Promise<void> {
   const ids: string[] = await st.onlineClients({ group: 'GID_a', limit: 10 });
   const n: number = await st.countOnline('GID_a');
   const s: Stats = await st.stats();
+  const gs: GroupCount[] = await st.groups();
   const page: FeedPage = await st.transitions(null, 100);
   const next: string = (await st.transitions(page.next)).next;
   await st.loadSnapshot(await st.snapshot());
   await WebStore.open('redis://127.0.0.1:6379').catch(() => null);
   // @ts-expect-error the store is opened with StatusStore.open
   new StatusStore();
-  void t, r, online, c, ids, n, s, next;
+  void t, r, online, c, ids, n, s, next, gs;
 }
 
 void main;

@@ -48,6 +48,10 @@ function run(StatusEngine, config, steps) {
         assert.deepEqual(engine.snapshot(), before, `${where}: restore(snapshot()) gives other bytes`);
       } else if ('snapshot' in step) assert.equal(toHex(before), step.snapshot.toLowerCase(), `${where}: snapshot bytes`);
       else if ('restore' in step) [engine, config] = [StatusEngine.restore(hex(step.restore)), null];
+      else if ('record' in step) {
+        const record = engine.clientRecord(step.record.clientId);
+        assert.equal(record === null ? null : toHex(record), step.record.hex, `${where}: record bytes`);
+      } else if ('loadRecord' in step) engine.loadRecord(step.loadRecord.clientId, hex(step.loadRecord.hex));
       else if ('merge' in step) engine.merge(run(StatusEngine, step.merge.config ?? {}, step.merge.steps ?? []));
       else throw new Error(`unknown operation in ${where}`);
     } catch (e) {

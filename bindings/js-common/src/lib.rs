@@ -2,32 +2,46 @@
 //!
 //! A batch report can hold a transition per event. Building one JS object per transition from
 //! native code costs a boundary crossing per property (napi) or per string (wasm), several times
-//! what the engine spends on the event. So the bindings hand JavaScript a [`PackedReport`]: the
-//! counters and errors as JSON, every id in one string, and the rest as numbers in one
-//! `Float64Array`; `pkg/report.cjs` rebuilds the plain objects in JavaScript, where creating them
-//! is cheap. Nothing here judges anything: it only re-encodes the core's `BatchReport`.
+//! what the engine spends on the event. So the bindings hand JavaScript the packed format below
+//! and `pkg/packed.cjs` rebuilds the plain objects in JavaScript, where creating them is cheap.
+//! Nothing here judges anything: it only re-encodes the core's `Transition`s and `BatchReport`.
+//!
+//! # The packed format
+//!
+//! This section is the format's one description; the encoder is this crate, the decoder
+//! `pkg/packed.cjs`, and both point here.
+//!
+//! - **A transition** (the raw `ingestPacked`, engine and store): `null` when nothing flipped,
+//!   else the array `[text, clientIdEnd, time, flags]`: `text` is the client id and the channel
+//!   id back to back, the client id is `text[0 .. clientIdEnd]` and the channel id the rest.
+//! - **A batch report** (the raw `ingestManyPacked`): the array `[head, text, cols]`: `head` is
+//!   the report without its transitions as JSON (`{"applied","duplicates","late","rejected",
+//!   "errors"}`); `text` holds the client id and channel id of every transition, back to back;
+//!   `cols` is a `Float64Array` with four numbers per transition, transition `i` being
+//!   `cols[4i..4i+4] = [clientIdEnd, channelIdEnd, time, flags]`: its client id is
+//!   `text[previous channelIdEnd .. clientIdEnd]` (the first starts at 0), its channel id
+//!   `text[clientIdEnd .. channelIdEnd]`.
+//! - **Offsets** count UTF-16 code units, as JavaScript string indices do.
+//! - **`flags`** is `online as u8 | event type code << 1`; the codes are the indices in
+//!   [`EVENT_TYPES`], which both bindings export as the module function `eventTypes()`.
+//! - **Times** are at most 2^53 − 1 (the core refuses larger ones), so `f64` holds them exactly.
 #![forbid(unsafe_code)]
 
 use mqtt_status::{BatchError, BatchReport, EventType, TransitionRef, Transitions};
 use serde::Serialize;
 
-/// Event type names in the order of their codes in [`PackedReport::cols`].
+/// Event type names in the order of their codes in `flags` (crate docs, "The packed format").
 pub const EVENT_TYPES: [EventType; 3] = [EventType::Connect, EventType::Disconnect, EventType::TcpClean];
 
-/// A batch report in the form `pkg/report.cjs` unpacks.
-///
-/// Transition `i` is `cols[4i..4i+4] = [clientIdEnd, channelIdEnd, time, flags]`: its client id
-/// is `text[previous channelIdEnd .. clientIdEnd]` and its channel id
-/// `text[clientIdEnd .. channelIdEnd]`, offsets counted in UTF-16 code units as JavaScript
-/// strings are; `flags = online as u8 | event type code << 1` (codes from [`EVENT_TYPES`]).
-/// Times are at most 2^53 − 1 (the core refuses larger ones), so `f64` holds them exactly.
+/// A batch report in the packed format (crate docs, "The packed format"): the host array is
+/// `[head, text, cols]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PackedReport {
     /// `{"applied","duplicates","late","rejected","errors"}` as JSON (the report without transitions).
     pub head: String,
     /// Client id and channel id of every transition, back to back.
     pub text: String,
-    /// Four numbers per transition (see above).
+    /// Four numbers per transition: `[clientIdEnd, channelIdEnd, time, flags]`.
     pub cols: Vec<f64>,
 }
 
@@ -111,8 +125,8 @@ impl Packer {
     }
 }
 
-/// One transition packed as `(text, [clientIdEnd, time, flags])`: the two ids back to back, and the
-/// numbers as in [`PackedReport::cols`] (the channel id ends where `text` does).
+/// One transition in the packed format (crate docs) as `(text, [clientIdEnd, time, flags])`; the
+/// host array is `[text, clientIdEnd, time, flags]`.
 pub fn pack_transition(t: TransitionRef<'_>) -> (String, [f64; 3]) {
     let mut p = Packer::new();
     p.push(t);

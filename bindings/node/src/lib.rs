@@ -5,8 +5,8 @@
 //! out of host memory, objects serialized with the host's own `JSON.stringify`, option values as
 //! [`OptionValue`]s), core calls, core answers out as plain objects (the core's serde JSON read
 //! back with the host's `JSON.parse`, so the shape is exactly the one the WebAssembly build gives:
-//! `null`, never `undefined`); batch reports packed (`mqtt-status-js-common`) for the npm package
-//! to unpack. Every judgment, option check and message lives in the core. Errors are thrown as
+//! `null`, never `undefined`); transitions and batch reports packed (`mqtt-status-js-common`).
+//! These are the raw classes: the npm package's `pkg/api.cjs` wraps them in the public API. Every judgment, option check and message lives in the core. Errors are thrown as
 //! real `Error` objects carrying `.code` and `.field`.
 
 use std::cell::{Ref, RefCell, RefMut};
@@ -15,7 +15,7 @@ use mqtt_status::{
     BatchOptions, Config, Error as CoreError, ErrorCode, OnlineQuery, OptionValue, OptionsArg,
     StatusEngine as Engine, TransitionRef,
 };
-use mqtt_status_js_common::{pack_transition, Packer, BUSY, EVENT_TYPES, FREED};
+use mqtt_status_js_common::{pack_transition, PackedReport, Packer, BUSY, EVENT_TYPES, FREED};
 use napi::bindgen_prelude::*;
 use napi::{JsString, JsValue, ValueType};
 use napi_derive::napi;
@@ -110,6 +110,16 @@ pub(crate) fn body(env: &Env, v: Unknown<'_>) -> Result<std::result::Result<Vec<
     })
 }
 
+/// The bytes of a snapshot or record argument (`Uint8Array`, `ArrayBuffer`; a string is refused
+/// as `invalid_snapshot`).
+fn snapshot_bytes(env: &Env, v: Unknown<'_>) -> Result<Vec<u8>> {
+    let is_string = v.get_type()? == ValueType::String;
+    match raw_bytes(env, v)?.filter(|_| !is_string) {
+        Some(bytes) => Ok(bytes),
+        None => Err(js_error(env, &CoreError::InvalidSnapshot { reason: "expected a Uint8Array".into() })),
+    }
+}
+
 /// The error for a call on a freed engine (`free()` was called), code `engine_freed`.
 fn freed(env: &Env) -> Error {
     coded(env, FREED.0, FREED.1.into(), None)
@@ -128,7 +138,33 @@ pub fn error_codes() -> Vec<&'static str> {
     ErrorCode::ALL.map(ErrorCode::as_str).to_vec()
 }
 
-/// The status engine: feed it notifications, ask who is online.
+/// The event type names, in the order of their codes in packed transitions (`flags`).
+#[napi(js_name = "eventTypes")]
+pub fn event_types() -> Vec<&'static str> {
+    EVENT_TYPES.map(|t| t.as_str()).to_vec()
+}
+
+/// A transition in the packed format (`mqtt-status-js-common`): `[text, clientIdEnd, time, flags]`.
+pub(crate) fn packed_transition<'e>(env: &'e Env, t: TransitionRef<'_>) -> Result<Unknown<'e>> {
+    let (text, [client_end, time, flags]) = pack_transition(t);
+    let mut out = env.create_array(4)?;
+    out.set(0, text)?;
+    out.set(1, client_end)?;
+    out.set(2, time)?;
+    out.set(3, flags)?;
+    out.into_unknown(env)
+}
+
+/// A batch report in the packed format (`mqtt-status-js-common`): `[head, text, cols]`.
+pub(crate) fn packed_report<'e>(env: &'e Env, packed: PackedReport) -> Result<Unknown<'e>> {
+    let mut out = env.create_array(3)?;
+    out.set(0, packed.head)?;
+    out.set(1, packed.text)?;
+    out.set(2, Float64Array::new(packed.cols))?;
+    out.into_unknown(env)
+}
+
+/// The raw status engine the npm package's `StatusEngine` (`pkg/api.cjs`) wraps.
 #[napi(js_name = "StatusEngine")]
 pub struct NodeStatusEngine {
     inner: RefCell<Option<Engine>>,
@@ -161,9 +197,9 @@ impl NodeStatusEngine {
     }
 
     /// Ingests one body or envelope (string, `Uint8Array` or object) with an optional tag;
-    /// returns `null`, or the transition packed as `[text, clientIdEnd, time, flags]` (see
-    /// `mqtt-status-js-common`), which the npm package's `ingest` unpacks.
-    #[napi(js_name = "_ingestPacked")]
+    /// returns `null` or the transition in the packed format (`mqtt-status-js-common`), which
+    /// the npm package's `ingest` unpacks.
+    #[napi(js_name = "ingestPacked")]
     pub fn ingest_packed<'e>(
         &self,
         env: &'e Env,
@@ -184,32 +220,19 @@ impl NodeStatusEngine {
         let Some(t) = result.map_err(|e| js_error(env, &e))? else {
             return Null.into_unknown(env);
         };
-        let (text, [client_end, time, flags]) = pack_transition(TransitionRef::from(&t));
-        let mut out = env.create_array(4)?;
-        out.set(0, text)?;
-        out.set(1, client_end)?;
-        out.set(2, time)?;
-        out.set(3, flags)?;
-        out.into_unknown(env)
-    }
-
-    /// The event type names, in the order of the codes in packed transitions.
-    #[napi(js_name = "_eventTypes")]
-    pub fn event_types() -> Vec<&'static str> {
-        EVENT_TYPES.map(|t| t.as_str()).to_vec()
+        packed_transition(env, TransitionRef::from(&t))
     }
 
     /// Ingests JSONL (string or bytes, one body or envelope per line) or an array of bodies;
-    /// `options.until` skips events after that time. Returns the batch report packed as
-    /// `[head, text, cols]` (see `mqtt-status-js-common`), which the npm package's
-    /// `ingestMany` unpacks.
-    #[napi(js_name = "_ingestManyPacked")]
+    /// `options.until` skips events after that time. Returns the batch report in the packed
+    /// format (`mqtt-status-js-common`), which the npm package's `ingestMany` unpacks.
+    #[napi(js_name = "ingestManyPacked")]
     pub fn ingest_many_packed<'e>(
         &self,
         env: &'e Env,
         input: Unknown<'e>,
         options: Option<Unknown<'e>>,
-    ) -> Result<Array<'e>> {
+    ) -> Result<Unknown<'e>> {
         let options =
             BatchOptions::from_options(options_arg(env, options)?).map_err(|e| js_error(env, &e))?;
         let mut packer = Packer::new();
@@ -237,12 +260,7 @@ impl NodeStatusEngine {
             let items = read().map_err(|c| c.rethrow(env))?;
             self.engine_mut(env)?.ingest_item_results_each(items, options.until, |t| packer.push(t))
         };
-        let packed = packer.finish(&report);
-        let mut out = env.create_array(3)?;
-        out.set(0, packed.head)?;
-        out.set(1, packed.text)?;
-        out.set(2, Float64Array::new(packed.cols))?;
-        Ok(out)
+        packed_report(env, packer.finish(&report))
     }
 
     /// Whether the client has an open channel (an unknown client is offline).
@@ -300,14 +318,31 @@ impl NodeStatusEngine {
         Ok(Uint8Array::from(self.engine(&env)?.snapshot()))
     }
 
+    /// The client's per-client record (SPEC §8: the bytes a status store keeps for it), or
+    /// `null` for a client the engine does not know.
+    #[napi(js_name = "clientRecord")]
+    pub fn client_record<'e>(&self, env: &'e Env, client_id: Unknown<'e>) -> Result<Unknown<'e>> {
+        let id = option_value(client_id)?.required_text("clientId").map_err(|e| js_error(env, &e))?;
+        let record = self.engine(env)?.client_record(&id);
+        match record {
+            Some(bytes) => Uint8Array::from(bytes).into_unknown(env),
+            None => Null.into_unknown(env),
+        }
+    }
+
+    /// Loads a per-client record, replacing that client's state (`invalid_snapshot` for a
+    /// corrupt record or one of another client; nothing changes then).
+    #[napi(js_name = "loadRecord")]
+    pub fn load_record(&self, env: Env, client_id: Unknown<'_>, bytes: Unknown<'_>) -> Result<()> {
+        let id = option_value(client_id)?.required_text("clientId").map_err(|e| js_error(&env, &e))?;
+        let bytes = snapshot_bytes(&env, bytes)?;
+        self.engine_mut(&env)?.load_record(&id, &bytes).map_err(|e| js_error(&env, &e))
+    }
+
     /// An engine from `snapshot()` bytes (of any backend or language).
     #[napi(factory)]
     pub fn restore(env: Env, bytes: Unknown<'_>) -> Result<Self> {
-        let is_string = bytes.get_type()? == ValueType::String;
-        let Some(bytes) = raw_bytes(&env, bytes)?.filter(|_| !is_string) else {
-            let reason = "expected a Uint8Array".into();
-            return Err(js_error(&env, &CoreError::InvalidSnapshot { reason }));
-        };
+        let bytes = snapshot_bytes(&env, bytes)?;
         Engine::restore(&bytes).map(Self::wrap).map_err(|e| js_error(&env, &e))
     }
 

@@ -12,14 +12,14 @@ use mqtt_status::{
     BatchError, BatchReport, ClientStatus, Config, Error as CoreError, GroupCount, OnlineQuery, OptionValue,
     Stats, Transition, TransitionRef, MAX_TIME,
 };
-use mqtt_status_js_common::{pack_transition, Packer};
+use mqtt_status_js_common::Packer;
 use mqtt_status_store::{FeedPage, StatusStore};
 use napi::bindgen_prelude::*;
 use napi::ScopedTask;
 use napi_derive::napi;
 
 use crate::host::{self, raw_bytes, Ran};
-use crate::{body, js_error, option_value, options_arg, to_js};
+use crate::{body, js_error, option_value, options_arg, packed_report, packed_transition, to_js};
 
 /// What a task does, with its arguments already converted.
 enum Op {
@@ -101,17 +101,6 @@ fn run(store: Option<&StatusStore>, op: Op) -> std::result::Result<Out, CoreErro
     })
 }
 
-/// A packed transition `[text, clientIdEnd, time, flags]` (as the engine's `_ingestPacked`).
-fn packed_transition<'e>(env: &'e Env, t: TransitionRef<'_>) -> Result<Unknown<'e>> {
-    let (text, [client_end, time, flags]) = pack_transition(t);
-    let mut out = env.create_array(4)?;
-    out.set(0, text)?;
-    out.set(1, client_end)?;
-    out.set(2, time)?;
-    out.set(3, flags)?;
-    out.into_unknown(env)
-}
-
 impl<'t> ScopedTask<'t> for StoreTask {
     type Output = Done;
     type JsValue = Unknown<'t>;
@@ -127,17 +116,12 @@ impl<'t> ScopedTask<'t> for StoreTask {
             Out::Transition(None) => Null.into_unknown(env),
             Out::Transition(Some(t)) => packed_transition(env, TransitionRef::from(&t)),
             Out::Report(report) => {
-                // Packed as the engine's `_ingestManyPacked`: the npm package unpacks both alike.
+                // Packed as the engine's `ingestManyPacked`: the npm package unpacks both alike.
                 let mut packer = Packer::new();
                 for t in &report.transitions {
                     packer.push(t);
                 }
-                let packed = packer.finish(&report);
-                let mut out = env.create_array(3)?;
-                out.set(0, packed.head)?;
-                out.set(1, packed.text)?;
-                out.set(2, Float64Array::new(packed.cols))?;
-                out.into_unknown(env)
+                packed_report(env, packer.finish(&report))
             }
             Out::Bool(b) => b.into_unknown(env),
             Out::Client(None) => Null.into_unknown(env),
@@ -160,8 +144,8 @@ impl<'t> ScopedTask<'t> for StoreTask {
     }
 }
 
-/// A status store handle (Redis, Redis Cluster; the file backend when built): the engine's
-/// queries over durable, shared state. Open it with `await StatusStore.open(url, options)`.
+/// The raw status store handle (Redis, Redis Cluster, file) the npm package's `StatusStore`
+/// (`pkg/api.cjs`) wraps: the engine's queries over durable, shared state, each a Promise.
 #[napi(js_name = "StatusStore")]
 pub struct NodeStatusStore {
     inner: Arc<StatusStore>,
@@ -196,7 +180,7 @@ impl NodeStatusStore {
 
     /// One body or envelope, committed; resolves to `null` or the packed transition (the npm
     /// package's `ingest` unpacks it).
-    #[napi(js_name = "_ingestPacked")]
+    #[napi(js_name = "ingestPacked")]
     pub fn ingest_packed(
         &self,
         env: Env,
@@ -216,7 +200,7 @@ impl NodeStatusStore {
     }
 
     /// JSONL (string or bytes) or an array of bodies, committed; resolves to the packed report.
-    #[napi(js_name = "_ingestManyPacked")]
+    #[napi(js_name = "ingestManyPacked")]
     pub fn ingest_many_packed(&self, env: Env, input: Unknown<'_>) -> Result<AsyncTask<StoreTask>> {
         if let Some(bytes) = raw_bytes(&env, input)? {
             return Ok(self.task(Op::IngestMany(bytes)));

@@ -4,7 +4,8 @@
 //! This crate only converts: JavaScript values in (strings, bytes, or objects serialized with the
 //! host's own `JSON.stringify`), core calls, core answers out as plain objects (serde with the
 //! JSON-compatible serializer: `null`, never `undefined`, no `Map`s), batch reports packed
-//! (`mqtt-status-js-common`) for the npm package to unpack. Every judgment lives in the
+//! (`mqtt-status-js-common`) for the npm package to unpack. These are the raw classes: the npm
+//! package's `pkg/api.cjs` wraps them in the public API. Every judgment lives in the
 //! core, option checks and their messages included (`Config::from_options`, `OnlineQuery`). The
 //! native Node addon (`bindings/node`) converts the same way; the shared JS tests run the
 //! conformance vectors against both.
@@ -127,6 +128,15 @@ fn body(v: &JsValue) -> Result<Vec<u8>, Error> {
     }
 }
 
+/// The bytes of a snapshot or record argument (`Uint8Array`, `ArrayBuffer`; anything else is
+/// refused as `invalid_snapshot`).
+fn snapshot_bytes(v: &JsValue) -> Result<Vec<u8>, JsValue> {
+    v.dyn_ref::<Uint8Array>()
+        .map(Uint8Array::to_vec)
+        .or_else(|| v.dyn_ref::<ArrayBuffer>().map(|b| Uint8Array::new(b).to_vec()))
+        .ok_or_else(|| js_error(&Error::InvalidSnapshot { reason: "expected a Uint8Array".into() }))
+}
+
 /// The stable error codes of the core, in its order (what `ERROR_CODES` in the npm package must
 /// equal; the package's tests compare them).
 #[wasm_bindgen(js_name = errorCodes)]
@@ -134,7 +144,13 @@ pub fn error_codes() -> Array {
     ErrorCode::ALL.iter().map(|c| JsValue::from_str(c.as_str())).collect()
 }
 
-/// The status engine: feed it notifications, ask who is online.
+/// The event type names, in the order of their codes in packed transitions (`flags`).
+#[wasm_bindgen(js_name = eventTypes)]
+pub fn event_types() -> Array {
+    EVENT_TYPES.iter().map(|t| JsValue::from_str(t.as_str())).collect()
+}
+
+/// The raw status engine the npm package's `StatusEngine` (`pkg/api.cjs`) wraps.
 #[wasm_bindgen(js_name = StatusEngine)]
 pub struct WasmStatusEngine {
     inner: RefCell<Engine>,
@@ -162,9 +178,9 @@ impl WasmStatusEngine {
     }
 
     /// Ingests one body or envelope (string, `Uint8Array` or object) with an optional tag;
-    /// returns `null`, or the transition packed as `[text, clientIdEnd, time, flags]` (see
-    /// `mqtt-status-js-common`), which the npm package's `ingest` unpacks.
-    #[wasm_bindgen(js_name = _ingestPacked)]
+    /// returns `null` or the transition in the packed format (`mqtt-status-js-common`), which
+    /// the npm package's `ingest` unpacks.
+    #[wasm_bindgen(js_name = ingestPacked)]
     pub fn ingest_packed(&self, input: JsValue, tag: JsValue) -> Result<JsValue, JsValue> {
         let tag = option_value(&tag).text("tag").map_err(|e| js_error(&e))?;
         let item = body(&input);
@@ -182,17 +198,10 @@ impl WasmStatusEngine {
         Ok(out.into())
     }
 
-    /// The event type names, in the order of the codes in packed transitions.
-    #[wasm_bindgen(js_name = _eventTypes)]
-    pub fn event_types() -> Array {
-        EVENT_TYPES.iter().map(|t| JsValue::from_str(t.as_str())).collect()
-    }
-
     /// Ingests JSONL (string or bytes, one body or envelope per line) or an array of bodies;
-    /// `options.until` skips events after that time. Returns the batch report packed as
-    /// `[head, text, cols]` (see `mqtt-status-js-common`), which the npm package's
-    /// `ingestMany` unpacks.
-    #[wasm_bindgen(js_name = _ingestManyPacked)]
+    /// `options.until` skips events after that time. Returns the batch report in the packed
+    /// format (`mqtt-status-js-common`), which the npm package's `ingestMany` unpacks.
+    #[wasm_bindgen(js_name = ingestManyPacked)]
     pub fn ingest_many_packed(&self, input: JsValue, options: JsValue) -> Result<Array, JsValue> {
         let until = BatchOptions::from_options(options_arg(&options)?).map_err(|e| js_error(&e))?.until;
         let mut packer = Packer::new();
@@ -259,16 +268,28 @@ impl WasmStatusEngine {
         Ok(self.engine()?.snapshot())
     }
 
+    /// The client's per-client record (SPEC §8: the bytes a status store keeps for it), or
+    /// `null` for a client the engine does not know.
+    #[wasm_bindgen(js_name = clientRecord)]
+    pub fn client_record(&self, client_id: JsValue) -> Result<JsValue, JsValue> {
+        let id = option_value(&client_id).required_text("clientId").map_err(|e| js_error(&e))?;
+        let record = self.engine()?.client_record(&id);
+        // `null`, not the `undefined` wasm-bindgen gives for `None`: the answer the addon gives.
+        Ok(record.map_or(JsValue::NULL, |b| Uint8Array::from(b.as_slice()).into()))
+    }
+
+    /// Loads a per-client record, replacing that client's state (`invalid_snapshot` for a
+    /// corrupt record or one of another client; nothing changes then).
+    #[wasm_bindgen(js_name = loadRecord)]
+    pub fn load_record(&self, client_id: JsValue, bytes: JsValue) -> Result<(), JsValue> {
+        let id = option_value(&client_id).required_text("clientId").map_err(|e| js_error(&e))?;
+        let bytes = snapshot_bytes(&bytes)?;
+        self.engine_mut()?.load_record(&id, &bytes).map_err(|e| js_error(&e))
+    }
+
     /// An engine from `snapshot()` bytes (of any backend or language).
     pub fn restore(bytes: JsValue) -> Result<WasmStatusEngine, JsValue> {
-        let Some(bytes) = bytes
-            .dyn_ref::<Uint8Array>()
-            .map(Uint8Array::to_vec)
-            .or_else(|| bytes.dyn_ref::<ArrayBuffer>().map(|b| Uint8Array::new(b).to_vec()))
-        else {
-            let reason = "expected a Uint8Array".into();
-            return Err(js_error(&Error::InvalidSnapshot { reason }));
-        };
+        let bytes = snapshot_bytes(&bytes)?;
         let engine = Engine::restore(&bytes).map_err(|e| js_error(&e))?;
         Ok(WasmStatusEngine { inner: RefCell::new(engine) })
     }
