@@ -165,13 +165,10 @@ fn run(steps: &[Value], mut eng: StatusEngine, name: &str) -> StatusEngine {
 fn conformance_vectors() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors");
     let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
-    // Per-client record vectors (tests/vectors/README.md): Rust only until the bindings expose
-    // records, then they move up beside the rest.
-    files.extend(std::fs::read_dir(dir.join("records")).unwrap().map(|e| e.unwrap().path()));
     files.retain(|p| p.extension().is_some_and(|x| x == "json"));
     files.sort();
     assert!(files.len() >= 40, "only {} vectors in {}", files.len(), dir.display());
-    assert!(files.iter().any(|p| p.ends_with("records/record-golden.json")), "record vectors missing");
+    assert!(files.iter().any(|p| p.ends_with("record-golden.json")), "record vectors missing");
     for path in &files {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let v: Value =

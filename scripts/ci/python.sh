@@ -48,9 +48,11 @@ export MQTT_STATUS_CLI="$ROOT/target/release/mqtt-status"
 
 # Run from outside the source tree so the installed package (not python/) is imported.
 cd "$ROOT/target"
-echo "== stubtest"
+echo "== stubtest (_native.pyi against the extension; __init__.py is its own declaration)"
 "$VPY" -m mypy.stubtest mqtt_status
-echo "== mypy --strict (the tests and the example, typed against the installed stubs)"
+echo "== mypy --strict (the package's own source, typed against _native.pyi)"
+"$VPY" -m mypy --strict "$ROOT/bindings/python/python/mqtt_status"
+echo "== mypy --strict (the tests and the example, typed against the installed package)"
 "$VPY" -m mypy --strict "$ROOT/examples/python/consumer.py" "$ROOT/bindings/python/tests"
 
 echo "== pytest"

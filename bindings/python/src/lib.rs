@@ -96,7 +96,19 @@ pub(crate) fn body_bytes(value: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<u
     )))
 }
 
-/// A tag that is not valid Unicode (lone surrogates) cannot reach the core as `&str`.
+/// The bytes of a snapshot or record argument (`bytes`, `bytearray` or a sequence of ints).
+pub(crate) fn snapshot_bytes(data: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
+    if let Ok(b) = data.cast::<PyBytes>() {
+        Ok(b.as_bytes().to_vec())
+    } else if let Ok(b) = data.cast::<PyByteArray>() {
+        Ok(b.to_vec())
+    } else if let Ok(v) = data.extract::<Vec<u8>>() {
+        Ok(v)
+    } else {
+        Err(PyTypeError::new_err("snapshot data must be bytes"))
+    }
+}
+
 /// A configuration as the Python layer reads it (`_config_dict` in `__init__.py`), the same for
 /// engines and stores.
 pub(crate) type ConfigTuple = (bool, bool, u32, u32, u32, &'static str);
@@ -122,6 +134,7 @@ pub(crate) fn config_from_dict(py: Python<'_>, options: &Bound<'_, PyDict>) -> P
     Config::from_options(OptionsArg::Entries(entries)).map_err(|e| to_pyerr(py, &e))
 }
 
+/// A tag that is not valid Unicode (lone surrogates) cannot reach the core as `&str`.
 pub(crate) fn bad_tag() -> Error {
     Error::InvalidField { field: "tag", reason: "not valid Unicode (lone surrogate)".to_string() }
 }
@@ -336,17 +349,36 @@ impl Engine {
         PyBytes::new(py, &bytes)
     }
 
+    /// The client's per-client record (SPEC §8), or `None` for a client the engine does not know
+    /// (or an id that is not valid Unicode: no client can have it).
+    fn client_record<'py>(
+        &self,
+        py: Python<'py>,
+        client_id: &Bound<'_, PyString>,
+    ) -> Option<Bound<'py, PyBytes>> {
+        let id = client_id.to_cow().ok()?;
+        self.with(py, |e| e.client_record(&id)).map(|b| PyBytes::new(py, &b))
+    }
+
+    /// Loads a per-client record, replacing that client's state (`InvalidSnapshot` for a corrupt
+    /// record or one of another client; nothing changes then).
+    fn load_record(
+        &self,
+        py: Python<'_>,
+        client_id: &Bound<'_, PyString>,
+        data: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let bytes = snapshot_bytes(data)?;
+        let Ok(id) = client_id.to_cow() else {
+            let reason = "not valid Unicode (lone surrogate)".to_string();
+            return Err(to_pyerr(py, &Error::InvalidField { field: "clientId", reason }));
+        };
+        self.with(py, |e| e.load_record(&id, &bytes)).map_err(|e| to_pyerr(py, &e))
+    }
+
     #[classmethod]
     fn restore(_cls: &Bound<'_, PyType>, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Self> {
-        let bytes: Vec<u8> = if let Ok(b) = data.cast::<PyBytes>() {
-            b.as_bytes().to_vec()
-        } else if let Ok(b) = data.cast::<PyByteArray>() {
-            b.to_vec()
-        } else if let Ok(v) = data.extract::<Vec<u8>>() {
-            v
-        } else {
-            return Err(PyTypeError::new_err("snapshot data must be bytes"));
-        };
+        let bytes = snapshot_bytes(data)?;
         let engine = py.detach(|| StatusEngine::restore(&bytes));
         engine.map(Engine::wrap).map_err(|e| to_pyerr(py, &e))
     }

@@ -3,16 +3,20 @@
 //! Only conversions: every call that talks to the backend runs with the GIL released
 //! (`py.detach`), so other Python threads run while one waits for Redis (and concurrent
 //! `ingest` calls from several threads share commits: the store's group commit). The store is
-//! `Send + Sync`, so the class is `frozen` and needs no lock of its own.
+//! `Send + Sync`; the handle's only lock is the one `close()` takes: calls share it (read), and
+//! `close()` waits (write, GIL released) for the calls running to end, then drops the store,
+//! which releases a file store's lock and a Redis store's connections.
 
-use mqtt_status::OnlineQuery;
+use std::sync::{PoisonError, RwLock};
+
+use mqtt_status::{Error, OnlineQuery};
 use mqtt_status_store::StatusStore;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyBytes, PyDict, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
 
 use crate::transition::Transition;
-use crate::{bad_tag, body_bytes, named, report_tuple, to_json, to_pyerr, ReportTuple};
+use crate::{bad_tag, body_bytes, named, report_tuple, snapshot_bytes, to_json, to_pyerr, ReportTuple};
 
 /// One feed entry as `(cursor, transition)`.
 type EntryTuple<'py> = (String, Bound<'py, Transition>);
@@ -20,7 +24,34 @@ type EntryTuple<'py> = (String, Bound<'py, Transition>);
 /// A status store handle, shareable across threads.
 #[pyclass(module = "mqtt_status._native", name = "Store", frozen)]
 pub(crate) struct Store {
-    inner: StatusStore,
+    /// `None` once closed.
+    inner: RwLock<Option<StatusStore>>,
+}
+
+/// The `StoreClosed` exception (code `store_closed`) for a call on a closed handle: a usage
+/// error of the Python object, not one of the core's codes.
+fn closed(py: Python<'_>) -> PyErr {
+    let build = || -> PyResult<PyErr> {
+        let class = py.import("mqtt_status._errors")?.getattr("StoreClosed")?;
+        Ok(PyErr::from_value(class.call1(("the StatusStore is closed", "store_closed", py.None()))?))
+    };
+    build().unwrap_or_else(|err| err)
+}
+
+impl Store {
+    /// Runs `f` on the open store with the GIL released (waiting for the handle's lock too, so a
+    /// `close()` waiting in another thread never blocks the interpreter); `StoreClosed` once closed.
+    fn call<R, F>(&self, py: Python<'_>, f: F) -> PyResult<R>
+    where
+        F: FnOnce(&StatusStore) -> Result<R, Error> + Send,
+        R: Send,
+    {
+        let out = py.detach(|| self.inner.read().unwrap_or_else(PoisonError::into_inner).as_ref().map(f));
+        match out {
+            Some(result) => result.map_err(|e| to_pyerr(py, &e)),
+            None => Err(closed(py)),
+        }
+    }
 }
 
 /// The tag argument as Rust text (`None`, or a `str` that is valid Unicode).
@@ -44,12 +75,24 @@ impl Store {
         let config = crate::config_from_dict(py, options)?;
         let url = url.to_owned();
         let store = py.detach(|| StatusStore::open(&url, config));
-        store.map(|inner| Store { inner }).map_err(|e| to_pyerr(py, &e))
+        store.map(|s| Store { inner: RwLock::new(Some(s)) }).map_err(|e| to_pyerr(py, &e))
+    }
+
+    /// Closes the handle once the calls running on it have ended (waiting with the GIL
+    /// released): a file store's lock and a Redis store's connections are released; every later
+    /// call raises `StoreClosed`. Closing again does nothing.
+    fn close(&self, py: Python<'_>) {
+        py.detach(|| drop(self.inner.write().unwrap_or_else(PoisonError::into_inner).take()));
+    }
+
+    /// Whether `close()` was called.
+    fn is_closed(&self, py: Python<'_>) -> bool {
+        py.detach(|| self.inner.read().unwrap_or_else(PoisonError::into_inner).is_none())
     }
 
     /// The configuration, as the engine's `config()` gives it.
-    fn config(&self) -> crate::ConfigTuple {
-        crate::config_tuple(self.inner.config())
+    fn config(&self, py: Python<'_>) -> PyResult<crate::ConfigTuple> {
+        self.call(py, |s| Ok(crate::config_tuple(s.config())))
     }
 
     /// One body or envelope (`str` or bytes-like); returns a `Transition` or `None` once the
@@ -63,17 +106,16 @@ impl Store {
     ) -> PyResult<Option<Py<Transition>>> {
         let tag = tag_text(py, tag)?;
         let bytes = body_bytes(body, "body")?;
-        match py.detach(|| self.inner.ingest_json(&bytes, tag.as_deref())) {
-            Ok(Some(t)) => Transition::new_untracked(py, t).map(|t| Some(t.unbind())),
-            Ok(None) => Ok(None),
-            Err(e) => Err(to_pyerr(py, &e)),
+        match self.call(py, |s| s.ingest_json(&bytes, tag.as_deref()))? {
+            Some(t) => Transition::new_untracked(py, t).map(|t| Some(t.unbind())),
+            None => Ok(None),
         }
     }
 
     /// JSONL text (`str` or bytes-like); returns the batch report as a tuple once committed.
     fn ingest_many<'py>(&self, py: Python<'py>, data: &Bound<'py, PyAny>) -> PyResult<ReportTuple<'py>> {
         let bytes = body_bytes(data, "data")?;
-        let report = py.detach(|| self.inner.ingest_many(&bytes)).map_err(|e| to_pyerr(py, &e))?;
+        let report = self.call(py, |s| s.ingest_many(&bytes))?;
         let owned = report.transitions.to_vec();
         report_tuple(py, (report, owned))
     }
@@ -85,11 +127,10 @@ impl Store {
         items: Vec<Bound<'py, PyAny>>,
     ) -> PyResult<ReportTuple<'py>> {
         let owned: Vec<Vec<u8>> = items.iter().map(|i| body_bytes(i, "item")).collect::<PyResult<_>>()?;
-        let report = py.detach(|| {
+        let report = self.call(py, |s| {
             let refs: Vec<(&[u8], Option<&str>)> = owned.iter().map(|b| (b.as_slice(), None)).collect();
-            self.inner.ingest_items(&refs)
-        });
-        let report = report.map_err(|e| to_pyerr(py, &e))?;
+            s.ingest_items(&refs)
+        })?;
         let transitions = report.transitions.to_vec();
         report_tuple(py, (report, transitions))
     }
@@ -99,15 +140,14 @@ impl Store {
     fn is_online(&self, py: Python<'_>, client_id: &Bound<'_, PyString>) -> PyResult<bool> {
         let Ok(id) = client_id.to_cow() else { return Ok(false) };
         let id = id.into_owned();
-        py.detach(|| self.inner.is_online(&id)).map_err(|e| to_pyerr(py, &e))
+        self.call(py, |s| s.is_online(&id))
     }
 
     /// The client's status as JSON, or `None` if never seen.
     fn client(&self, py: Python<'_>, client_id: &Bound<'_, PyString>) -> PyResult<Option<String>> {
         let Ok(id) = client_id.to_cow() else { return Ok(None) };
         let id = id.into_owned();
-        let c = py.detach(|| self.inner.client(&id)).map_err(|e| to_pyerr(py, &e))?;
-        Ok(c.map(|c| to_json(&c)))
+        Ok(self.call(py, |s| s.client(&id))?.map(|c| to_json(&c)))
     }
 
     /// Online ids; the arguments are checked by the core (`OnlineQuery`).
@@ -121,43 +161,36 @@ impl Store {
     ) -> PyResult<Vec<String>> {
         let arg = named(&[("group", group), ("after", after), ("limit", limit)]);
         let q = OnlineQuery::from_options(arg).map_err(|e| to_pyerr(py, &e))?;
-        let ids = py.detach(|| self.inner.online_clients(q.group.as_deref(), q.after.as_deref(), q.limit));
-        ids.map_err(|e| to_pyerr(py, &e))
+        self.call(py, |s| s.online_clients(q.group.as_deref(), q.after.as_deref(), q.limit))
     }
 
     #[pyo3(signature = (group=None))]
     fn count_online(&self, py: Python<'_>, group: Option<&str>) -> PyResult<u64> {
         let group = group.map(str::to_owned);
-        py.detach(|| self.inner.count_online(group.as_deref())).map_err(|e| to_pyerr(py, &e))
+        self.call(py, |s| s.count_online(group.as_deref()))
     }
 
     /// `[(group_id, online, known), …]`, sorted by group id.
     fn groups(&self, py: Python<'_>) -> PyResult<Vec<(String, u64, u64)>> {
-        let groups = py.detach(|| self.inner.groups()).map_err(|e| to_pyerr(py, &e))?;
+        let groups = self.call(py, StatusStore::groups)?;
         Ok(groups.into_iter().map(|g| (g.group_id, g.online, g.known)).collect())
     }
 
     /// The stats as JSON.
     fn stats(&self, py: Python<'_>) -> PyResult<String> {
-        py.detach(|| self.inner.stats()).map(|s| to_json(&s)).map_err(|e| to_pyerr(py, &e))
+        self.call(py, StatusStore::stats).map(|s| to_json(&s))
     }
 
     /// The whole store in the engine's snapshot format.
     fn snapshot<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
-        let bytes = py.detach(|| self.inner.snapshot()).map_err(|e| to_pyerr(py, &e))?;
+        let bytes = self.call(py, StatusStore::snapshot)?;
         Ok(PyBytes::new(py, &bytes))
     }
 
     /// Merges a snapshot (same configuration) into the store.
     fn load_snapshot(&self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<()> {
-        let bytes: Vec<u8> = if let Ok(b) = data.cast::<PyBytes>() {
-            b.as_bytes().to_vec()
-        } else if let Ok(b) = data.cast::<PyByteArray>() {
-            b.to_vec()
-        } else {
-            return Err(PyTypeError::new_err("snapshot data must be bytes"));
-        };
-        py.detach(|| self.inner.load_snapshot(&bytes)).map_err(|e| to_pyerr(py, &e))
+        let bytes = snapshot_bytes(data)?;
+        self.call(py, |s| s.load_snapshot(&bytes))
     }
 
     /// A page of the feed as `(entries, next)`, each entry `(cursor, transition)`; `after` and
@@ -171,8 +204,7 @@ impl Store {
     ) -> PyResult<(Bound<'py, PyTuple>, String)> {
         let q = OnlineQuery::from_options(named(&[("after", after), ("limit", limit)]))
             .map_err(|e| to_pyerr(py, &e))?;
-        let page = py.detach(|| self.inner.transitions(q.after.as_deref(), q.limit));
-        let page = page.map_err(|e| to_pyerr(py, &e))?;
+        let page = self.call(py, |s| s.transitions(q.after.as_deref(), q.limit))?;
         let entries = page
             .entries
             .into_iter()

@@ -102,6 +102,13 @@ def run(engine: StatusEngine, steps: List[Dict[str, Any]]) -> StatusEngine:
             elif "restore" in step:
                 engine = StatusEngine.restore(bytes.fromhex(step["restore"]))
                 got = None
+            elif "record" in step:
+                record = engine.client_record(step["record"]["clientId"])
+                assert (None if record is None else record.hex()) == step["record"]["hex"], where
+                continue
+            elif "loadRecord" in step:
+                engine.load_record(step["loadRecord"]["clientId"], bytes.fromhex(step["loadRecord"]["hex"]))
+                got = None
             elif "merge" in step:
                 other = run(engine_for(step["merge"].get("config")), step["merge"]["steps"])
                 engine.merge(other)
@@ -127,4 +134,5 @@ def test_vector(path: Path) -> None:
 
 def test_vectors_exist() -> None:
     assert CASES, f"no conformance vectors in {VECTORS}"
+    assert VECTORS / "record-golden.json" in CASES, "the per-client record vectors are replayed here too"
     assert mqtt_status.__version__

@@ -16,6 +16,7 @@ __all__ = [
     "ConfigMismatch",
     "StoreUnavailable",
     "StoreLocked",
+    "StoreClosed",
 ]
 
 
@@ -81,6 +82,16 @@ class StoreLocked(StatusError):
     """A file status store is held by another process."""
 
 
+class StoreClosed(StatusError):
+    """A call on a ``StatusStore`` handle after ``close()`` (code ``store_closed``): a usage
+    error of the Python object, not one of the core's codes (like JavaScript's ``engine_freed``),
+    so it is not a :class:`StoreUnavailable` a consumer would retry."""
+
+    def __init__(self, message: str = "the StatusStore is closed", code: Optional[str] = None,
+                 field: Optional[str] = None) -> None:
+        super().__init__(message, code if code is not None else "store_closed", field)
+
+
 _DEFAULT_CODES = {
     InvalidJson: "invalid_json",
     MissingField: "missing_field",
@@ -94,6 +105,6 @@ _DEFAULT_CODES = {
 }
 
 # Shown (and pickled) as `mqtt_status.X`, where users import them from.
-for _cls in (StatusError, InvalidNotification, *_DEFAULT_CODES):
+for _cls in (StatusError, InvalidNotification, StoreClosed, *_DEFAULT_CODES):
     _cls.__module__ = "mqtt_status"
 del _cls
