@@ -171,6 +171,10 @@ function bind(raw) {
     async transitions(after, limit) {
       return this.#raw.transitions(after, limit);
     }
+
+    async close() {
+      return this.#raw.close();
+    }
   }
 
   return { StatusEngine, StatusStore };

@@ -270,6 +270,13 @@ export declare class StatusStore {
   loadSnapshot(bytes: Uint8Array | ArrayBuffer): Promise<void>;
   /** Up to `limit` (default 1000) flips recorded after the cursor `after` (absent: from the oldest kept). */
   transitions(after?: string | null, limit?: number | null): Promise<FeedPage>;
+  /**
+   * Closes the handle once the calls running on it have ended: a file store's lock and a Redis
+   * store's connections are released; every later call rejects with an `Error` with `.code`
+   * `"store_closed"` (not a `StatusError` code: a usage error, like `"engine_freed"`). Closing
+   * again does nothing.
+   */
+  close(): Promise<void>;
 }
 
 /** Which backend this entry point loaded. */

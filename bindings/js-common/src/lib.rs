@@ -138,6 +138,10 @@ pub fn pack_transition(t: TransitionRef<'_>) -> (String, [f64; 3]) {
 /// an input.
 pub const FREED: (&str, &str) = ("engine_freed", "StatusEngine was freed");
 
+/// `(code, message)` of the error a call on a closed status store handle rejects with (after
+/// `close()`): like [`FREED`], about the JavaScript object, not an input.
+pub const CLOSED: (&str, &str) = ("store_closed", "the StatusStore is closed");
+
 /// `(code, message)` of the error a call made while the engine is running throws (from a
 /// `toJSON` or getter the engine called), in both backends.
 pub const BUSY: (&str, &str) = ("engine_busy", "StatusEngine is busy (re-entrant call)");

@@ -1,25 +1,28 @@
 //! `StatusStore` for Node (SPEC §8): the status store (`mqtt-status-store`) with every method
 //! returning a Promise. Arguments are converted on the JavaScript thread; the call itself (the
 //! I/O) runs on libuv's thread pool as a napi `AsyncTask`, so it never blocks the event loop.
-//! The store is `Send + Sync`: concurrent calls share one handle (and its group commit).
+//! The store is `Send + Sync`: concurrent calls share one handle (and its group commit). The
+//! handle's only lock is the one `close()` takes: calls share it (read, on the thread pool), and
+//! `close()` waits (write) for the calls running to end, then drops the store, which releases a
+//! file store's lock and a Redis store's connections; later calls reject with `store_closed`.
 //!
 //! Errors reject the Promise with the same coded `Error` (`.code`, `.field`) the engine throws;
 //! an argument the core refuses rejects too (no call throws synchronously for a bad input).
 
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use mqtt_status::{
     BatchError, BatchReport, ClientStatus, Config, Error as CoreError, GroupCount, OnlineQuery, OptionValue,
     Stats, Transition, TransitionRef, MAX_TIME,
 };
-use mqtt_status_js_common::Packer;
+use mqtt_status_js_common::{Packer, CLOSED};
 use mqtt_status_store::{FeedPage, StatusStore};
 use napi::bindgen_prelude::*;
 use napi::ScopedTask;
 use napi_derive::napi;
 
 use crate::host::{self, raw_bytes, Ran};
-use crate::{body, js_error, option_value, options_arg, packed_report, packed_transition, to_js};
+use crate::{body, coded, js_error, option_value, options_arg, packed_report, packed_transition, to_js};
 
 /// What a task does, with its arguments already converted.
 enum Op {
@@ -37,11 +40,12 @@ enum Op {
     Snapshot,
     LoadSnapshot(Vec<u8>),
     Transitions(Option<String>, Option<usize>),
+    Close,
 }
 
 /// What a task gives back, turned into JavaScript values on the JavaScript thread.
 enum Out {
-    Opened(Arc<StatusStore>),
+    Opened(Box<StatusStore>),
     Transition(Option<Transition>),
     Report(BatchReport),
     Bool(bool),
@@ -56,11 +60,15 @@ enum Out {
 }
 
 /// A finished call's result (opaque to JavaScript: `resolve` converts it).
-pub struct Done(std::result::Result<Out, CoreError>);
+/// `None`: the handle was closed before the call.
+pub struct Done(Option<std::result::Result<Out, CoreError>>);
+
+/// A handle's store, `None` once closed.
+type Handle = Arc<RwLock<Option<StatusStore>>>;
 
 /// One store call, run off the JavaScript thread.
 pub struct StoreTask {
-    store: Option<Arc<StatusStore>>,
+    store: Option<Handle>,
     op: Option<Op>,
 }
 
@@ -68,7 +76,8 @@ fn run(store: Option<&StatusStore>, op: Op) -> std::result::Result<Out, CoreErro
     // Only `open` runs without a store (`StatusStore.open` makes no other op).
     let s = || store.ok_or_else(|| CoreError::StoreUnavailable { reason: "the store is not open".into() });
     Ok(match op {
-        Op::Open(url, config) => Out::Opened(Arc::new(StatusStore::open(&url, config)?)),
+        Op::Open(url, config) => Out::Opened(Box::new(StatusStore::open(&url, config)?)),
+        Op::Close => Out::Unit, // done by `compute`
         Op::Fail(e) => return Err(e),
         Op::Ingest(bytes, tag) => Out::Transition(s()?.ingest_json(&bytes, tag.as_deref())?),
         Op::IngestMany(bytes) => Out::Report(s()?.ingest_many(&bytes)?),
@@ -107,12 +116,23 @@ impl<'t> ScopedTask<'t> for StoreTask {
 
     fn compute(&mut self) -> Result<Self::Output> {
         let op = self.op.take().ok_or_else(|| Error::from_reason("store task run twice"))?;
-        Ok(Done(run(self.store.as_deref(), op)))
+        let Some(handle) = &self.store else { return Ok(Done(Some(run(None, op)))) };
+        if let Op::Close = op {
+            drop(handle.write().unwrap_or_else(PoisonError::into_inner).take());
+            return Ok(Done(Some(Ok(Out::Unit))));
+        }
+        let store = handle.read().unwrap_or_else(PoisonError::into_inner);
+        Ok(Done(store.as_ref().map(|s| run(Some(s), op))))
     }
 
     fn resolve(&mut self, env: &'t Env, output: Self::Output) -> Result<Unknown<'t>> {
-        match output.0.map_err(|e| js_error(env, &e))? {
-            Out::Opened(inner) => NodeStatusStore { inner }.into_unknown(env),
+        let Done(Some(result)) = output else {
+            return Err(coded(env, CLOSED.0, CLOSED.1.into(), None));
+        };
+        match result.map_err(|e| js_error(env, &e))? {
+            Out::Opened(store) => {
+                NodeStatusStore { inner: Arc::new(RwLock::new(Some(*store))) }.into_unknown(env)
+            }
             Out::Transition(None) => Null.into_unknown(env),
             Out::Transition(Some(t)) => packed_transition(env, TransitionRef::from(&t)),
             Out::Report(report) => {
@@ -148,7 +168,7 @@ impl<'t> ScopedTask<'t> for StoreTask {
 /// (`pkg/api.cjs`) wraps: the engine's queries over durable, shared state, each a Promise.
 #[napi(js_name = "StatusStore")]
 pub struct NodeStatusStore {
-    inner: Arc<StatusStore>,
+    inner: Handle,
 }
 
 impl NodeStatusStore {
@@ -278,6 +298,14 @@ impl NodeStatusStore {
             None => Op::Fail(CoreError::InvalidSnapshot { reason: "expected a Uint8Array".into() }),
         };
         Ok(self.task(op))
+    }
+
+    /// Closes the handle once the calls running on it have ended: a file store's lock and a Redis
+    /// store's connections are released, and every later call rejects with `store_closed`.
+    /// Closing again does nothing.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn close(&self) -> AsyncTask<StoreTask> {
+        self.task(Op::Close)
     }
 
     /// A page of the transition feed: `{entries: [{cursor, transition}], next}`, the flips after
