@@ -93,6 +93,24 @@ def check_shared(out: Path, truth: Dict[str, bool], produced: Dict[str, Any],
                             f"{k['all']}: not mid-stream")
         notes.append(f"killed {k['victim']} (SIGKILL) after {k['acked']} acknowledged, its group at "
               f"{k['groupAcked']} of {k['all']}")
+    # The store outage hit mid-stream, and instances of both groups answered "reconsume later".
+    outage = shared / "outage.json"
+    if not outage.exists():
+        problems.append("no store outage was staged")
+    else:
+        o = load(outage)
+        if not o["nodeAcked"] < o["all"]:
+            problems.append(f"the store outage came after the Node group was done ({o})")
+        marks = {"node": "store commit of", "python": "store error, will be redelivered"}
+        failed = {}
+        for lang, mark in marks.items():
+            failed[lang] = sum(f.read_text(encoding="utf-8").count(mark)
+                               for f in (out / "logs").glob(f"{lang}-*.err"))
+            if not failed[lang]:
+                problems.append(f"no {lang} instance saw the store outage (no '{mark}' in its log)")
+        notes.append(f"store outage ({o['pausedMs']} ms, Node group at {o['nodeAcked']}, Python group at "
+                     f"{o['pythonAcked']} of {o['all']}): {failed['node']} Node batches and "
+                     f"{failed['python']} Python messages answered 'reconsume later'")
     # The store's answers (read by the CLI) equal the truth.
     status = load(shared / "status.json")
     online = set(status["online"]["clients"])

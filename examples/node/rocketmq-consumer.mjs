@@ -90,8 +90,10 @@ async function commit() {
     report = await store.ingestMany(lines.join('\n'));
   } catch (e) {
     // store_unavailable (or anything unexpected): nothing of the batch is acknowledged; every
-    // handler throws and ali-ons sends its message back for a later redelivery.
-    for (const { reject } of batch) reject(e);
+    // handler throws and ali-ons sends its message back for a later redelivery. (Events the
+    // store did commit before failing come back as duplicates, which change nothing.)
+    console.error(`store commit of ${batch.length} messages failed (${e.code ?? e.name}: ${e.message}); they will be redelivered`);
+    for (const { reject } of batch) reject(new Error('store commit failed', { cause: e }));
     return;
   }
   if (!opt.quiet) {
@@ -178,8 +180,9 @@ const consumer = new ons.Consumer({
   pullTimeDelayMillsWhenFlowControl: 50,
 });
 consumer.on('error', (err) => {
-  // Not errors: our own test failures, and a new group's first start (no stored offset yet).
-  if (/on purpose|maybe this group consumer boot first/.test(err.message)) return;
+  // Not news: our own test failures, failed commits (logged once per batch above), and a new
+  // group's first start (no stored offset yet).
+  if (/on purpose|store commit failed|maybe this group consumer boot first/.test(err.message)) return;
   console.error(`consumer error: ${err.message}`);
 });
 consumer.subscribe(opt.topic, opt.tags, handle);

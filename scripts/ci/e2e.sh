@@ -9,14 +9,16 @@
 #      (remoting and gRPC consumers cannot share a group), all four on one store, while the producer
 #      publishes at a steady pace: every event reaches the store twice. Every instance fails ~1 % of
 #      first deliveries (by message-id hash) so the broker redelivers them; one Node and one Python
-#      instance are killed with SIGKILL mid-stream and restarted. Drained = each group's instances
-#      together acknowledged every message (--acked files).
+#      instance are killed with SIGKILL mid-stream and restarted; Redis pauses for 5 s mid-stream
+#      (CLIENT PAUSE), so commits fail with store_unavailable and must be reconsumed later. Drained =
+#      each group's instances together acknowledged every message (--acked files).
 #   2. throughput: each consumer alone drains the whole topic, in its own group (ours into a fresh
 #      store), one after the other: bare-java, seed-demo, bare-node, node (E2E_REPS times each),
 #      bare-python, python (bare = acknowledge only, same client).
 #   Checks (e2e/check.py): the store's answers (read with `mqtt-status status --store`) equal the
 #   generator's truth (0 wrong); the store's feed alternates per client and ends at the truth; every
-#   printed transition is one feed entry, printed once; each kill happened mid-stream; every run of
+#   printed transition is one feed entry, printed once; each kill happened mid-stream; instances of
+#   both groups answered "reconsume later" during the outage; every run of
 #   phase 2 consumed every message and ours answered right; every sampled TCP connection of every
 #   process involved is 127.0.0.1 <-> 127.0.0.1. The seed demo's wrong answers and all rates are
 #   reported (target/e2e/summary.md), not judged.
@@ -42,7 +44,9 @@ REDIS_PORT=6391 # this stage's own Redis (6390 and 7101-7103 belong to the store
 # A standalone Redis: 4 shards (the store's rule, S >= 4 x masters) cost a batch fewer script calls
 # than the default 16. Each run gets its own prefix, i.e. its own empty store.
 store_url() { echo "redis://127.0.0.1:$REDIS_PORT/?shards=4&prefix=$1"; }
-SHARED_STORE="$(store_url e2e_shared)"
+# Phase 1's store answers within 2 s or fails (store_unavailable): the outage below then costs
+# seconds, not the default 5 s per attempt.
+SHARED_STORE="$(store_url e2e_shared)&timeout_ms=2000"
 export ROCKETMQ_RUN="$OUT/rocketmq"
 export ROCKETMQ_TOPIC="$TOPIC"
 export MQTT_STATUS_REDIS_RUN="$OUT/redis"
@@ -209,8 +213,19 @@ cp "$OUT/pids/producer.pid" "$OUT/live/producer.pid"
 # and started again a second later under a new name, in the same group.
 KILL_AT=$((ALL / 6))
 declare -A VICTIMS=([node-b]=node-b2 [python-b]=python-b2)
+# A store outage: once the Node group acknowledged half the stream, Redis answers no client for
+# OUTAGE_MS (CLIENT PAUSE): commits time out, every instance must answer "reconsume later".
+OUTAGE_MS=5000
+outage_done=""
 deadline=$((SECONDS + RUN_TIMEOUT))
 while :; do
+    if [ -z "$outage_done" ] && [ "$(distinct "$OUT"/shared/node-*.acked)" -ge $((ALL / 2)) ]; then
+        redis-cli -h 127.0.0.1 -p "$REDIS_PORT" client pause "$OUTAGE_MS" all >/dev/null
+        echo "{\"pausedMs\": $OUTAGE_MS, \"nodeAcked\": $(distinct "$OUT"/shared/node-*.acked), \"pythonAcked\": $(distinct "$OUT"/shared/python-*.acked), \"all\": $ALL}" \
+            >"$OUT/shared/outage.json"
+        echo "   store outage: Redis paused for $OUTAGE_MS ms (CLIENT PAUSE ALL)"
+        outage_done=1
+    fi
     for victim in "${!VICTIMS[@]}"; do
         [ -f "$OUT/live/$victim.pid" ] || continue
         acked=$(wc -l <"$OUT/shared/$victim.acked")
