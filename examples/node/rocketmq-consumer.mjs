@@ -1,26 +1,33 @@
 #!/usr/bin/env node
 // A RocketMQ consumer of ApsaraMQ for MQTT status notifications, on ali-ons (the RocketMQ 4.x
-// remoting protocol, through the name server: what ApsaraMQ for RocketMQ 4.x instances speak).
+// remoting protocol, through the name server: what ApsaraMQ for RocketMQ 4.x instances speak),
+// feeding the shared status store (Redis): run as many instances in one consumer group as you
+// like, restart them at will; they all answer from one state.
 //
-// Each message (tag = event type, body = the notification JSON) goes to the engine; the message
-// is acknowledged only after the engine took it (the handler returns), a handler that throws
-// sends it back for redelivery, and every online/offline transition is printed.
+// Each message (tag = event type, body = the notification JSON) goes to the store; it is
+// acknowledged only after the store committed it (the handler returns), a store outage sends it
+// back for redelivery (the handler throws), a malformed notification is acknowledged and logged,
+// and every online/offline transition of the shared status is printed by the instance that
+// caused it.
 //
-//   node rocketmq-consumer.mjs [--namesrv 127.0.0.1:9876] [--topic GID_meter_MQTT]
-//        [--group GID_mqtt_status_node] [--tags 'connect||disconnect||tcpclean'] [--quiet]
+//   node rocketmq-consumer.mjs [--store redis://127.0.0.1:6379] [--namesrv 127.0.0.1:9876]
+//        [--topic GID_meter_MQTT] [--group GID_mqtt_status_node]
+//        [--tags 'connect||disconnect||tcpclean'] [--quiet]
 //
 // Test options (scripts/ci/e2e.sh): --fail-rate 0.01 fails that share of first deliveries
 // (chosen by a hash of the message id, so the same messages fail in every run) to make the broker
 // redeliver them; --bare acknowledges without tracking status (the throughput baseline);
-// --expect N --report FILE exits after N distinct messages with a JSON report.
-import { writeFileSync } from 'node:fs';
+// --expect N --report FILE exits after N distinct messages with a JSON report (without --expect,
+// SIGTERM writes it); --acked FILE appends each acknowledged message's id.
+import { openSync, writeSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import ons from 'ali-ons';
-import { StatusEngine, backend, isStatusError } from 'mqtt-status';
+import { StatusStore, backend } from 'mqtt-status';
 
 const { values: opt } = parseArgs({
   options: {
+    store: { type: 'string', default: 'redis://127.0.0.1:6379' },
     namesrv: { type: 'string', default: '127.0.0.1:9876' },
     topic: { type: 'string', default: 'GID_meter_MQTT' },
     group: { type: 'string', default: 'GID_mqtt_status_node' },
@@ -31,23 +38,78 @@ const { values: opt } = parseArgs({
     quiet: { type: 'boolean', default: false },
     expect: { type: 'string', default: '0' },
     report: { type: 'string' },
+    acked: { type: 'string' },
     timeout: { type: 'string', default: '0' },
   },
 });
 const failRate = Number(opt['fail-rate']);
 const expected = Number(opt.expect);
+// ali-ons hands the handler every message of a pulled batch (up to this many) at once and
+// acknowledges the batch when all handlers returned; the broker sends at most 32 per pull.
+const PARALLEL = 32;
 
-// The status state. Today one in-process engine per consumer, so one consumer must see the whole
-// topic (its own group). With the shared status store this becomes `await store.ingest(body, tag)`
-// (a throw on store_unavailable sends the message back), and instances can share a group.
-const engine = new StatusEngine();
-async function ingest(body, tag) {
-  return engine.ingest(body, tag);
-}
+// The shared status state: one handle per process (it holds the connection and a record cache).
+const store = opt.bare ? null : await StatusStore.open(opt.store);
 
 // A message's identity across redeliveries: the producer's unique key (ali-ons' msgId is the
 // broker's offset id, which a redelivered copy in the retry topic does not share).
 const identity = (msg) => msg.properties?.UNIQ_KEY || msg.originMessageId || msg.msgId;
+
+// Transitions go out in one write per event-loop turn: console.log to a file or pipe is a
+// synchronous write per line, which costs more than the rest of the consumer (about 30 µs a line).
+let pending = '';
+function print(line) {
+  if (!pending) setImmediate(flush);
+  pending += `${line}\n`;
+}
+function flush() {
+  if (pending) process.stdout.write(pending);
+  pending = '';
+}
+
+// One commit per pulled batch. ali-ons calls the handlers of a batch one after another in the
+// same turn of the event loop, so the messages queued here until the turn's microtasks run are
+// that batch: one `ingestMany` (one or two round trips to Redis) commits them all, instead of a
+// round trip per message. Each handler's promise settles with the commit holding its message.
+let queued = [];
+function ingest(msg) {
+  return new Promise((resolve, reject) => {
+    if (queued.length === 0) queueMicrotask(commit);
+    queued.push({ msg, resolve, reject });
+  });
+}
+async function commit() {
+  const batch = queued;
+  queued = [];
+  let report;
+  try {
+    // One JSONL text, a line per message (a report error's index is the line): an envelope
+    // carrying the message's tag (checked against the body's eventType) and its body as a JSON
+    // string. Built as text, it costs a fraction of an array of envelope objects.
+    const lines = batch.map(({ msg }) => `{"tag":${JSON.stringify(msg.tags)},"body":${JSON.stringify(msg.body.toString())}}`);
+    report = await store.ingestMany(lines.join('\n'));
+  } catch (e) {
+    // store_unavailable (or anything unexpected): nothing of the batch is acknowledged; every
+    // handler throws and ali-ons sends its message back for a later redelivery. (Events the
+    // store did commit before failing come back as duplicates, which change nothing.)
+    console.error(`store commit of ${batch.length} messages failed (${e.code ?? e.name}: ${e.message}); they will be redelivered`);
+    for (const { reject } of batch) reject(new Error('store commit failed', { cause: e }));
+    return;
+  }
+  if (!opt.quiet) {
+    for (const t of report.transitions) {
+      print(`${new Date(t.time).toISOString()} ${t.clientId} ${t.online ? 'ONLINE ' : 'OFFLINE'} (${t.eventType} on ${t.channelId})`);
+    }
+  }
+  // A malformed notification never becomes valid: it is acknowledged (not retried) and logged.
+  for (const e of report.errors) {
+    tally.rejected++;
+    console.error(`skipped message ${identity(batch[e.index].msg)}: ${e.code}${e.field ? ` (${e.field})` : ''}: ${e.message}`);
+  }
+  for (const { resolve } of batch) resolve();
+}
+
+// ---- the handler ----
 
 /** True for about `failRate` of all messages, always the same ones (a hash of the id). */
 function failsOnPurpose(msg) {
@@ -66,18 +128,7 @@ const tally = {
   at95: 0n,
   last: 0n,
 };
-
-// Transitions go out in one write per event-loop turn: console.log to a file or pipe is a
-// synchronous write per line, which cost more than the rest of the consumer (about 30 µs a line).
-let pending = '';
-function print(line) {
-  if (!pending) setImmediate(flush);
-  pending += `${line}\n`;
-}
-function flush() {
-  if (pending) process.stdout.write(pending);
-  pending = '';
-}
+const ackedFd = opt.acked ? openSync(opt.acked, 'a') : null;
 
 async function handle(msg) {
   if (tally.deliveries++ === 0) tally.first = process.hrtime.bigint();
@@ -86,24 +137,14 @@ async function handle(msg) {
     tally.failedOnPurpose++;
     throw new Error(`failing first delivery of ${identity(msg)} on purpose (--fail-rate)`);
   }
-  if (!opt.bare) {
-    try {
-      const t = await ingest(msg.body, msg.tags);
-      if (t && !opt.quiet) {
-        print(`${new Date(t.time).toISOString()} ${t.clientId} ${t.online ? 'ONLINE ' : 'OFFLINE'} (${t.eventType} on ${t.channelId})`);
-      }
-    } catch (e) {
-      // A malformed notification never becomes valid: acknowledge it (do not retry) and log it.
-      // Anything else (a bug, a store outage) throws, and the message comes back later.
-      if (!isStatusError(e)) throw e;
-      tally.rejected++;
-      console.error(`skipped message ${identity(msg)}: ${e.code}${e.field ? ` (${e.field})` : ''}: ${e.message}`);
-    }
-  }
+  if (!opt.bare) await ingest(msg); // throws on store_unavailable: the message comes back later
   acked(identity(msg));
 }
 
 function acked(id) {
+  // Written before the handler returns, so an instance killed after this write may have
+  // acknowledged the id or not (then it comes back), never the reverse.
+  if (ackedFd !== null) writeSync(ackedFd, `${id}\n`);
   if (tally.done.has(id)) return;
   tally.done.add(id);
   const n = tally.done.size;
@@ -128,18 +169,25 @@ const consumer = new ons.Consumer({
   // ali-ons reports the host's first non-loopback address by default; the tests stay on loopback.
   clientIP: opt['client-ip'],
   consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET',
-  // Handle a pulled batch concurrently (the default, 1, handles one message at a time per queue).
-  pullBatchSize: 32,
-  parallelConsumeLimit: 32,
+  // Handle a pulled batch at once (the default, 1, handles one message at a time per queue).
+  pullBatchSize: PARALLEL,
+  parallelConsumeLimit: PARALLEL,
   persistConsumerOffsetInterval: 1000,
+  // Flow control: once a queue holds this many unconsumed messages, ali-ons stops pulling it for
+  // pullTimeDelayMillsWhenFlowControl. Its default pause is 5 s (the Java client's: 50 ms), which
+  // cut a consumer slower than the pulls (any real one, with a backlog) to ~1,000 msg/s here.
+  pullThresholdForQueue: 1000,
+  pullTimeDelayMillsWhenFlowControl: 50,
 });
 consumer.on('error', (err) => {
-  // Not errors: our own test failures, and a new group's first start (no stored offset yet).
-  if (/on purpose|maybe this group consumer boot first/.test(err.message)) return;
+  // Not news: our own test failures, failed commits (logged once per batch above), and a new
+  // group's first start (no stored offset yet).
+  if (/on purpose|store commit failed|maybe this group consumer boot first/.test(err.message)) return;
   console.error(`consumer error: ${err.message}`);
 });
 consumer.subscribe(opt.topic, opt.tags, handle);
-console.error(`rocketmq consumer: ${opt.bare ? 'bare (acknowledge only)' : `mqtt-status ${backend}`}; group ${opt.group}; ${opt.topic} ${opt.tags}`);
+console.error(`rocketmq consumer: ${opt.bare ? 'bare (acknowledge only)' : `mqtt-status ${backend}, store ${opt.store}`}; ` +
+  `group ${opt.group}; ${opt.topic} ${opt.tags}`);
 
 let finishing = false;
 async function finish(code) {
@@ -159,13 +207,22 @@ async function finish(code) {
     seconds95: s95,
     rate: s95 ? Math.round(Math.ceil(expected * 0.95) / s95) : 0,
     drainSeconds: seconds(tally.first, tally.last),
-    // Every online client; a client not listed is offline.
-    answers: opt.bare ? null : Object.fromEntries(engine.onlineClients().map((id) => [id, true])),
-    stats: opt.bare ? null : engine.stats(),
+    // Every online client of the shared state; a client not listed is offline.
+    answers: null,
+    stats: null,
   };
+  try {
+    if (store) {
+      report.answers = Object.fromEntries((await store.onlineClients()).map((id) => [id, true]));
+      report.stats = await store.stats();
+    }
+  } catch (e) {
+    console.error(`could not read the store's answers: ${e.message}`);
+    code = code || 1;
+  }
   flush();
   if (opt.report) writeFileSync(opt.report, `${JSON.stringify(report)}\n`);
-  console.error(`${report.consumer}: ${report.consumed} of ${expected} messages, ${report.deliveries} deliveries ` +
+  console.error(`${report.consumer}: ${report.consumed} of ${expected || '?'} messages, ${report.deliveries} deliveries ` +
     `(${report.redeliveries} redelivered, ${report.failedOnPurpose} failed on purpose), ${report.rate} msg/s (first 95 %)`);
   try {
     await Promise.race([consumer.close(), new Promise((r) => setTimeout(r, 5000))]);

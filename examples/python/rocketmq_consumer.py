@@ -1,20 +1,26 @@
 #!/usr/bin/env python3
-"""A RocketMQ consumer of ApsaraMQ for MQTT status notifications, on rocketmq-python-client.
+"""A RocketMQ consumer of ApsaraMQ for MQTT status notifications, on rocketmq-python-client,
+feeding the shared status store (Redis): run as many instances in one consumer group as you
+like, restart them at will; they all answer from one state.
 
 rocketmq-python-client speaks gRPC to a RocketMQ 5.x proxy (the remoting client for Python
 needs a C++ library that is not on PyPI). Each message (tag = event type, body = the
-notification JSON) goes to the engine; the listener answers SUCCESS (acknowledge) only after the
-engine took it, FAILURE (redeliver later) when anything else went wrong, and every online/offline
-transition is printed. The push consumer is used, not the SimpleConsumer: messages a
-SimpleConsumer received but did not acknowledge are not redelivered to it (rocketmq-clients#1344).
+notification JSON) goes to the store; the listener answers SUCCESS (acknowledge) only after the
+store committed it, FAILURE (redeliver later) when the store is unavailable or anything else
+went wrong, SUCCESS for a malformed notification (logged: no redelivery can fix it), and every
+online/offline transition of the shared status is printed by the instance that caused it. The
+push consumer is used, not the SimpleConsumer: messages a SimpleConsumer received but did not
+acknowledge are not redelivered to it (rocketmq-clients#1344).
 
     pip install ./bindings/python -r examples/python/requirements-rocketmq.txt
-    python examples/python/rocketmq_consumer.py --endpoint 127.0.0.1:8081 --topic GID_meter_MQTT
+    python examples/python/rocketmq_consumer.py --store redis://127.0.0.1:6379 \
+        --endpoint 127.0.0.1:8081 --topic GID_meter_MQTT
 
 Test options (scripts/ci/e2e.sh): ``--fail-rate 0.01`` fails that share of first deliveries
 (chosen by a hash of the message id, the same messages in every run) so the broker redelivers
 them; ``--bare`` acknowledges without tracking status (the throughput baseline);
-``--expect N --report FILE`` exits after N distinct messages with a JSON report.
+``--expect N --report FILE`` exits after N distinct messages with a JSON report (without
+``--expect``, SIGTERM writes it); ``--acked FILE`` appends each acknowledged message's id.
 """
 
 from __future__ import annotations
@@ -27,18 +33,28 @@ import signal
 import sys
 import threading
 import time
-from typing import Any, Dict, Optional
+from typing import IO, Any, Dict, Optional
 
 import mqtt_status
 from rocketmq import (ClientConfiguration, ConsumeResult, Credentials, FilterExpression,
                       Message, MessageListener, PushConsumer)
 
+# Errors of the store itself, not of the message: the message must come back later.
+STORE_ERRORS = (mqtt_status.StoreUnavailable, mqtt_status.StoreLocked, mqtt_status.ConfigMismatch,
+                mqtt_status.InvalidSnapshot)
+
+
+def iso_time(ms: int) -> str:
+    """Epoch milliseconds as ISO-8601 UTC (as the Node example prints them)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + f".{ms % 1000:03d}Z"
+
 
 class Tally:
     """Distinct messages acknowledged, deliveries, and the time to 95 % of the expected ones."""
 
-    def __init__(self, expected: int) -> None:
+    def __init__(self, expected: int, acked_log: Optional[IO[str]]) -> None:
         self.expected = expected
+        self.acked_log = acked_log
         self.done: set[str] = set()
         self.deliveries = 0
         self.redeliveries = 0
@@ -60,6 +76,11 @@ class Tally:
 
     def acked(self, message_id: str) -> None:
         with self.lock:
+            if self.acked_log is not None:
+                # Written before the listener returns, so an instance killed after this write
+                # may have acknowledged the id or not (then it comes back), never the reverse.
+                self.acked_log.write(message_id + "\n")
+                self.acked_log.flush()
             if message_id in self.done:
                 return
             self.done.add(message_id)
@@ -72,18 +93,16 @@ class Tally:
 
 
 class StatusListener(MessageListener):  # type: ignore[misc]
-    """Feeds each message to the engine; acknowledges only what the engine took."""
+    """Feeds each message to the store; acknowledges only what the store committed."""
 
-    def __init__(self, tally: Tally, fail_rate: float, bare: bool, quiet: bool) -> None:
-        # Today one in-process engine per consumer, so one consumer must see the whole topic (its
-        # own group). With the shared status store this becomes ``store.ingest(body, tag)``
-        # (FAILURE on store_unavailable), and instances can share a group.
-        self.engine = mqtt_status.StatusEngine()
-        # The push consumer calls this from its thread pool; the engine is one mutable object.
-        self.engine_lock = threading.Lock()
+    def __init__(self, store: Optional[mqtt_status.StatusStore], tally: Tally, fail_rate: float,
+                 quiet: bool) -> None:
+        # One handle for all listener threads: it is thread-safe, and concurrent ingest calls
+        # share commits (group commit), so N threads cost about one round trip, not N.
+        self.store = store
+        self.print_lock = threading.Lock()
         self.tally = tally
         self.fail_rate = fail_rate
-        self.bare = bare
         self.quiet = quiet
 
     def fails_on_purpose(self, message: Message) -> bool:
@@ -99,19 +118,24 @@ class StatusListener(MessageListener):  # type: ignore[misc]
                 with self.tally.lock:
                     self.tally.failed_on_purpose += 1
                 return ConsumeResult.FAILURE
-            if not self.bare:
+            if self.store is not None:
                 try:
-                    with self.engine_lock:
-                        t = self.engine.ingest(message.body, message.tag)
-                        # Printed under the lock, so each client's flips come out in order.
-                        if t is not None and not self.quiet:
-                            state = "ONLINE " if t.online else "OFFLINE"
-                            print(f"{t.time} {t.client_id} {state} ({t.event_type} on {t.channel_id})")
+                    # Returns once the store committed the event (the GIL is released meanwhile).
+                    t = self.store.ingest(message.body, message.tag)
+                except STORE_ERRORS as e:
+                    print(f"store error, will be redelivered: {e.code}: {e}", file=sys.stderr)
+                    return ConsumeResult.FAILURE
                 except mqtt_status.StatusError as e:
                     # A malformed notification never becomes valid: acknowledge it, log it.
                     with self.tally.lock:
                         self.tally.rejected += 1
                     print(f"skipped message {message.message_id}: {e.code}: {e}", file=sys.stderr)
+                    t = None
+                if t is not None and not self.quiet:
+                    state = "ONLINE " if t.online else "OFFLINE"
+                    with self.print_lock:
+                        sys.stdout.write(f"{iso_time(t.time)} {t.client_id} {state} "
+                                         f"({t.event_type} on {t.channel_id})\n")
             self.tally.acked(message.message_id)
             return ConsumeResult.SUCCESS
         except Exception as e:  # anything unexpected: let the broker redeliver it later
@@ -119,15 +143,14 @@ class StatusListener(MessageListener):  # type: ignore[misc]
             return ConsumeResult.FAILURE
 
 
-def report(args: argparse.Namespace, tally: Tally, listener: StatusListener) -> Dict[str, Any]:
+def report(args: argparse.Namespace, tally: Tally, store: Optional[mqtt_status.StatusStore]) -> Dict[str, Any]:
     s95: Optional[float] = tally.at95 - tally.first if tally.at95 else None
     answers = None
     stats = None
-    if not args.bare:
-        with listener.engine_lock:
-            # Every online client; a client not listed is offline.
-            answers = {c: True for c in listener.engine.online_clients()}
-            stats = listener.engine.stats().to_dict()
+    if store is not None:
+        # Every online client of the shared state; a client not listed is offline.
+        answers = {c: True for c in store.online_clients()}
+        stats = store.stats().to_dict()
     return {
         "consumer": "bare-python" if args.bare else "python",
         "group": args.group,
@@ -147,21 +170,25 @@ def report(args: argparse.Namespace, tally: Tally, listener: StatusListener) -> 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("--store", default="redis://127.0.0.1:6379", help="status store URL")
     ap.add_argument("--endpoint", default="127.0.0.1:8081", help="RocketMQ 5.x proxy (gRPC)")
     ap.add_argument("--topic", default="GID_meter_MQTT")
     ap.add_argument("--group", default="GID_mqtt_status_python")
     ap.add_argument("--tags", default="connect||disconnect||tcpclean")
-    ap.add_argument("--threads", type=int, default=4, help="consumption threads")
+    ap.add_argument("--threads", type=int, default=8, help="consumption threads")
     ap.add_argument("--fail-rate", type=float, default=0.0)
     ap.add_argument("--bare", action="store_true")
     ap.add_argument("--quiet", action="store_true", help="do not print transitions")
     ap.add_argument("--expect", type=int, default=0)
     ap.add_argument("--report")
+    ap.add_argument("--acked")
     ap.add_argument("--timeout", type=float, default=0)
     args = ap.parse_args()
 
-    tally = Tally(args.expect)
-    listener = StatusListener(tally, args.fail_rate, args.bare, args.quiet)
+    store = None if args.bare else mqtt_status.StatusStore.open(args.store)
+    acked_log = open(args.acked, "a", encoding="utf-8") if args.acked else None
+    tally = Tally(args.expect, acked_log)
+    listener = StatusListener(store, tally, args.fail_rate, args.quiet)
     config = ClientConfiguration(args.endpoint, Credentials())
     consumer = PushConsumer(config, args.group, listener, {args.topic: FilterExpression(args.tags)},
                             consumption_thread_count=args.threads)
@@ -169,17 +196,19 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     consumer.startup()
-    mode = "bare (acknowledge only)" if args.bare else "mqtt-status"
+    mode = "bare (acknowledge only)" if args.bare else f"mqtt-status, store {args.store}"
     print(f"rocketmq consumer: {mode}; group {args.group}; {args.topic} {args.tags}", file=sys.stderr)
     deadline = time.monotonic() + args.timeout if args.timeout > 0 else math.inf
     while not stop.is_set() and not tally.complete.is_set() and time.monotonic() < deadline:
         stop.wait(0.2)
+        if not args.quiet:
+            sys.stdout.flush()
     sys.stdout.flush()
-    r = report(args, tally, listener)
+    r = report(args, tally, store)
     if args.report:
         with open(args.report, "w", encoding="utf-8") as f:
             f.write(json.dumps(r) + "\n")
-    print(f"{r['consumer']}: {r['consumed']} of {r['expected']} messages, {r['deliveries']} deliveries "
+    print(f"{r['consumer']}: {r['consumed']} of {r['expected'] or '?'} messages, {r['deliveries']} deliveries "
           f"({r['redeliveries']} redelivered, {r['failedOnPurpose']} failed on purpose), "
           f"{r['rate']} msg/s (first 95 %)", file=sys.stderr)
     # Give the last acknowledgements a moment to reach the proxy before shutting down.

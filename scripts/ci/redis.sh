@@ -4,6 +4,8 @@
 # on) and a 3-master Redis Cluster (ports 7101-7103) in the background under target/redis-run,
 # and waits until both answer;
 # `stop` stops them by pid. Idempotent: start skips a server already running, stop one not running.
+# `start-one PORT` / `stop-one PORT`: one more standalone server on 127.0.0.1:PORT (no persistence),
+# for a stage that needs a Redis of its own (the e2e stage: 6391); its pid is in RUN/PORT/pid.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 run="${MQTT_STATUS_REDIS_RUN:-$PWD/target/redis-run}"
@@ -80,8 +82,26 @@ stop() {
   done
 }
 
+start_one() {
+  install
+  serve "$1" --appendonly no
+  wait_ping "$1"
+  echo "redis: standalone redis://127.0.0.1:$1 (pid $(cat "$run/$1/pid"))"
+}
+
+stop_one() {
+  local pidf="$run/$1/pid"
+  if alive "$pidf"; then
+    kill "$(cat "$pidf")"
+    for _ in $(seq 100); do alive "$pidf" || break; sleep 0.1; done
+  fi
+  rm -f "$pidf"
+}
+
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
-  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+  start-one) start_one "${2:?start-one PORT}" ;;
+  stop-one) stop_one "${2:?stop-one PORT}" ;;
+  *) echo "usage: $0 start|stop|start-one PORT|stop-one PORT" >&2; exit 2 ;;
 esac
