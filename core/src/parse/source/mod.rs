@@ -3,7 +3,8 @@
 //! Every vendor format is read the same way: one pass of the vendor flat reader (`walk.rs`)
 //! puts the line's known keys into a [`Rec`], declining anything unusual (escapes, deep
 //! nesting, a repeated key) to the exact serde_json reader (`de.rs`), which fills the same
-//! record and reports every error. Then the format's rules (`aws.rs`, `emqx.rs`, `azure.rs`,
+//! record and reports every JSON error (a repeated key is remembered and reported by the
+//! format's field checks, as in the ApsaraMQ format: `raw.rs`, [`Repeats`]). Then the format's rules (`aws.rs`, `emqx.rs`, `azure.rs`,
 //! `aliyun_sdk.rs`) map the record to the core's [`Notification`]: the vendor's
 //! connection or session identity becomes the channel, its connected event the `connect`, its
 //! disconnected event the close (`tcpclean`). How each vendor names a connection, and why, is
@@ -12,7 +13,7 @@
 use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
-use super::raw::Val;
+use super::raw::{Repeated, Repeats, Val};
 use crate::{Error, Notification};
 
 mod aliyun_sdk;
@@ -201,37 +202,40 @@ impl F {
             _ => return None,
         })
     }
-    fn name(self) -> &'static str {
-        NAMES[self as usize]
-    }
 }
 
 /// A vendor line's known fields before validation; `S` is a string as its reader gives it.
 struct Rec<S> {
     slots: [Option<Val<S>>; N],
+    /// The known keys seen more than once (by slot; the rule: [`Repeats`]).
+    repeats: Repeats,
 }
 
 impl<S> Default for Rec<S> {
     fn default() -> Self {
-        Rec { slots: core::array::from_fn(|_| None) }
+        Rec { slots: core::array::from_fn(|_| None), repeats: Repeats::default() }
     }
 }
 
 impl<S> Rec<S> {
+    /// `f`'s first value, whether or not the key repeated (for recognising a line's format).
     fn get(&self, f: F) -> &Option<Val<S>> {
         &self.slots[f as usize]
     }
     fn has(&self, f: F) -> bool {
         !matches!(self.get(f), None | Some(Val::Null))
     }
-    /// The slot for `f` if it is still empty; `Err(name)` for a key seen twice.
+    /// `f`'s value where the format checks that field: `invalid_field` naming it if the key
+    /// appeared twice ([`Repeats`]: reported at the field's place in the field order).
     #[inline]
-    fn vacant(&mut self, f: F) -> Result<&mut Option<Val<S>>, &'static str> {
-        let slot = &mut self.slots[f as usize];
-        if slot.is_some() {
-            return Err(f.name());
-        }
-        Ok(slot)
+    fn field(&self, f: F) -> Result<&Option<Val<S>>, Error> {
+        self.repeats.first(1 << f as u32, &NAMES)?;
+        Ok(self.get(f))
+    }
+    /// The slot for `f` if it is still empty; a repeat is remembered ([`Repeats::take`]).
+    #[inline]
+    fn vacant(&mut self, f: F) -> Result<&mut Option<Val<S>>, Repeated> {
+        self.repeats.take(f as u32, &mut self.slots[f as usize])
     }
 }
 
