@@ -48,5 +48,11 @@ pub(super) fn resolve<'v, S: AsRef<str>>(
         Some(_) => return Err(Error::invalid(t_name, "must be an RFC 3339 time string")),
     };
     optional_text(rec.field(F::DisconnectionReason)?, "disconnectionReason")?; // read, not yet kept
-    Ok(Notification { client_id, channel_id: digits.of(sequence), event_type, time, client_ip: None })
+    Ok(Notification {
+        client_id,
+        channel_id: rec.decimal(F::SequenceNumber, sequence, digits),
+        event_type,
+        time,
+        client_ip: None,
+    })
 }

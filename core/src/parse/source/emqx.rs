@@ -58,5 +58,11 @@ pub(super) fn resolve<'v, S: AsRef<str>>(
         None => optional(ipaddress, "ipaddress", max)?,
     };
     optional_text(rec.field(F::Reason)?, "reason")?; // read and checked, not yet kept (docs/sources.md)
-    Ok(Notification { client_id, channel_id: digits.of(connected_at), event_type, time, client_ip })
+    Ok(Notification {
+        client_id,
+        channel_id: rec.decimal(F::ConnectedAt, connected_at, digits),
+        event_type,
+        time,
+        client_ip,
+    })
 }

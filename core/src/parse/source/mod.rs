@@ -209,11 +209,25 @@ struct Rec<S> {
     slots: [Option<Val<S>>; N],
     /// The known keys seen more than once (by slot; the rule: [`Repeats`]).
     repeats: Repeats,
+    /// The decimal text of `connected_at` and `sequenceNumber` (the channel ids of EMQX and
+    /// Azure) as the line writes them, when the flat reader read them as plain integers: the
+    /// same text [`Digits`] would write (no sign, no leading zero), without writing it.
+    decimal: [Option<S>; 2],
 }
 
 impl<S> Default for Rec<S> {
     fn default() -> Self {
-        Rec { slots: core::array::from_fn(|_| None), repeats: Repeats::default() }
+        Rec { slots: core::array::from_fn(|_| None), repeats: Repeats::default(), decimal: [None, None] }
+    }
+}
+
+/// Where [`Rec::decimal`] keeps `f`'s text, for the two integer channel ids.
+#[inline(always)]
+fn decimal_slot(f: F) -> Option<usize> {
+    match f {
+        F::ConnectedAt => Some(0),
+        F::SequenceNumber => Some(1),
+        _ => None,
     }
 }
 
@@ -240,6 +254,15 @@ impl<S> Rec<S> {
 }
 
 impl<S: AsRef<str>> Rec<S> {
+    /// The channel id written from the integer `v` read from `f`: the line's own text when
+    /// the flat reader kept it, else `v` written in decimal into `digits`.
+    fn decimal<'v>(&'v self, f: F, v: u64, digits: &'v mut Digits) -> &'v str {
+        match decimal_slot(f).and_then(|k| self.decimal[k].as_ref()) {
+            Some(text) => text.as_ref(),
+            None => digits.of(v),
+        }
+    }
+
     /// The string in `f`, if it holds one.
     fn str(&self, f: F) -> Option<&str> {
         match self.get(f) {
