@@ -233,7 +233,7 @@ fn emqx(l: &Line<'_>) -> (Obj, Obj, Keys) {
         o.raw("disconnected_at", l.e.time).raw("disconn_props", r#"{"User-Property":{}}"#);
         o.raw("connected_at", l.ch.opened).s("clientid", l.client);
     }
-    // A `$SYS` message's bad type: the `event` it does not have, added wrong.
+    // A `$SYS` message has no `event`: its bad type is one added (`Obj::set` adds a missing key).
     let keys = Keys {
         client: "clientid",
         channel: "connected_at",
