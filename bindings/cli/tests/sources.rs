@@ -108,7 +108,7 @@ fn committed_fixtures_are_what_the_generator_writes() {
 }
 
 #[test]
-fn source_with_restore_is_refused() {
+fn source_with_restore_or_a_store_is_refused() {
     let dir = scratch("sources-restore");
     let g = generate(&dir, "a", &["--clients", "5"]);
     let snap = dir.join("s.bin");
@@ -119,4 +119,9 @@ fn source_with_restore_is_refused() {
     ok(&run(&["replay", "--restore", snap.to_str().unwrap(), "--source", "aliyun"]));
     let bad = run(&["generate", "--source", "mqtt"]);
     assert_eq!(bad.status.code(), Some(2));
+    // A status store reads the aliyun format only (docs/store.md): said, not ignored.
+    let store = format!("file:{}", dir.join("store").display());
+    let out = run(&["replay", "--store", &store, "--source", "aws", g.log_str()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("source"));
 }
