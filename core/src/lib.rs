@@ -61,7 +61,7 @@ pub use config::{Config, MAX_ID_LEN_LIMIT, MAX_OPEN_CHANNELS_LIMIT, MAX_TOMBSTON
 pub use engine::StatusEngine;
 pub use error::{Error, ErrorCode};
 pub use options::{BatchOptions, OnlineQuery, OptionValue, OptionsArg};
-pub use parse::{with_notification, Source, MAX_TIME};
+pub use parse::{with_notification, with_notification_as, Source, MAX_TIME};
 pub use record::{record_shard, EventBatch, RECORD_VERSION};
 pub use snapshot::SNAPSHOT_VERSION;
 pub use transitions::{TransitionIter, Transitions};

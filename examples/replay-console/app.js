@@ -22,6 +22,7 @@ function options() {
     closeOnDisconnect: $('close-on-disconnect').checked,
     tombstonesPerClient: n('tombstones', 8),
     maxIdLen: n('max-id-len', 256),
+    source: $('format').value,
   };
 }
 
@@ -42,7 +43,7 @@ async function replay(text, name = 'log') {
   const started = performance.now();
   try {
     const opts = options();
-    const log = indexLog(text);
+    const log = indexLog(text, opts.source);
     const engine = new StatusEngine(opts);
     const report = engine.ingestMany(text);
     dispose(state.engine);

@@ -20,13 +20,83 @@ function timeOf(b) {
 }
 
 const str = (v) => (typeof v === 'string' ? v : null);
+const isObj = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+const uint = (v) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : null);
+const idOf = (v) => (uint(v) === null ? null : String(v));
+
+/** RFC 3339 (Azure writes seven fraction digits) → epoch ms, cut to the millisecond, or null. */
+function rfc3339(v) {
+  if (typeof v !== 'string') return null;
+  const t = Date.parse(v.replace(/(\.\d{3})\d+/, '$1'));
+  return Number.isNaN(t) || t < 0 ? null : t;
+}
+
+/**
+ * The format of one parsed line under option `source` (docs/sources.md): `auto` recognises it
+ * from its keys, in the engine's order (statusType, then AWS, EMQX, Azure; else ApsaraMQ).
+ */
+export function formatOf(o, source) {
+  if (source !== 'auto') return source;
+  if (!isObj(o)) return 'aliyun';
+  const has = (k) => o[k] !== undefined && o[k] !== null;
+  if (has('statusType')) return 'aliyun-sdk';
+  if (has('sessionIdentifier') || (has('timestamp') && (o.eventType === 'connected' || o.eventType === 'disconnected'))) return 'aws';
+  if (has('clientid') || (typeof o.event === 'string' && o.event.startsWith('client.'))) return 'emqx';
+  const azureType = (t) => typeof t === 'string' && t.startsWith('Microsoft.EventGrid.');
+  if ((isObj(o.data) && o.data.clientSessionName != null) || azureType(o.type) || azureType(o.eventType)) return 'azure-mqtt';
+  return 'aliyun';
+}
+
+/**
+ * What the page draws of one parsed line in `format`: {time, kind, clientId, channelId, clientIp},
+ * read as the engine reads it (the channel is the vendor's connection: AWS `sessionIdentifier`,
+ * EMQX `connected_at`, Azure `data.sequenceNumber`, the SDK's `channelId`); `kind` is the
+ * vendor's own event name. Only for drawing: the engine judges the line.
+ */
+export function fieldsOf(parsed, tag, format) {
+  const o = isObj(parsed) ? parsed : {};
+  switch (format) {
+    case 'aws':
+      return { time: uint(o.timestamp), kind: str(o.eventType) ?? '?', clientId: str(o.clientId),
+        channelId: str(o.sessionIdentifier), clientIp: str(o.ipAddress) };
+    case 'emqx': {
+      const closed = typeof o.event === 'string' ? o.event === 'client.disconnected'
+        : o.disconnected_at != null || o.reason != null;
+      const close = [o.disconnected_at, o.timestamp, o.ts].find((v) => v !== undefined && v !== null);
+      return { time: uint(closed ? close : o.connected_at), kind: str(o.event) ?? (closed ? 'disconnected' : 'connected'),
+        clientId: str(o.clientid), channelId: idOf(o.connected_at), clientIp: str(o.peername) ?? str(o.ipaddress) };
+    }
+    case 'azure-mqtt': {
+      const d = isObj(o.data) ? o.data : {};
+      const type = str(o.type) ?? str(o.eventType);
+      return { time: rfc3339(o.time ?? o.eventTime), kind: type ? type.replace(/^Microsoft\.EventGrid\.MQTTClient/, '') : '?',
+        clientId: str(d.clientSessionName), channelId: idOf(d.sequenceNumber), clientIp: null };
+    }
+    case 'aliyun-sdk':
+      return { time: timeOf(o), kind: str(o.statusType) ?? '?', clientId: str(o.clientId),
+        channelId: str(o.channelId), clientIp: str(o.clientIp) };
+    default: {
+      const b = bodyOf(parsed);
+      return { time: timeOf(b), kind: str(b && b.eventType) ?? tag ?? '?', clientId: str(b && b.clientId),
+        channelId: str(b && b.channelId), clientIp: str(b && b.clientIp) };
+    }
+  }
+}
+
+/** The CSS class of a kind: opens green, closes red, ApsaraMQ's goodbye amber. */
+export function kindClass(kind) {
+  if (/^(connect|connected|client\.connected|SessionConnected|ONLINE)$/.test(kind)) return 'event-connect';
+  if (kind === 'disconnect') return 'event-disconnect';
+  return /^(tcpclean|disconnected|client\.disconnected|SessionDisconnected|OFFLINE)$/.test(kind) ? 'event-tcpclean' : '';
+}
 
 /**
  * Splits JSONL text into lines (0-based `index` = the engine's batch index) and reads what the
- * page needs to draw each one. Returns {lines, entries, times, min, max, clientIds}: `times` are
- * the distinct event times, sorted; `clientIds` the distinct client ids, sorted.
+ * page needs to draw each one, in the format of option `source` (default `aliyun`). Returns
+ * {lines, entries, times, min, max, clientIds}: `times` are the distinct event times, sorted;
+ * `clientIds` the distinct client ids, sorted.
  */
-export function indexLog(text) {
+export function indexLog(text, source = 'aliyun') {
   const lines = text.split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
   const entries = [];
   const times = new Set();
@@ -35,16 +105,7 @@ export function indexLog(text) {
     if (!line.trim()) return;
     let parsed = null;
     try { parsed = JSON.parse(line); } catch { /* the engine reports it */ }
-    const b = bodyOf(parsed);
-    const entry = {
-      index,
-      line,
-      time: timeOf(b),
-      kind: str(b && b.eventType) ?? str(parsed && parsed.tag) ?? '?',
-      clientId: str(b && b.clientId),
-      channelId: str(b && b.channelId),
-      clientIp: str(b && b.clientIp),
-    };
+    const entry = { index, line, ...fieldsOf(parsed, str(parsed && parsed.tag), formatOf(parsed, source)) };
     entries.push(entry);
     if (entry.time !== null) times.add(entry.time);
     if (entry.clientId) ids.add(entry.clientId);

@@ -1,6 +1,6 @@
 // DOM rendering of the engine's answers. No judgment here: these functions only display the
 // objects returned by stats(), ingestMany(), groups(), onlineClients() and client().
-import { fmtTime, iso } from './log.js';
+import { fmtTime, iso, kindClass } from './log.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -162,7 +162,7 @@ export function renderClient(id, status, judged, at, drawLanesInto) {
     if (e.time !== null && e.time > at) tr.className = 'future';
     textCell(tr, String(e.index + 1), 'num');
     timeCell(tr, e.time);
-    textCell(tr, e.kind, `event event-${e.kind}`);
+    textCell(tr, e.kind, `event ${kindClass(e.kind)}`);
     textCell(tr, e.channelId ?? '—', 'mono');
     const td = tr.insertCell();
     td.append(h('span', { class: `verdict verdict-${e.verdict}`, title: VERDICT_HELP[e.verdict] ?? '' },

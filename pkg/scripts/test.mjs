@@ -13,5 +13,5 @@ const run = (cmd, args, cwd) => {
 };
 
 run(npm, ['ci', '--no-audit', '--no-fund'], tests);
-run(process.execPath, ['--test', 'conformance.test.mjs', 'api.test.mjs', 'shared-memory.test.mjs', 'hardening.test.mjs', 'types.test.mjs', 'store-file.test.mjs'], tests);
+run(process.execPath, ['--test', 'conformance.test.mjs', 'api.test.mjs', 'shared-memory.test.mjs', 'hardening.test.mjs', 'types.test.mjs', 'store-file.test.mjs', 'sources.test.mjs'], tests);
 run(process.execPath, [join(pkg, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], pkg);

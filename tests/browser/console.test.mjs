@@ -21,15 +21,16 @@ const pageErrors = [];
 
 /** The CLI's JSON answer for the sample log (docs/cli.md#json-output), memoized per arguments. */
 const answers = new Map();
-function cli(...args) {
-  const key = args.join(' ');
+function cliOn(log, ...args) {
+  const key = [log, ...args].join(' ');
   if (!answers.has(key)) {
     const out = execFileSync('cargo', ['run', '--release', '-q', '-p', 'mqtt-status-cli', '--',
-      'replay', sample, '--format', 'json', ...args], { cwd: root, encoding: 'utf8', timeout: 900_000 });
+      'replay', log, '--format', 'json', ...args], { cwd: root, encoding: 'utf8', timeout: 900_000 });
     answers.set(key, JSON.parse(out));
   }
   return answers.get(key);
 }
+const cli = (...args) => cliOn(sample, ...args);
 
 async function freePort() {
   return new Promise((resolve, reject) => {
@@ -242,5 +243,47 @@ test('a dropped file is replayed with the chosen policy; late lines are marked',
   assert.deepEqual(verdicts, [['1', 'applied'], ['7', 'late'], ['2', 'applied'], ['3', 'applied'],
     ['4', 'applied'], ['5', 'applied'], ['6', 'applied']]);
   assert.match(await text('#client-view'), /horizon/);
+  assert.deepEqual(pageErrors, []);
+});
+
+test('a log in another broker format replays with the source picker, like replay --source', { timeout: 180_000 }, async () => {
+  const replayed = (r) => page.waitForFunction((p) => document.body.dataset.replays !== p && document.body.dataset.ready === 'true',
+    r, { timeout: WAIT });
+  let replays = await page.getAttribute('body', 'data-replays');
+  await page.fill('#tombstones', '8'); // back to the default (the test before set 1)
+  await page.press('#tombstones', 'Tab');
+  await replayed(replays);
+  // tests/sources/: generated traffic (redeliveries, reordering, malformed lines); auto.jsonl mixes
+  // every format, one per client.
+  for (const format of ['emqx', 'azure-mqtt', 'auto']) {
+    const log = path.join(root, 'tests/sources', `${format}.jsonl`);
+    replays = await page.getAttribute('body', 'data-replays');
+    await page.selectOption('#format', format); // a policy change: replays the open log
+    await replayed(replays);
+    replays = await page.getAttribute('body', 'data-replays');
+    await page.setInputFiles('#file', log, { timeout: WAIT });
+    await replayed(replays);
+    const want = cliOn(log, '--source', format);
+    for (const [key, value] of Object.entries(want.stats)) {
+      assert.equal(await num(`#stat-${key}`), value, `${format}: stats().${key}`);
+    }
+    assert.ok(want.stats.duplicates > 0 && want.stats.online > 0, format);
+    assert.equal(await num('#at-online'), want.online.count, format);
+    assert.equal(await shownTime(), want.stats.maxTime, `${format}: the slider's end is the last event time`);
+    assert.deepEqual(await groupRows(), cliGroups(want), format);
+    const rows = await page.$$eval('#bad-table tbody tr', (trs) => trs.map((tr) => [...tr.cells].slice(0, 3).map((c) => c.textContent)));
+    assert.deepEqual(rows, want.rejected.lines.map((l) => [String(l.line), l.code, l.field ?? '—']), format);
+    // A client's channels are the vendor's connections, named as the engine names them.
+    const id = want.online.clients[0];
+    const client = cliOn(log, '--source', format, '--client', id).clients[id];
+    await page.fill('#client-id', id);
+    await page.press('#client-id', 'Enter');
+    await page.waitForSelector('#client-view table.channels', { timeout: WAIT });
+    const channels = await page.$$eval('#client-view table.channels tbody tr',
+      (trs) => trs.map((tr) => [tr.cells[0].textContent, tr.cells[1].textContent]));
+    assert.deepEqual(channels.sort(), client.channels.map((c) => [c.channelId, c.state]).sort(), `${format}: ${id}`);
+    const verdicts = await page.$$eval('#client-view .verdict', (els) => els.map((e) => e.textContent));
+    assert.ok(verdicts.includes('applied') && !verdicts.some((v) => v.startsWith('rejected')), `${format}: ${verdicts}`);
+  }
   assert.deepEqual(pageErrors, []);
 });

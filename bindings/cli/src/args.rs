@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use mqtt_status::Source;
+
 use crate::timefmt::parse_time;
 
 /// Is this MQTT device online? Replays ApsaraMQ for MQTT status notifications
@@ -46,6 +48,14 @@ pub struct PolicyArgs {
     /// Longest accepted clientId / channelId / clientIp, in bytes [default: 256].
     #[arg(long, value_name = "N")]
     pub max_id_len: Option<u32>,
+    /// The broker's notification format (docs/sources.md) [default: aliyun].
+    #[arg(long, value_name = "FORMAT", value_parser = parse_source)]
+    pub source: Option<Source>,
+}
+
+/// The value of `--source`: aliyun, aws, emqx, azure-mqtt, aliyun-sdk or auto.
+pub fn parse_source(text: &str) -> Result<Source, String> {
+    Source::parse(text).map_err(|_| "must be aliyun, aws, emqx, azure-mqtt, aliyun-sdk or auto".to_string())
 }
 
 /// How `replay` prints its answer.
@@ -143,6 +153,9 @@ pub struct CheckArgs {
     /// Longest accepted clientId / channelId / clientIp, in bytes.
     #[arg(long, value_name = "N", default_value_t = 256)]
     pub max_id_len: u32,
+    /// The broker's notification format (docs/sources.md).
+    #[arg(long, value_name = "FORMAT", value_parser = parse_source, default_value = "aliyun")]
+    pub source: Source,
     /// Print only the bad lines, not the closing summary on stderr.
     #[arg(long, short)]
     pub quiet: bool,
@@ -183,6 +196,9 @@ pub struct GenerateArgs {
     /// Time of the first event (epoch ms or ISO-8601).
     #[arg(long, value_name = "TIME", value_parser = parse_time, default_value = "2024-05-01T00:00:00Z")]
     pub start: u64,
+    /// The broker format to write (docs/sources.md): `auto` mixes every format, line by line.
+    #[arg(long, value_name = "FORMAT", value_parser = parse_source, default_value = "aliyun")]
+    pub source: Source,
     /// Also write the true final status of every client (JSON) to FILE.
     #[arg(long, value_name = "FILE")]
     pub truth: Option<PathBuf>,

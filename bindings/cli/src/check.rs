@@ -1,5 +1,5 @@
 //! `mqtt-status check`: validates every line with the core's own parser
-//! ([`mqtt_status::with_notification`]) and prints `file:line: code field: message` for each
+//! ([`mqtt_status::with_notification_as`], in the `--source` format) and prints `file:line: code field: message` for each
 //! bad one.
 
 use std::cell::Cell;
@@ -33,6 +33,7 @@ pub struct CheckSummary {
 /// known, and no one reads the rest.
 pub fn check_sources(
     sources: &[Source],
+    format: mqtt_status::Source,
     max_id_len: u32,
     max_line: usize,
     out: &mut impl Write,
@@ -53,7 +54,7 @@ pub fn check_sources(
                             sum.blank += 1;
                             continue;
                         }
-                        match mqtt_status::with_notification(line, None, max_id_len, |_| ()) {
+                        match mqtt_status::with_notification_as(format, line, None, max_id_len, |_| ()) {
                             Ok(()) => sum.valid += 1,
                             Err(e) => {
                                 sum.invalid += 1;
@@ -101,7 +102,7 @@ pub fn run(args: &CheckArgs) -> Result<u8, CliError> {
     let max_line = input::check_max_line(args.max_line_bytes)?;
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    let mut sum = check_sources(&sources, args.max_id_len, max_line, &mut out)?;
+    let mut sum = check_sources(&sources, args.source, args.max_id_len, max_line, &mut out)?;
     match out.flush().map_err(|e| CliError::stdout(&e)) {
         Err(CliError::BrokenPipe) => sum.stdout_closed = true,
         r => r?,

@@ -31,6 +31,7 @@ pub fn policy_config(policy: &PolicyArgs) -> Config {
         close_on_disconnect: policy.close_on_disconnect,
         tombstones_per_client: policy.tombstones_per_client.unwrap_or(d.tombstones_per_client),
         max_id_len: policy.max_id_len.unwrap_or(d.max_id_len),
+        source: policy.source.unwrap_or(d.source),
         ..d
     }
 }
@@ -55,6 +56,14 @@ pub fn start_engine(policy: &PolicyArgs, restore: Option<&Path>) -> Result<Statu
             "{name}: not a usable mqtt-status snapshot ({e}); write one with `replay --save`"
         ))
     })?;
+    if policy.source.is_some_and(|s| !s.is_default()) {
+        // A snapshot holds no source (it is how lines are read), and an engine's is set when
+        // it is made: a restored engine reads `aliyun`.
+        return Err(CliError::usage(format!(
+            "{name}: --source cannot be combined with --restore yet (a restored engine reads \
+             aliyun lines); replay the vendor logs from scratch"
+        )));
+    }
     let c = *engine.config();
     let mut conflicts = Vec::new();
     if policy.takeover && !c.takeover {

@@ -38,6 +38,18 @@ pub fn with_notification<R>(
     with_notification_in(bytes, tag, max_id_len, &mut Vec::new(), f)
 }
 
+/// [`with_notification`] for a line in `source`'s format (option `source`, SPEC §10): what an
+/// engine configured with that source reads, without an engine (`mqtt-status check --source`).
+pub fn with_notification_as<R>(
+    source: Source,
+    bytes: &[u8],
+    tag: Option<&str>,
+    max_id_len: u32,
+    f: impl FnOnce(Notification<'_>) -> R,
+) -> Result<R, Error> {
+    with_source_notification(source, bytes, tag, max_id_len, &mut Vec::new(), f)
+}
+
 /// [`with_notification`] with a caller-owned buffer for the text of an envelope's string `body`
 /// when serde_json had to unescape it (the flat reader reads such a body in place when its only
 /// escapes are its quotes), so that text is not allocated again for every line.

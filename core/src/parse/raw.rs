@@ -1,7 +1,7 @@
 //! What both readers (`flat.rs`, `de.rs`) produce: a line's known fields as loosely typed values,
 //! before validation (`validate.rs`), and the rules every reader shares — which keys are known,
-//! that a known key may appear once (a repeat is remembered and reported in field order), and
-//! which object is read as a nested body.
+//! that a known key may appear once ([`Repeats`]: a repeat is remembered and reported in field
+//! order, in every format), and which object is read as a nested body.
 //!
 //! Values stay loosely typed so that a mistyped field gets `invalid_field` naming that field
 //! instead of a generic parse error. Strings are of type `S`: `&str` from the flat reader,
@@ -38,8 +38,8 @@ pub(super) struct Raw<S> {
     pub(super) client_ip: Option<Val<S>>,
     pub(super) tag: Option<Val<S>>,
     pub(super) body: Option<Val<S>>,
-    /// The known keys seen more than once, one bit per [`Key`] (by its index in [`FIELDS`]).
-    pub(super) repeats: u8,
+    /// The known keys seen more than once (by [`Key`], its index in [`FIELDS`]).
+    pub(super) repeats: Repeats,
 }
 
 impl<S> Default for Raw<S> {
@@ -52,7 +52,7 @@ impl<S> Default for Raw<S> {
             client_ip: None,
             tag: None,
             body: None,
-            repeats: 0,
+            repeats: Repeats::default(),
         }
     }
 }
@@ -109,14 +109,53 @@ impl Key {
 /// A known key seen again in one object: its value is to be read (still as JSON) and dropped.
 pub(super) struct Repeated;
 
+/// The known keys of one object seen more than once, one bit per key (its index in its
+/// format's list of field names: [`FIELDS`], or the vendor formats' `source::NAMES`).
+///
+/// With [`take`](Self::take) and [`first`](Self::first), the one statement of "a repeated key
+/// is an error", for the ApsaraMQ format and every vendor format (SPEC §10) alike: a repeat
+/// does not stop the reading (so invalid JSON after it is still `invalid_json`, as SPEC §1
+/// wants first); it is remembered here, its value skipped by the reader (the flat readers
+/// simply decline, and serde_json reads the line again), and reported by the field checks at
+/// the field's place in the field order, the first value kept meanwhile. Only a key the
+/// format reads is checked: a repeat of any other key is ignored, as the key itself is.
+#[derive(Clone, Copy, Default)]
+pub(super) struct Repeats(u32);
+
+impl Repeats {
+    /// `slot` (key number `index`'s) if it is still empty; else the repeat is remembered.
+    #[inline(always)]
+    pub(super) fn take<'s, T>(
+        &mut self,
+        index: u32,
+        slot: &'s mut Option<T>,
+    ) -> Result<&'s mut Option<T>, Repeated> {
+        if slot.is_some() {
+            self.0 |= 1 << index;
+            return Err(Repeated);
+        }
+        Ok(slot)
+    }
+
+    /// Whether any key repeated.
+    #[inline(always)]
+    pub(super) fn any(self) -> bool {
+        self.0 != 0
+    }
+
+    /// The fault of the first key of `mask` (bits by index) that repeated, named by `names`.
+    #[inline]
+    pub(super) fn first(self, mask: u32, names: &[&'static str]) -> Result<(), Error> {
+        match self.0 & mask {
+            0 => Ok(()),
+            m => Err(Error::invalid(names[m.trailing_zeros() as usize], "field appears twice")),
+        }
+    }
+}
+
 impl<S> Raw<S> {
-    /// Where `key`'s value goes: `None` for an unknown key (its value is read and ignored).
-    ///
-    /// With [`repeated`](Self::repeated), the one statement of "a repeated key is an error": a
-    /// repeat does not stop the reading (so invalid JSON after it is still `invalid_json`, as
-    /// SPEC §1 wants first); it is remembered here, its value skipped by the reader (the flat
-    /// reader simply declines), and reported by the field checks at the field's place in the
-    /// field order, the first value kept meanwhile.
+    /// Where `key`'s value goes: `None` for an unknown key (its value is read and ignored);
+    /// `Err` for a repeat ([`Repeats`] states the rule).
     #[inline(always)]
     pub(super) fn vacant(&mut self, key: Key) -> Result<Option<&mut Option<Val<S>>>, Repeated> {
         let slot = match key {
@@ -129,17 +168,13 @@ impl<S> Raw<S> {
             Key::Body => &mut self.body,
             Key::Other => return Ok(None),
         };
-        if slot.is_some() {
-            self.repeats |= 1 << key as u8;
-            return Err(Repeated);
-        }
-        Ok(Some(slot))
+        self.repeats.take(key as u32, slot).map(Some)
     }
 
     /// Whether any known key appeared more than once in this object.
     #[inline(always)]
     pub(super) fn any_repeated(&self) -> bool {
-        self.repeats != 0
+        self.repeats.any()
     }
 
     /// The fault of `key` if it appeared more than once in this object: checked by
@@ -147,21 +182,14 @@ impl<S> Raw<S> {
     /// known (a bare body's `tag`, say, is an unknown field, so its repeats are ignored too).
     #[inline(always)]
     pub(super) fn repeated(&self, key: Key) -> Result<(), Error> {
-        self.first_repeated(1 << key as u8)
+        self.repeats.first(1 << key as u32, &FIELDS)
     }
 
     /// [`repeated`](Self::repeated) for every key of [`FIELDS`] up to `key`, the first one
     /// in that order reported.
     #[inline]
     pub(super) fn repeated_up_to(&self, key: Key) -> Result<(), Error> {
-        self.first_repeated((2 << key as u8) - 1)
-    }
-
-    fn first_repeated(&self, mask: u8) -> Result<(), Error> {
-        match self.repeats & mask {
-            0 => Ok(()),
-            m => Err(Error::invalid(FIELDS[m.trailing_zeros() as usize], "field appears twice")),
-        }
+        self.repeats.first((2 << key as u32) - 1, &FIELDS)
     }
 }
 

@@ -4,10 +4,11 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use mqtt_status::EventType;
+use mqtt_status::{EventType, Source};
 
 use super::model::{Event, Fleet};
 use super::rng::Rng;
+use super::vendor::{self, Fault};
 
 /// RocketMQ's retry delays in seconds (levels 1–16: 10 s … 2 h, about 4 h 46 min in all).
 const RETRY_DELAYS_S: [u64; 16] =
@@ -55,10 +56,15 @@ fn redelivery_delay(rng: &mut Rng) -> u64 {
     }
 }
 
-/// Every line of the log, sorted by delivery time (ties keep generation order).
-pub fn schedule(rng: &mut Rng, fleet: &Fleet, p: &DeliveryParams) -> Vec<Delivery> {
+/// Every line of the log in `source`'s formats, sorted by delivery time (ties keep generation
+/// order). Events a format does not write (a vendor's goodbye) get no line.
+pub fn schedule(rng: &mut Rng, fleet: &Fleet, p: &DeliveryParams, source: Source) -> Vec<Delivery> {
     let mut out = Vec::with_capacity(fleet.events.len() * (1 + (p.duplicates > 0.0) as usize));
     for (i, e) in fleet.events.iter().enumerate() {
+        let client = fleet.channels[e.channel as usize].client;
+        if !vendor::written(vendor::format_of(source, client), e) {
+            continue;
+        }
         let i = i as u32;
         let at = e.time + rng.range(0, p.jitter);
         out.push(Delivery { at, item: Item::Original(i) });
@@ -116,11 +122,20 @@ fn line(format: u8, tag: &str, body: &str) -> String {
     }
 }
 
-/// Renders one log line (without the newline).
-pub fn render(fleet: &Fleet, item: Item) -> String {
+/// Renders one log line (without the newline) in `source`'s format for its client.
+pub fn render(fleet: &Fleet, item: Item, source: Source) -> String {
     let (Item::Original(i) | Item::Duplicate(i) | Item::Invalid(i, _)) = item;
     let e: &Event = &fleet.events[i as usize];
     let ch = &fleet.channels[e.channel as usize];
+    let format = vendor::format_of(source, ch.client);
+    if format != Source::Aliyun {
+        let line = vendor::Line { e, ch, client: &fleet.client_ids[ch.client as usize] };
+        let fault = match item {
+            Item::Invalid(_, v) => Fault::of_variant(v),
+            _ => Fault::None,
+        };
+        return vendor::render(format, &line, fault);
+    }
     let [a, b, c, d] = ch.ip;
     let time = if e.style & 4 != 0 { format!("\"{}\"", e.time) } else { e.time.to_string() };
     let mut body = Body {
@@ -164,9 +179,14 @@ pub fn render(fleet: &Fleet, item: Item) -> String {
 }
 
 /// Writes every delivery as one line.
-pub fn write_log(out: &mut impl Write, fleet: &Fleet, deliveries: &[Delivery]) -> io::Result<()> {
+pub fn write_log(
+    out: &mut impl Write,
+    fleet: &Fleet,
+    deliveries: &[Delivery],
+    source: Source,
+) -> io::Result<()> {
     for d in deliveries {
-        out.write_all(render(fleet, d.item).as_bytes())?;
+        out.write_all(render(fleet, d.item, source).as_bytes())?;
         out.write_all(b"\n")?;
     }
     Ok(())

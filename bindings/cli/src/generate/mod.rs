@@ -8,6 +8,7 @@
 pub mod emit;
 pub mod model;
 pub mod rng;
+pub mod vendor;
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -19,6 +20,7 @@ use crate::args::GenerateArgs;
 use crate::error::{CliError, EXIT_OK};
 use emit::{DeliveryParams, Item};
 use model::{FleetParams, GROUPS};
+use mqtt_status::Source;
 use rng::Rng;
 
 /// Parses `--events-per-client`: `N` or `MIN..MAX`, each at least 1.
@@ -54,7 +56,8 @@ fn fraction(name: &str, p: f64) -> Result<f64, CliError> {
 pub struct Truth {
     /// The arguments that produced the log.
     pub generator: GeneratorInfo,
-    /// Original events (each connect / disconnect / tcpclean once).
+    /// Original events (each connect / disconnect / tcpclean once; a vendor format has no
+    /// disconnect before its close).
     pub events: u64,
     /// Redelivered copies in the log.
     pub duplicates: u64,
@@ -94,6 +97,9 @@ pub struct GeneratorInfo {
     pub invalid: f64,
     /// `--start` (epoch ms).
     pub start: u64,
+    /// `--source`, when not `aliyun` (the truth files of ApsaraMQ logs stay as they were).
+    #[serde(skip_serializing_if = "Source::is_default")]
+    pub source: Source,
 }
 
 /// The log's bytes and its truth, for the given arguments.
@@ -123,9 +129,9 @@ pub fn generate(args: &GenerateArgs) -> Result<(Vec<u8>, Truth), CliError> {
     };
     let mut rng = Rng::new(args.seed);
     let fleet = model::simulate(&mut rng, &fleet_params);
-    let deliveries = emit::schedule(&mut rng, &fleet, &delivery);
+    let deliveries = emit::schedule(&mut rng, &fleet, &delivery, args.source);
     let mut log = Vec::with_capacity(deliveries.len() * 200);
-    emit::write_log(&mut log, &fleet, &deliveries).map_err(|e| CliError::Io(e.to_string()))?;
+    emit::write_log(&mut log, &fleet, &deliveries, args.source).map_err(|e| CliError::Io(e.to_string()))?;
     let count = |f: fn(&Item) -> bool| deliveries.iter().filter(|d| f(&d.item)).count() as u64;
     let status: BTreeMap<String, bool> =
         fleet.client_ids.iter().cloned().zip(fleet.online.iter().copied()).collect();
@@ -140,8 +146,9 @@ pub fn generate(args: &GenerateArgs) -> Result<(Vec<u8>, Truth), CliError> {
             online: args.online,
             invalid: args.invalid,
             start: args.start,
+            source: args.source,
         },
-        events: fleet.events.len() as u64,
+        events: count(|i| matches!(i, Item::Original(_))),
         duplicates: count(|i| matches!(i, Item::Duplicate(_))),
         invalid: count(|i| matches!(i, Item::Invalid(..))),
         lines: deliveries.len() as u64,

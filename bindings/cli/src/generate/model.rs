@@ -68,6 +68,23 @@ pub struct Channel {
     pub port: u16,
     /// Index of its client.
     pub client: u32,
+    /// Its connect's time (EMQX names a connection by it: `connected_at`).
+    pub opened: u64,
+    /// Its place among its client's connections, from 1 (Azure's `sequenceNumber`).
+    pub seq: u32,
+}
+
+/// Why a connection's close happened (the reason vendor formats write; ApsaraMQ has none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    /// Not a close (a connect, or ApsaraMQ's `disconnect` before the close).
+    None,
+    /// The client said goodbye (`disconnect`, then `tcpclean`).
+    Graceful,
+    /// The device vanished; the broker's keepalive noticed.
+    Keepalive,
+    /// The client's next connection took over (flash reconnect).
+    Takeover,
 }
 
 /// One notification as emitted by the broker.
@@ -81,6 +98,8 @@ pub struct Event {
     pub kind: EventType,
     /// How its line is written (see `emit`): bits 0–1 the format, bit 2 time as a string.
     pub style: u8,
+    /// For a close, why.
+    pub end: End,
 }
 
 /// The simulated fleet.
@@ -115,8 +134,8 @@ fn style(rng: &mut Rng) -> u8 {
     format | if rng.chance(0.05) { 4 } else { 0 }
 }
 
-fn push(fleet: &mut Fleet, rng: &mut Rng, time: u64, channel: u32, kind: EventType) {
-    fleet.events.push(Event { time, channel, kind, style: style(rng) });
+fn push(fleet: &mut Fleet, rng: &mut Rng, time: u64, channel: u32, kind: EventType, end: End) {
+    fleet.events.push(Event { time, channel, kind, style: style(rng), end });
 }
 
 fn device_ids(rng: &mut Rng, p: &FleetParams) -> Vec<String> {
@@ -151,14 +170,16 @@ pub fn simulate(rng: &mut Rng, p: &FleetParams) -> Fleet {
         let mut ip = random_ip(rng);
         let mut t = p.start + rng.range(0, 600_000);
         let mut used = 0u64;
+        let mut seq = 0u32;
         let online = loop {
+            seq += 1;
             let ch = fleet.channels.len() as u32;
             let mut id = [0u8; 16];
             id[..8].copy_from_slice(&rng.next_u64().to_le_bytes());
             id[8..].copy_from_slice(&rng.next_u64().to_le_bytes());
             let port = rng.range(1024, 65535) as u16;
-            fleet.channels.push(Channel { id, ip, port, client });
-            push(&mut fleet, rng, t, ch, EventType::Connect);
+            fleet.channels.push(Channel { id, ip, port, client, opened: t, seq });
+            push(&mut fleet, rng, t, ch, EventType::Connect, End::None);
             used += 1;
             let end = t + rng.log_uniform(min, max);
             // No room for another session after closing this one: it is the last.
@@ -169,21 +190,21 @@ pub fn simulate(rng: &mut Rng, p: &FleetParams) -> Fleet {
             match if last { rng.range(0, 79) } else { rng.range(0, 99) } {
                 0..=44 => {
                     let close = end + rng.range(1, 300);
-                    push(&mut fleet, rng, end, ch, EventType::Disconnect);
-                    push(&mut fleet, rng, close, ch, EventType::TcpClean);
+                    push(&mut fleet, rng, end, ch, EventType::Disconnect, End::None);
+                    push(&mut fleet, rng, close, ch, EventType::TcpClean, End::Graceful);
                     used += 2;
                     t = close + rng.log_uniform(2_000, 2 * 3_600_000);
                 }
                 45..=79 => {
                     let close = end + rng.range(60_000, 180_000);
-                    push(&mut fleet, rng, close, ch, EventType::TcpClean);
+                    push(&mut fleet, rng, close, ch, EventType::TcpClean, End::Keepalive);
                     used += 1;
                     t = close + rng.log_uniform(2_000, 2 * 3_600_000);
                 }
                 _ => {
                     // Flash reconnect: the next connect (at `end`) precedes this tcpclean.
                     let close = end + rng.range(20, 2_000);
-                    push(&mut fleet, rng, close, ch, EventType::TcpClean);
+                    push(&mut fleet, rng, close, ch, EventType::TcpClean, End::Takeover);
                     used += 1;
                     t = end;
                 }

@@ -11,19 +11,19 @@ use crate::{Error, EventType, Notification, MAX_TIME};
 /// The notification of a `StatusNotice`; faults in the order clientId, channelId,
 /// statusType, time, clientIp.
 pub(super) fn resolve<S: AsRef<str>>(rec: &Rec<S>, max: u32) -> Result<Notification<'_>, Error> {
-    let client_id = id(rec.get(F::ClientId), "clientId", max)?;
-    let channel_id = id(rec.get(F::ChannelId), "channelId", max)?;
-    let event_type = match text(rec.get(F::StatusType), "statusType")? {
+    let client_id = id(rec.field(F::ClientId)?, "clientId", max)?;
+    let channel_id = id(rec.field(F::ChannelId)?, "channelId", max)?;
+    let event_type = match text(rec.field(F::StatusType)?, "statusType")? {
         "ONLINE" => EventType::Connect,
         "OFFLINE" => EventType::TcpClean,
         other => return Err(unknown("statusType", other)),
     };
-    let time = match rec.get(F::Time) {
+    let time = match rec.field(F::Time)? {
         // A Java `long` as the demo prints it; a string of digits too, as in the RocketMQ body.
         Some(Val::Str(s)) => digits(s.as_ref())?,
         v => uint(v, "time")?,
     };
-    let client_ip = optional(rec.get(F::ClientIp), "clientIp", max)?;
+    let client_ip = optional(rec.field(F::ClientIp)?, "clientIp", max)?;
     Ok(Notification { client_id, channel_id, event_type, time, client_ip })
 }
 

@@ -43,6 +43,14 @@ pub(super) fn text<'v, S: AsRef<str>>(v: &'v Option<Val<S>>, field: &'static str
     }
 }
 
+/// An optional string (a reason): absent and `null` are none; anything else must be a string.
+pub(super) fn optional_text<S: AsRef<str>>(v: &Option<Val<S>>, field: &'static str) -> Result<(), Error> {
+    match v {
+        None | Some(Val::Null) => Ok(()),
+        _ => text(v, field).map(drop),
+    }
+}
+
 /// A required unsigned integer of at most 2^53 − 1 (milliseconds, a sequence number).
 pub(super) fn uint<S>(v: &Option<Val<S>>, field: &'static str) -> Result<u64, Error> {
     match v {

@@ -1,20 +1,18 @@
 //! The exact read of a vendor line the vendor flat reader declined: serde_json with checked
-//! keys, into the same [`Rec`], every error reported (a repeated known key is `invalid_field`
-//! naming it, as in the ApsaraMQ format). No `serde_json::Value` is built: unknown values are
-//! skipped through the ApsaraMQ reader's `Skip`.
+//! keys, into the same [`Rec`], every JSON error reported. A repeated known key does not stop
+//! the reading: it is remembered in the record and its value skipped, and the format's field
+//! checks report it (the rule, shared with the ApsaraMQ format: `raw.rs`, `Repeats`). No
+//! `serde_json::Value` is built: unknown values are skipped through the ApsaraMQ reader's `Skip`.
 
 use alloc::borrow::Cow;
 use alloc::string::{String, ToString};
 use core::fmt;
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::super::de::Skip;
 use super::super::raw::{self, Val};
-use super::{Rec, F, NAMES};
+use super::{Rec, F};
 use crate::Error;
-
-/// Marker message for a repeated key, recognised when mapping serde errors.
-const REPEATED: &str = "duplicate field ";
 
 /// Reads one JSON object (and nothing else but whitespace) into `rec`.
 pub(super) fn decode<'a>(bytes: &'a [u8], rec: &mut Rec<Cow<'a, str>>) -> Result<(), Error> {
@@ -22,15 +20,10 @@ pub(super) fn decode<'a>(bytes: &'a [u8], rec: &mut Rec<Cow<'a, str>>) -> Result
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let r = de.deserialize_map(RecVisitor { rec, nested: false }).and_then(|()| de.end());
     r.map_err(|e| {
-        let msg = e.to_string();
-        if let Some(rest) = msg.strip_prefix(REPEATED) {
-            let field = NAMES.iter().copied().find(|f| rest.starts_with(f)).unwrap_or("data");
-            return Error::invalid(field, "field appears twice");
-        }
         if e.classify() == serde_json::error::Category::Data {
             return Error::InvalidJson { reason: String::from("expected a JSON object") };
         }
-        Error::InvalidJson { reason: msg }
+        Error::InvalidJson { reason: e.to_string() }
     })
 }
 
@@ -50,9 +43,10 @@ impl<'de> Visitor<'de> for RecVisitor<'_, 'de> {
                 map.next_value_seed(Skip)?;
                 continue;
             };
-            if self.rec.get(f).is_some() {
-                // Reported where the key is, ahead of anything wrong in its value.
-                return Err(de::Error::custom(format_args!("{REPEATED}{}", f.name())));
+            if self.rec.vacant(f).is_err() {
+                // Remembered (reported by the field checks); the value is still read as JSON.
+                map.next_value_seed(Skip)?;
+                continue;
             }
             let data = f == F::Data && !self.nested;
             let v = map.next_value_seed(ValSeed { rec: data.then_some(&mut *self.rec) })?;

@@ -8,7 +8,7 @@
 //! session. A disconnect without `connected_at` (older EMQX) cannot say which connection
 //! ended and is refused with `missing_field` `connected_at` (why: docs/sources.md).
 
-use super::check::{id, optional, text, uint, unknown};
+use super::check::{id, optional, optional_text, text, uint, unknown};
 use super::{Digits, Rec, F};
 use crate::{Error, EventType, Notification};
 
@@ -19,9 +19,9 @@ pub(super) fn resolve<'v, S: AsRef<str>>(
     max: u32,
     digits: &'v mut Digits,
 ) -> Result<Notification<'v>, Error> {
-    let client_id = id(rec.get(F::Clientid), "clientid", max)?;
-    let connected_at = uint(rec.get(F::ConnectedAt), "connected_at")?;
-    let event_type = match rec.get(F::Event) {
+    let client_id = id(rec.field(F::Clientid)?, "clientid", max)?;
+    let connected_at = uint(rec.field(F::ConnectedAt)?, "connected_at")?;
+    let event_type = match rec.field(F::Event)? {
         None => {
             if rec.has(F::DisconnectedAt) || rec.has(F::Reason) {
                 EventType::TcpClean
@@ -37,20 +37,32 @@ pub(super) fn resolve<'v, S: AsRef<str>>(
     };
     let time = match event_type {
         EventType::Connect => connected_at,
-        // The disconnect's own time; the event's time when a message lacks it.
-        _ => [(F::DisconnectedAt, "disconnected_at"), (F::Timestamp, "timestamp"), (F::Ts, "ts")]
-            .into_iter()
-            .find(|&(f, _)| rec.has(f))
-            .map_or(Err(Error::MissingField { field: "disconnected_at" }), |(f, name)| {
-                uint(rec.get(f), name)
-            })?,
+        // The disconnect's own time; the event's time when a message lacks it. All three
+        // are this place's keys, so a repeat of any of them is reported here.
+        _ => {
+            let chain = [(F::DisconnectedAt, "disconnected_at"), (F::Timestamp, "timestamp"), (F::Ts, "ts")];
+            for (f, _) in chain {
+                rec.field(f)?;
+            }
+            chain
+                .into_iter()
+                .find(|&(f, _)| rec.has(f))
+                .map_or(Err(Error::MissingField { field: "disconnected_at" }), |(f, name)| {
+                    uint(rec.get(f), name)
+                })?
+        }
     };
-    let client_ip = match optional(rec.get(F::Peername), "peername", max)? {
+    let (peername, ipaddress) = (rec.field(F::Peername)?, rec.field(F::Ipaddress)?);
+    let client_ip = match optional(peername, "peername", max)? {
         Some(ip) => Some(ip),
-        None => optional(rec.get(F::Ipaddress), "ipaddress", max)?,
+        None => optional(ipaddress, "ipaddress", max)?,
     };
-    if rec.has(F::Reason) {
-        text(rec.get(F::Reason), "reason")?; // read and checked, not yet kept (docs/sources.md)
-    }
-    Ok(Notification { client_id, channel_id: digits.of(connected_at), event_type, time, client_ip })
+    optional_text(rec.field(F::Reason)?, "reason")?; // read and checked, not yet kept (docs/sources.md)
+    Ok(Notification {
+        client_id,
+        channel_id: rec.decimal(F::ConnectedAt, connected_at, digits),
+        event_type,
+        time,
+        client_ip,
+    })
 }

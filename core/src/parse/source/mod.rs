@@ -3,7 +3,8 @@
 //! Every vendor format is read the same way: one pass of the vendor flat reader (`walk.rs`)
 //! puts the line's known keys into a [`Rec`], declining anything unusual (escapes, deep
 //! nesting, a repeated key) to the exact serde_json reader (`de.rs`), which fills the same
-//! record and reports every error. Then the format's rules (`aws.rs`, `emqx.rs`, `azure.rs`,
+//! record and reports every JSON error (a repeated key is remembered and reported by the
+//! format's field checks, as in the ApsaraMQ format: `raw.rs`, [`Repeats`]). Then the format's rules (`aws.rs`, `emqx.rs`, `azure.rs`,
 //! `aliyun_sdk.rs`) map the record to the core's [`Notification`]: the vendor's
 //! connection or session identity becomes the channel, its connected event the `connect`, its
 //! disconnected event the close (`tcpclean`). How each vendor names a connection, and why, is
@@ -12,7 +13,7 @@
 use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
-use super::raw::Val;
+use super::raw::{Repeated, Repeats, Val};
 use crate::{Error, Notification};
 
 mod aliyun_sdk;
@@ -201,41 +202,67 @@ impl F {
             _ => return None,
         })
     }
-    fn name(self) -> &'static str {
-        NAMES[self as usize]
-    }
 }
 
 /// A vendor line's known fields before validation; `S` is a string as its reader gives it.
 struct Rec<S> {
     slots: [Option<Val<S>>; N],
+    /// The known keys seen more than once (by slot; the rule: [`Repeats`]).
+    repeats: Repeats,
+    /// The decimal text of `connected_at` and `sequenceNumber` (the channel ids of EMQX and
+    /// Azure) as the line writes them, when the flat reader read them as plain integers: the
+    /// same text [`Digits`] would write (no sign, no leading zero), without writing it.
+    decimal: [Option<S>; 2],
 }
 
 impl<S> Default for Rec<S> {
     fn default() -> Self {
-        Rec { slots: core::array::from_fn(|_| None) }
+        Rec { slots: core::array::from_fn(|_| None), repeats: Repeats::default(), decimal: [None, None] }
+    }
+}
+
+/// Where [`Rec::decimal`] keeps `f`'s text, for the two integer channel ids.
+#[inline(always)]
+fn decimal_slot(f: F) -> Option<usize> {
+    match f {
+        F::ConnectedAt => Some(0),
+        F::SequenceNumber => Some(1),
+        _ => None,
     }
 }
 
 impl<S> Rec<S> {
+    /// `f`'s first value, whether or not the key repeated (for recognising a line's format).
     fn get(&self, f: F) -> &Option<Val<S>> {
         &self.slots[f as usize]
     }
     fn has(&self, f: F) -> bool {
         !matches!(self.get(f), None | Some(Val::Null))
     }
-    /// The slot for `f` if it is still empty; `Err(name)` for a key seen twice.
+    /// `f`'s value where the format checks that field: `invalid_field` naming it if the key
+    /// appeared twice ([`Repeats`]: reported at the field's place in the field order).
     #[inline]
-    fn vacant(&mut self, f: F) -> Result<&mut Option<Val<S>>, &'static str> {
-        let slot = &mut self.slots[f as usize];
-        if slot.is_some() {
-            return Err(f.name());
-        }
-        Ok(slot)
+    fn field(&self, f: F) -> Result<&Option<Val<S>>, Error> {
+        self.repeats.first(1 << f as u32, &NAMES)?;
+        Ok(self.get(f))
+    }
+    /// The slot for `f` if it is still empty; a repeat is remembered ([`Repeats::take`]).
+    #[inline]
+    fn vacant(&mut self, f: F) -> Result<&mut Option<Val<S>>, Repeated> {
+        self.repeats.take(f as u32, &mut self.slots[f as usize])
     }
 }
 
 impl<S: AsRef<str>> Rec<S> {
+    /// The channel id written from the integer `v` read from `f`: the line's own text when
+    /// the flat reader kept it, else `v` written in decimal into `digits`.
+    fn decimal<'v>(&'v self, f: F, v: u64, digits: &'v mut Digits) -> &'v str {
+        match decimal_slot(f).and_then(|k| self.decimal[k].as_ref()) {
+            Some(text) => text.as_ref(),
+            None => digits.of(v),
+        }
+    }
+
     /// The string in `f`, if it holds one.
     fn str(&self, f: F) -> Option<&str> {
         match self.get(f) {

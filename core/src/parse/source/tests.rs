@@ -72,6 +72,29 @@ const LINES: &[&str] = &[
     r#"[1]"#,
     r#""#,
     r#"{"clientId":"a","#,
+    // Integers read eight digits a step, and the channel id kept as the line writes it.
+    r#"{"clientid":"e","connected_at":12345678,"event":"client.connected"}"#,
+    r#"{"clientid":"e","connected_at":1234567812345678,"event":"client.connected"}"#,
+    r#"{"clientid":"e","connected_at":123456781234567812,"event":"client.connected"}"#,
+    r#"{"clientid":"e","connected_at":1234567812345678123,"event":"client.connected"}"#,
+    r#"{"clientid":"e","connected_at":01234567,"event":"client.connected"}"#,
+    r#"{"clientid":"e","connected_at":00000000,"event":"client.connected"}"#,
+    r#"{"clientid":"e","connected_at":0,"event":"client.connected"}"#,
+    r#"{"clientid":"e","connected_at":1234567.5,"event":"client.connected"}"#,
+    r#"{"clientid":"e","connected_at":12345678.5,"event":"client.connected"}"#,
+    r#"{"clientid":"e","connected_at":12345678e1,"event":"client.connected"}"#,
+    r#"{"clientid":"e","connected_at":-1645001077123,"event":"client.connected"}"#,
+    r#"{"clientid":"e","connected_at":1645001077123,"event":"client.disconnected","disconnected_at":16450010771239}"#,
+    r#"{"clientid":"e","connected_at":1645001077123,"x":12345678/,"event":"client.connected"}"#,
+    r#"{"clientid":"e","connected_at":1645001077123,"x":1234567a,"event":"client.connected"}"#,
+    r#"{"clientid":"e","connected_at":1645001077123,"x":[12345678,-12345678,1e5],"event":"client.connected"}"#,
+    r#"{"type":"Microsoft.EventGrid.MQTTClientSessionConnected","time":"2023-07-29T01:23:49Z","data":{"clientSessionName":"s","sequenceNumber":123456789012}}"#,
+    r#"{"type":"Microsoft.EventGrid.MQTTClientSessionConnected","time":"2023-07-29T01:23:49Z","data":{"clientSessionName":"s","sequenceNumber":"7"}}"#,
+    // Whitespace where compact JSON has none, and non-ASCII text.
+    "{ \"clientid\" :\"é\" , \"connected_at\" : 5 ,\"event\":\"client.connected\" ,\"x\" : [ 1 , { } ] }",
+    "{\"clientid\":\"e\",\"connected_at\":5,\"event\":\"client.connected\",\"é\":\"ü\"}",
+    "{\"clientid\":\"e\",\"connected_at\":5,\"event\":\"client.connected\"}\t",
+    "{\"clientid\":\"e\",\"connected_at\":5,\"event\":\"client.connected\"}\u{a0}",
 ];
 
 #[test]
