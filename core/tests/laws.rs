@@ -50,7 +50,7 @@ impl Ev {
         match self.kind {
             EventType::Connect => 0,
             EventType::Disconnect => 1,
-            EventType::TcpClean => 2,
+            EventType::TcpClean | EventType::Observe => 2,
         }
     }
 
