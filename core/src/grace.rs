@@ -240,12 +240,15 @@ impl StatusEngine {
     /// pending offline whose `close + offline_grace_ms` it reaches is confirmed, and returned as
     /// an offline transition (the close's time, channelId and type), sorted by (time,
     /// clientId). Monotone: an earlier `now_ms` than before changes nothing and returns none.
-    /// Kept in snapshots; merged by max. `invalid_field` (`now`) beyond 2^53 − 1.
+    /// Kept in snapshots; merged by max. With no grace it does nothing. `invalid_field` (`now`)
+    /// beyond 2^53 − 1.
     pub fn advance(&mut self, now_ms: u64) -> Result<Vec<Transition>, Error> {
         if now_ms > MAX_TIME {
             return Err(Error::invalid("now", "larger than 2^53 - 1"));
         }
-        if self.advanced_to != NONE && now_ms <= self.advanced_to {
+        // With no grace nothing is ever pending: the watermark is not even kept, so the state
+        // (and its snapshot) stays what it was without `advance`.
+        if self.config.offline_grace_ms == 0 || (self.advanced_to != NONE && now_ms <= self.advanced_to) {
             return Ok(Vec::new());
         }
         self.advanced_to = now_ms;

@@ -410,6 +410,22 @@ mod tests {
     }
 
     #[test]
+    fn version_2_only_for_what_version_1_cannot_hold() {
+        // An empty engine in version 2 (grace 0, no advance): refused, it has one encoding.
+        let mut body = MAGIC.to_vec();
+        body.extend_from_slice(&[SNAPSHOT_VERSION, 0, 8, 0x80, 0x02, 0, 0]);
+        body.extend_from_slice(&[0; 8]);
+        let err = StatusEngine::restore(&seal(body.clone())).unwrap_err();
+        assert_eq!(err, Error::snapshot("version 2 snapshot of a state version 1 holds"));
+        // The same with a grace of 1 ms is what such an engine writes.
+        body[MAGIC.len() + 5] = 1;
+        let e = StatusEngine::restore(&seal(body.clone())).unwrap();
+        assert_eq!(e.config().offline_grace_ms, 1);
+        assert_eq!(e.snapshot(), seal(body));
+        assert_eq!(StatusEngine::default().snapshot()[MAGIC.len()], V1);
+    }
+
+    #[test]
     fn the_default_open_limit_is_the_configs() {
         assert_eq!(DEFAULT_OPEN, Config::default().max_open_channels);
     }
