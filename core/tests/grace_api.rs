@@ -37,7 +37,7 @@ fn the_option_is_checked_and_serialized_only_when_set() {
         StatusEngine::new(Config { offline_grace_ms: MAX_GRACE_MS + 1, ..Config::default() }).unwrap_err();
     assert_eq!(e.field(), Some("offlineGraceMs"));
     // Configurations written before the option keep their JSON.
-    assert_eq!(serde_json::to_string(&Config::default()).unwrap().contains("offlineGraceMs"), false);
+    assert!(!serde_json::to_string(&Config::default()).unwrap().contains("offlineGraceMs"));
     assert!(serde_json::to_string(&c).unwrap().contains(r#""offlineGraceMs":30000"#));
 }
 
