@@ -85,9 +85,6 @@ pub(crate) struct Client {
     pub(crate) channels: Channels,
     /// The latest offline and online observations (`observe.rs`), boxed: most clients have none.
     pub(crate) obs: Option<alloc::boxed::Box<crate::observe::Obs>>,
-    /// With a grace: the time the client is offline since while that offline is pending
-    /// ([`NONE`] otherwise), kept by `StatusEngine::settle_pending` (`grace.rs`) like `online`.
-    pub(crate) pending: u64,
 }
 
 /// How many of a client's newest connects can be open: 1 under `takeover`, else
@@ -234,7 +231,6 @@ impl Client {
             online: false,
             channels: Channels::Empty,
             obs: None,
-            pending: NONE,
         }
     }
 

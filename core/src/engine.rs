@@ -64,8 +64,11 @@ pub struct StatusEngine {
     pub(crate) counters: Counters,
     /// The host's latest [`advance`](Self::advance) time ([`NONE`] before any).
     pub(crate) advanced_to: u64,
-    /// Pending offlines by (deadline, client): derived from the state (`grace.rs`).
+    /// Pending offlines by (deadline, client), and each pending client's offline time: derived
+    /// from the state (`grace.rs`), kept beside the clients rather than in them (a client record
+    /// stays its size without a grace).
     pub(crate) pending_index: BTreeSet<(u64, u32)>,
+    pub(crate) pending_since: HashTable<(u32, u64)>,
     /// Client indices sorted by id, extended lazily by sorted queries (a cache, not state).
     pub(crate) order: RefCell<Vec<u32>>,
     /// Reused buffer for envelope bodies sent as JSON strings (a cache, not state).
@@ -111,6 +114,7 @@ impl StatusEngine {
             counters: Counters::default(),
             advanced_to: NONE,
             pending_index: BTreeSet::new(),
+            pending_since: HashTable::new(),
             order: RefCell::new(Vec::new()),
             scratch: Vec::new(),
         }

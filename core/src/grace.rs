@@ -17,7 +17,12 @@ use core::cmp::Reverse;
 
 use crate::channel::{Channel, NONE};
 use crate::client::Client;
+use crate::hash::hash_bytes;
 use crate::{Config, Error, EventType, Notification, StatusEngine, Transition, TransitionRef, MAX_TIME};
+
+fn slot_hash(idx: u32) -> u64 {
+    hash_bytes(&idx.to_le_bytes())
+}
 
 /// A client's reported status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,11 +124,28 @@ impl Client {
 impl StatusEngine {
     /// The reported status of client `idx` as last settled.
     pub(crate) fn rep(&self, idx: u32) -> Rep {
-        let c = &self.clients[idx as usize];
-        match (c.online, c.pending) {
+        match (self.clients[idx as usize].online, self.pending_of(idx)) {
             (true, _) => Rep::Online,
             (false, NONE) => Rep::Offline,
             (false, since) => Rep::Pending(since),
+        }
+    }
+
+    /// The time client `idx` is offline since while that offline is pending, else [`NONE`].
+    pub(crate) fn pending_of(&self, idx: u32) -> u64 {
+        if self.pending_since.is_empty() {
+            return NONE;
+        }
+        self.pending_since.find(slot_hash(idx), |&(i, _)| i == idx).map_or(NONE, |&(_, since)| since)
+    }
+
+    fn set_pending(&mut self, idx: u32, since: u64) {
+        let hash = slot_hash(idx);
+        if let Ok(entry) = self.pending_since.find_entry(hash, |&(i, _)| i == idx) {
+            entry.remove();
+        }
+        if since != NONE {
+            self.pending_since.insert_unique(hash, (idx, since), |&(i, _)| slot_hash(i));
         }
     }
 
@@ -149,7 +171,7 @@ impl StatusEngine {
                 _ => NONE,
             },
         };
-        let old = c.pending;
+        let old = self.pending_of(idx);
         if since != old {
             if old != NONE {
                 self.pending_index.remove(&(old + grace, idx));
@@ -157,7 +179,7 @@ impl StatusEngine {
             if since != NONE {
                 self.pending_index.insert((since + grace, idx));
             }
-            self.clients[idx as usize].pending = since;
+            self.set_pending(idx, since);
         }
         self.rep(idx)
     }
@@ -229,9 +251,8 @@ impl StatusEngine {
                 break;
             }
             self.pending_index.pop_first();
-            let c = &mut self.clients[idx as usize];
-            due.push((idx, c.pending));
-            c.pending = NONE;
+            due.push((idx, self.pending_of(idx)));
+            self.set_pending(idx, NONE);
         }
         due
     }

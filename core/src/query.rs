@@ -36,7 +36,7 @@ impl StatusEngine {
             connects: c.connects(),
             horizon: c.horizon(),
             channels,
-            pending_offline_since: (c.pending != crate::channel::NONE).then_some(c.pending),
+            pending_offline_since: Some(self.pending_of(idx)).filter(|&t| t != crate::channel::NONE),
         })
     }
 
