@@ -156,7 +156,15 @@ mod tests {
         online: bool,
         event_type: EventType,
     ) -> TransitionRef<'a> {
-        TransitionRef { client_id: client, online, time: (1 << 53) - 1, channel_id: channel, event_type }
+        let time = (1 << 53) - 1;
+        TransitionRef {
+            client_id: client,
+            online,
+            time,
+            channel_id: channel,
+            event_type,
+            offline_since: None,
+        }
     }
 
     #[test]
