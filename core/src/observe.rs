@@ -82,6 +82,14 @@ impl Client {
     }
 }
 
+/// An observation line of JSONL input (`{"observe": {"clientId": …, "online": …, "time": …}}`),
+/// read as a batch reads it: `None` when `line` is not one (its first key is not `observe`),
+/// else its `(client_id, online, time)` or the error a batch would report for it. For tools
+/// that validate input without an engine (the CLI's `check`).
+pub fn parse_observation_line(line: &[u8], max_id_len: u32) -> Option<Result<(String, bool, u64), Error>> {
+    is_observation(line).then(|| parse_line(line, max_id_len))
+}
+
 /// Whether a JSONL line is an observation: its first key is `observe` (the cheap test every
 /// line pays; see [`parse_line`]).
 pub(crate) fn is_observation(line: &[u8]) -> bool {
