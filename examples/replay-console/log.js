@@ -35,12 +35,17 @@ export function indexLog(text) {
     if (!line.trim()) return;
     let parsed = null;
     try { parsed = JSON.parse(line); } catch { /* the engine reports it */ }
-    const b = bodyOf(parsed);
+    // An observation line (SPEC §9): `{"observe": {clientId, online, time}}`, what the broker's
+    // query API answered; drawn on its client's lane, fed to engines with `observe`.
+    const obs = parsed && typeof parsed === 'object' && parsed.observe && typeof parsed.observe === 'object'
+      ? parsed.observe : null;
+    const b = obs ?? bodyOf(parsed);
     const entry = {
       index,
       line,
       time: timeOf(b),
-      kind: str(b && b.eventType) ?? str(parsed && parsed.tag) ?? '?',
+      kind: obs ? 'observe' : str(b && b.eventType) ?? str(parsed && parsed.tag) ?? '?',
+      online: obs && typeof obs.online === 'boolean' ? obs.online : null,
       clientId: str(b && b.clientId),
       channelId: str(b && b.channelId),
       clientIp: str(b && b.clientIp),
