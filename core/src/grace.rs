@@ -11,17 +11,18 @@
 //! [`StatusEngine::grace_flip`]). A pending client sits in an index ordered by deadline
 //! (`since + grace`), so `advance` reads only the clients it confirms.
 
-use alloc::string::String;
 use alloc::vec::Vec;
 use core::cmp::Reverse;
 
 use crate::channel::{Channel, NONE};
 use crate::client::Client;
-use crate::hash::hash_bytes;
+use crate::ids::{hex_text, KeyRef};
 use crate::{Config, Error, EventType, Notification, StatusEngine, Transition, TransitionRef, MAX_TIME};
 
+/// A client position's hash for the pending table (a multiplicative hash: positions are
+/// distinct small integers, and hashbrown reads the top bits).
 fn slot_hash(idx: u32) -> u64 {
-    hash_bytes(&idx.to_le_bytes())
+    u64::from(idx).wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
 /// A client's reported status.
@@ -124,29 +125,36 @@ impl Client {
 impl StatusEngine {
     /// The reported status of client `idx` as last settled.
     pub(crate) fn rep(&self, idx: u32) -> Rep {
-        match (self.clients[idx as usize].online, self.pending_of(idx)) {
+        let c = &self.clients[idx as usize];
+        match (c.online, c.pending) {
             (true, _) => Rep::Online,
-            (false, NONE) => Rep::Offline,
-            (false, since) => Rep::Pending(since),
+            (false, false) => Rep::Offline,
+            (false, true) => Rep::Pending(self.pending_of(idx)),
         }
     }
 
     /// The time client `idx` is offline since while that offline is pending, else [`NONE`].
     pub(crate) fn pending_of(&self, idx: u32) -> u64 {
-        if self.pending_since.is_empty() {
+        if !self.clients[idx as usize].pending {
             return NONE;
         }
         self.pending_since.find(slot_hash(idx), |&(i, _)| i == idx).map_or(NONE, |&(_, since)| since)
     }
 
-    fn set_pending(&mut self, idx: u32, since: u64) {
-        let hash = slot_hash(idx);
-        if let Ok(entry) = self.pending_since.find_entry(hash, |&(i, _)| i == idx) {
-            entry.remove();
+    /// Records client `idx`'s pending offline time (`NONE`: not pending), given the old one.
+    fn set_pending(&mut self, idx: u32, old: u64, since: u64) {
+        let (grace, hash) = (self.config.offline_grace_ms, slot_hash(idx));
+        if old != NONE {
+            self.pending_index.remove(&(old + grace, idx));
+            if let Ok(entry) = self.pending_since.find_entry(hash, |&(i, _)| i == idx) {
+                entry.remove();
+            }
         }
         if since != NONE {
+            self.pending_index.insert((since + grace, idx));
             self.pending_since.insert_unique(hash, (idx, since), |&(i, _)| slot_hash(i));
         }
+        self.clients[idx as usize].pending = since != NONE;
     }
 
     /// The client's watermark: the host's `advance` time or its own latest event.
@@ -162,26 +170,29 @@ impl StatusEngine {
     /// Recomputes whether client `idx`'s offline is pending (after `settle`), keeping the
     /// deadline index; returns its reported status. Only with a grace.
     pub(crate) fn settle_pending(&mut self, idx: u32) -> Rep {
+        self.settle_pending_from(idx, self.pending_of(idx)).0
+    }
+
+    /// [`settle_pending`](Self::settle_pending) knowing the old pending time; also the close
+    /// found for a client exactly offline.
+    fn settle_pending_from(&mut self, idx: u32, old: u64) -> (Rep, Option<Close>) {
         let grace = self.config.offline_grace_ms;
         let c = &self.clients[idx as usize];
-        let since = match c.online {
-            true => NONE,
-            false => match c.last_close(&self.config) {
-                Some(close) if close.time + grace > self.watermark(c) => close.time,
-                _ => NONE,
-            },
-        };
-        let old = self.pending_of(idx);
-        if since != old {
+        if c.online {
             if old != NONE {
-                self.pending_index.remove(&(old + grace, idx));
+                self.set_pending(idx, old, NONE);
             }
-            if since != NONE {
-                self.pending_index.insert((since + grace, idx));
-            }
-            self.set_pending(idx, since);
+            return (Rep::Online, None);
         }
-        self.rep(idx)
+        let close = c.last_close(&self.config);
+        let since = match close {
+            Some(close) if close.time + grace > self.watermark(c) => close.time,
+            _ => NONE,
+        };
+        if since != old {
+            self.set_pending(idx, old, since);
+        }
+        (if since == NONE { Rep::Offline } else { Rep::Pending(since) }, close)
     }
 
     /// What a change of client `idx` (reported `before` it, caused by an event at `time`)
@@ -195,19 +206,16 @@ impl StatusEngine {
     ///   causing event's online transition with `offline_since`, since the event itself confirms
     ///   an offline period that nobody reported.
     pub(crate) fn grace_flip(&mut self, idx: u32, before: Rep, time: u64) -> Flip {
-        let after = self.settle_pending(idx);
+        let old = if let Rep::Pending(since) = before { since } else { NONE };
+        let (after, close) = self.settle_pending_from(idx, old);
         let grace = self.config.offline_grace_ms;
         match (before, after) {
             (Rep::Offline, Rep::Online | Rep::Pending(_)) => Flip::Event { online: true, since: None },
             (Rep::Pending(since), Rep::Online) if time >= since + grace => {
                 Flip::Event { online: true, since: Some(since) }
             }
-            (Rep::Online | Rep::Pending(_), Rep::Offline) => {
-                match self.clients[idx as usize].last_close(&self.config) {
-                    Some(_) => Flip::Close(idx),
-                    None => Flip::Event { online: false, since: None },
-                }
-            }
+            (Rep::Online | Rep::Pending(_), Rep::Offline) if close.is_some() => Flip::Close(idx),
+            (Rep::Online | Rep::Pending(_), Rep::Offline) => Flip::Event { online: false, since: None },
             _ => Flip::None,
         }
     }
@@ -219,27 +227,36 @@ impl StatusEngine {
             Flip::Event { online, since } => {
                 f(TransitionRef { offline_since: since, ..TransitionRef::new(cause, online) })
             }
-            Flip::Close(idx) => f(TransitionRef::from(&self.close_transition(idx, cause.time))),
+            Flip::Close(idx) => self.with_close(idx, cause.time, f),
         }
     }
 
-    /// The offline transition of client `idx`'s close (at `fallback` if none is known).
-    fn close_transition(&self, idx: u32, fallback: u64) -> Transition {
+    /// Hands client `idx`'s offline transition (its close's; at `fallback` if none is known) to
+    /// `f`, borrowing the ids (a broker channel id is spelled out on the stack): no allocation.
+    fn with_close<R>(&self, idx: u32, fallback: u64, f: impl FnOnce(TransitionRef<'_>) -> R) -> R {
         let c = &self.clients[idx as usize];
         let close = c.last_close(&self.config).unwrap_or(Close {
             time: fallback,
             channel: None,
             kind: EventType::Observe,
         });
-        let chans = c.channels.as_slice();
-        Transition {
-            client_id: String::from(self.client_id(idx)),
+        let hex;
+        let channel_id = match close.channel.map(|i| c.channels.as_slice()[i].key()) {
+            None => "",
+            Some(KeyRef::Text(t)) => t,
+            Some(KeyRef::Hex(h)) => {
+                hex = hex_text(h);
+                core::str::from_utf8(&hex).unwrap_or_default()
+            }
+        };
+        f(TransitionRef {
+            client_id: self.client_id(idx),
             online: false,
             time: close.time,
-            channel_id: close.channel.map(|i| chans[i].key().to_text()).unwrap_or_default(),
+            channel_id,
             event_type: close.kind,
             offline_since: None,
-        }
+        })
     }
 
     /// Pops the pending clients whose deadline the `advance` watermark has reached: their
@@ -250,9 +267,9 @@ impl StatusEngine {
             if self.advanced_to == NONE || deadline > self.advanced_to {
                 break;
             }
-            self.pending_index.pop_first();
-            due.push((idx, self.pending_of(idx)));
-            self.set_pending(idx, NONE);
+            let since = self.pending_of(idx);
+            due.push((idx, since));
+            self.set_pending(idx, since, NONE);
         }
         due
     }
@@ -275,7 +292,7 @@ impl StatusEngine {
         self.advanced_to = now_ms;
         let due = self.confirm_due();
         let mut out: Vec<Transition> =
-            due.iter().map(|&(idx, since)| self.close_transition(idx, since)).collect();
+            due.iter().map(|&(idx, since)| self.with_close(idx, since, |t| t.to_transition())).collect();
         self.counters.went_offline += out.len() as u64;
         out.sort_by(|a, b| (a.time, &a.client_id).cmp(&(b.time, &b.client_id)));
         Ok(out)
