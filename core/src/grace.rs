@@ -14,16 +14,15 @@
 use alloc::vec::Vec;
 use core::cmp::Reverse;
 
+use alloc::collections::BinaryHeap;
+
 use crate::channel::{Channel, NONE};
 use crate::client::Client;
 use crate::ids::{hex_text, KeyRef};
 use crate::{Config, Error, EventType, Notification, StatusEngine, Transition, TransitionRef, MAX_TIME};
 
-/// A client position's hash for the pending table (a multiplicative hash: positions are
-/// distinct small integers, and hashbrown reads the top bits).
-fn slot_hash(idx: u32) -> u64 {
-    u64::from(idx).wrapping_mul(0x9e37_79b9_7f4a_7c15)
-}
+/// A pending time that is not known: differs from every real one.
+const UNKNOWN: u64 = NONE - 1;
 
 /// A client's reported status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,35 +125,57 @@ impl StatusEngine {
     /// The reported status of client `idx` as last settled.
     pub(crate) fn rep(&self, idx: u32) -> Rep {
         let c = &self.clients[idx as usize];
-        match (c.online, c.pending) {
+        match (c.online, self.pending_of(idx)) {
             (true, _) => Rep::Online,
-            (false, false) => Rep::Offline,
-            (false, true) => Rep::Pending(self.pending_of(idx)),
+            (false, NONE) => Rep::Offline,
+            (false, since) => Rep::Pending(since),
         }
     }
 
-    /// The time client `idx` is offline since while that offline is pending, else [`NONE`].
+    /// The time client `idx` is offline since while that offline is pending, else [`NONE`]:
+    /// its close, found again (the client's few channels are at hand when this is asked).
     pub(crate) fn pending_of(&self, idx: u32) -> u64 {
-        if !self.clients[idx as usize].pending {
-            return NONE;
+        let c = &self.clients[idx as usize];
+        match c.pending {
+            true => c.last_close(&self.config).map_or(NONE, |close| close.time),
+            false => NONE,
         }
-        self.pending_since.find(slot_hash(idx), |&(i, _)| i == idx).map_or(NONE, |&(_, since)| since)
     }
 
-    /// Records client `idx`'s pending offline time (`NONE`: not pending), given the old one.
-    fn set_pending(&mut self, idx: u32, old: u64, since: u64) {
-        let (grace, hash) = (self.config.offline_grace_ms, slot_hash(idx));
-        if old != NONE {
-            self.pending_index.remove(&(old + grace, idx));
-            if let Ok(entry) = self.pending_since.find_entry(hash, |&(i, _)| i == idx) {
-                entry.remove();
+    /// Records that client `idx`'s offline is pending since `since` (`NONE`: not pending).
+    fn set_pending(&mut self, idx: u32, since: u64) {
+        let c = &mut self.clients[idx as usize];
+        let now = since != NONE;
+        match (c.pending, now) {
+            (false, true) => self.pending_count += 1,
+            (true, false) => self.pending_count -= 1,
+            _ => {}
+        }
+        c.pending = now;
+        if now {
+            // The entry of an earlier pending time, or of one that ended, stays behind: skipped
+            // when popped, and swept once stale entries outnumber the live ones.
+            self.pending_index.push(Reverse((since + self.config.offline_grace_ms, idx)));
+            if self.pending_index.len() as u64 > 2 * self.pending_count + 1024 {
+                self.sweep_pending();
             }
         }
-        if since != NONE {
-            self.pending_index.insert((since + grace, idx));
-            self.pending_since.insert_unique(hash, (idx, since), |&(i, _)| slot_hash(i));
-        }
-        self.clients[idx as usize].pending = since != NONE;
+    }
+
+    /// Whether `deadline` is client `idx`'s current one.
+    fn due_entry(&self, deadline: u64, idx: u32) -> bool {
+        let since = self.pending_of(idx);
+        since != NONE && since + self.config.offline_grace_ms == deadline
+    }
+
+    /// Drops the stale entries of the deadline index (linear in its length, so amortized
+    /// constant per entry pushed).
+    fn sweep_pending(&mut self) {
+        let mut live: Vec<Reverse<(u64, u32)>> = core::mem::take(&mut self.pending_index).into_vec();
+        live.retain(|&Reverse((deadline, idx))| self.due_entry(deadline, idx));
+        live.sort_unstable();
+        live.dedup();
+        self.pending_index = BinaryHeap::from(live);
     }
 
     /// The client's watermark: the host's `advance` time or its own latest event.
@@ -169,8 +190,11 @@ impl StatusEngine {
 
     /// Recomputes whether client `idx`'s offline is pending (after `settle`), keeping the
     /// deadline index; returns its reported status. Only with a grace.
+    /// For a change whose pending time before is not known (a merge, a restore, a loaded
+    /// record): a pending client gets a fresh deadline entry whatever it was.
     pub(crate) fn settle_pending(&mut self, idx: u32) -> Rep {
-        self.settle_pending_from(idx, self.pending_of(idx)).0
+        let old = if self.clients[idx as usize].pending { UNKNOWN } else { NONE };
+        self.settle_pending_from(idx, old).0
     }
 
     /// [`settle_pending`](Self::settle_pending) knowing the old pending time; also the close
@@ -180,7 +204,7 @@ impl StatusEngine {
         let c = &self.clients[idx as usize];
         if c.online {
             if old != NONE {
-                self.set_pending(idx, old, NONE);
+                self.set_pending(idx, NONE);
             }
             return (Rep::Online, None);
         }
@@ -190,7 +214,7 @@ impl StatusEngine {
             _ => NONE,
         };
         if since != old {
-            self.set_pending(idx, old, since);
+            self.set_pending(idx, since);
         }
         (if since == NONE { Rep::Offline } else { Rep::Pending(since) }, close)
     }
@@ -263,13 +287,15 @@ impl StatusEngine {
     /// offline is confirmed.
     pub(crate) fn confirm_due(&mut self) -> Vec<(u32, u64)> {
         let mut due = Vec::new();
-        while let Some(&(deadline, idx)) = self.pending_index.first() {
+        while let Some(&Reverse((deadline, idx))) = self.pending_index.peek() {
             if self.advanced_to == NONE || deadline > self.advanced_to {
                 break;
             }
-            let since = self.pending_of(idx);
-            due.push((idx, since));
-            self.set_pending(idx, since, NONE);
+            self.pending_index.pop();
+            if self.due_entry(deadline, idx) {
+                due.push((idx, deadline - self.config.offline_grace_ms));
+                self.set_pending(idx, NONE);
+            }
         }
         due
     }
@@ -301,5 +327,36 @@ impl StatusEngine {
     /// The latest `advance` time, if any.
     pub fn advanced_to(&self) -> Option<u64> {
         (self.advanced_to != NONE).then_some(self.advanced_to)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Config, EventType, Notification, StatusEngine, MAX_TIME};
+
+    #[test]
+    fn the_deadline_index_stays_bounded_without_advance() {
+        // One client flapping 10 000 times, nobody advancing: each close pends anew (a new
+        // entry), each reconnect ends it (a stale entry left behind).
+        let mut e = StatusEngine::new(Config { offline_grace_ms: 1_000_000, ..Config::default() }).unwrap();
+        let ids: alloc::vec::Vec<alloc::string::String> =
+            (0..10_000).map(|k| alloc::format!("c{k}")).collect();
+        for (k, channel_id) in ids.iter().enumerate() {
+            for (event_type, time) in
+                [(EventType::Connect, k as u64 * 10), (EventType::TcpClean, k as u64 * 10 + 5)]
+            {
+                e.ingest(Notification { client_id: "a", channel_id, event_type, time, client_ip: None })
+                    .unwrap();
+            }
+            // Twice the one live entry, plus the slack a sweep waits for.
+            assert!(e.pending_index.len() <= 2 + 1024 + 1, "{} entries", e.pending_index.len());
+        }
+        assert_eq!(e.stats().pending_offline, Some(1));
+        let confirmed = e.advance(MAX_TIME).unwrap();
+        assert_eq!(
+            confirmed.iter().map(|t| (t.time, t.channel_id.as_str())).collect::<alloc::vec::Vec<_>>(),
+            [(99_995, "c9999")]
+        );
+        assert!(e.pending_index.is_empty());
     }
 }
