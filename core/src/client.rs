@@ -85,6 +85,9 @@ pub(crate) struct Client {
     pub(crate) channels: Channels,
     /// The latest offline and online observations (`observe.rs`), boxed: most clients have none.
     pub(crate) obs: Option<alloc::boxed::Box<crate::observe::Obs>>,
+    /// With a grace: whether the client's offline is pending (its time is in the engine's
+    /// pending table), kept by `StatusEngine::settle_pending` (`grace.rs`) like `online`.
+    pub(crate) pending: bool,
 }
 
 /// How many of a client's newest connects can be open: 1 under `takeover`, else
@@ -231,6 +234,7 @@ impl Client {
             online: false,
             channels: Channels::Empty,
             obs: None,
+            pending: false,
         }
     }
 

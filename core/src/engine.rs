@@ -1,8 +1,9 @@
 //! The engine: the client table and ingestion (one event, a JSONL batch, a list of items).
 
-use alloc::collections::BTreeSet;
+use alloc::collections::BinaryHeap;
 use alloc::vec::Vec;
 use core::cell::RefCell;
+use core::cmp::Reverse;
 use hashbrown::HashTable;
 
 use crate::channel::{Channel, NONE};
@@ -64,11 +65,11 @@ pub struct StatusEngine {
     pub(crate) counters: Counters,
     /// The host's latest [`advance`](Self::advance) time ([`NONE`] before any).
     pub(crate) advanced_to: u64,
-    /// Pending offlines by (deadline, client), and each pending client's offline time: derived
-    /// from the state (`grace.rs`), kept beside the clients rather than in them (a client record
-    /// stays its size without a grace).
-    pub(crate) pending_index: BTreeSet<(u64, u32)>,
-    pub(crate) pending_since: HashTable<(u32, u64)>,
+    /// Pending offlines by deadline, earliest first (`grace.rs`): derived from the state; an
+    /// entry whose client is no longer pending with that deadline is stale, skipped when popped.
+    pub(crate) pending_index: BinaryHeap<Reverse<(u64, u32)>>,
+    /// Clients whose offline is pending.
+    pub(crate) pending_count: u64,
     /// Client indices sorted by id, extended lazily by sorted queries (a cache, not state).
     pub(crate) order: RefCell<Vec<u32>>,
     /// Reused buffer for envelope bodies sent as JSON strings (a cache, not state).
@@ -113,8 +114,8 @@ impl StatusEngine {
             online: 0,
             counters: Counters::default(),
             advanced_to: NONE,
-            pending_index: BTreeSet::new(),
-            pending_since: HashTable::new(),
+            pending_index: BinaryHeap::new(),
+            pending_count: 0,
             order: RefCell::new(Vec::new()),
             scratch: Vec::new(),
         }

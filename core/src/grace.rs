@@ -11,18 +11,18 @@
 //! [`StatusEngine::grace_flip`]). A pending client sits in an index ordered by deadline
 //! (`since + grace`), so `advance` reads only the clients it confirms.
 
-use alloc::string::String;
 use alloc::vec::Vec;
 use core::cmp::Reverse;
 
+use alloc::collections::BinaryHeap;
+
 use crate::channel::{Channel, NONE};
 use crate::client::Client;
-use crate::hash::hash_bytes;
+use crate::ids::{hex_text, KeyRef};
 use crate::{Config, Error, EventType, Notification, StatusEngine, Transition, TransitionRef, MAX_TIME};
 
-fn slot_hash(idx: u32) -> u64 {
-    hash_bytes(&idx.to_le_bytes())
-}
+/// A pending time that is not known: differs from every real one.
+const UNKNOWN: u64 = NONE - 1;
 
 /// A client's reported status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,29 +124,58 @@ impl Client {
 impl StatusEngine {
     /// The reported status of client `idx` as last settled.
     pub(crate) fn rep(&self, idx: u32) -> Rep {
-        match (self.clients[idx as usize].online, self.pending_of(idx)) {
+        let c = &self.clients[idx as usize];
+        match (c.online, self.pending_of(idx)) {
             (true, _) => Rep::Online,
             (false, NONE) => Rep::Offline,
             (false, since) => Rep::Pending(since),
         }
     }
 
-    /// The time client `idx` is offline since while that offline is pending, else [`NONE`].
+    /// The time client `idx` is offline since while that offline is pending, else [`NONE`]:
+    /// its close, found again (the client's few channels are at hand when this is asked).
     pub(crate) fn pending_of(&self, idx: u32) -> u64 {
-        if self.pending_since.is_empty() {
-            return NONE;
+        let c = &self.clients[idx as usize];
+        match c.pending {
+            true => c.last_close(&self.config).map_or(NONE, |close| close.time),
+            false => NONE,
         }
-        self.pending_since.find(slot_hash(idx), |&(i, _)| i == idx).map_or(NONE, |&(_, since)| since)
     }
 
+    /// Records that client `idx`'s offline is pending since `since` (`NONE`: not pending).
     fn set_pending(&mut self, idx: u32, since: u64) {
-        let hash = slot_hash(idx);
-        if let Ok(entry) = self.pending_since.find_entry(hash, |&(i, _)| i == idx) {
-            entry.remove();
+        let c = &mut self.clients[idx as usize];
+        let now = since != NONE;
+        match (c.pending, now) {
+            (false, true) => self.pending_count += 1,
+            (true, false) => self.pending_count -= 1,
+            _ => {}
         }
-        if since != NONE {
-            self.pending_since.insert_unique(hash, (idx, since), |&(i, _)| slot_hash(i));
+        c.pending = now;
+        if now {
+            // The entry of an earlier pending time, or of one that ended, stays behind: skipped
+            // when popped, and swept once stale entries outnumber the live ones.
+            self.pending_index.push(Reverse((since + self.config.offline_grace_ms, idx)));
+            if self.pending_index.len() as u64 > 2 * self.pending_count + 1024 {
+                self.sweep_pending();
+            }
         }
+    }
+
+    /// Whether `deadline` is client `idx`'s current one.
+    fn due_entry(&self, deadline: u64, idx: u32) -> bool {
+        let since = self.pending_of(idx);
+        since != NONE && since + self.config.offline_grace_ms == deadline
+    }
+
+    /// Drops the stale entries of the deadline index (linear in its length, so amortized
+    /// constant per entry pushed).
+    fn sweep_pending(&mut self) {
+        let mut live: Vec<Reverse<(u64, u32)>> = core::mem::take(&mut self.pending_index).into_vec();
+        live.retain(|&Reverse((deadline, idx))| self.due_entry(deadline, idx));
+        live.sort_unstable();
+        live.dedup();
+        self.pending_index = BinaryHeap::from(live);
     }
 
     /// The client's watermark: the host's `advance` time or its own latest event.
@@ -161,27 +190,33 @@ impl StatusEngine {
 
     /// Recomputes whether client `idx`'s offline is pending (after `settle`), keeping the
     /// deadline index; returns its reported status. Only with a grace.
+    /// For a change whose pending time before is not known (a merge, a restore, a loaded
+    /// record): a pending client gets a fresh deadline entry whatever it was.
     pub(crate) fn settle_pending(&mut self, idx: u32) -> Rep {
+        let old = if self.clients[idx as usize].pending { UNKNOWN } else { NONE };
+        self.settle_pending_from(idx, old).0
+    }
+
+    /// [`settle_pending`](Self::settle_pending) knowing the old pending time; also the close
+    /// found for a client exactly offline.
+    fn settle_pending_from(&mut self, idx: u32, old: u64) -> (Rep, Option<Close>) {
         let grace = self.config.offline_grace_ms;
         let c = &self.clients[idx as usize];
-        let since = match c.online {
-            true => NONE,
-            false => match c.last_close(&self.config) {
-                Some(close) if close.time + grace > self.watermark(c) => close.time,
-                _ => NONE,
-            },
-        };
-        let old = self.pending_of(idx);
-        if since != old {
+        if c.online {
             if old != NONE {
-                self.pending_index.remove(&(old + grace, idx));
+                self.set_pending(idx, NONE);
             }
-            if since != NONE {
-                self.pending_index.insert((since + grace, idx));
-            }
+            return (Rep::Online, None);
+        }
+        let close = c.last_close(&self.config);
+        let since = match close {
+            Some(close) if close.time + grace > self.watermark(c) => close.time,
+            _ => NONE,
+        };
+        if since != old {
             self.set_pending(idx, since);
         }
-        self.rep(idx)
+        (if since == NONE { Rep::Offline } else { Rep::Pending(since) }, close)
     }
 
     /// What a change of client `idx` (reported `before` it, caused by an event at `time`)
@@ -195,19 +230,16 @@ impl StatusEngine {
     ///   causing event's online transition with `offline_since`, since the event itself confirms
     ///   an offline period that nobody reported.
     pub(crate) fn grace_flip(&mut self, idx: u32, before: Rep, time: u64) -> Flip {
-        let after = self.settle_pending(idx);
+        let old = if let Rep::Pending(since) = before { since } else { NONE };
+        let (after, close) = self.settle_pending_from(idx, old);
         let grace = self.config.offline_grace_ms;
         match (before, after) {
             (Rep::Offline, Rep::Online | Rep::Pending(_)) => Flip::Event { online: true, since: None },
             (Rep::Pending(since), Rep::Online) if time >= since + grace => {
                 Flip::Event { online: true, since: Some(since) }
             }
-            (Rep::Online | Rep::Pending(_), Rep::Offline) => {
-                match self.clients[idx as usize].last_close(&self.config) {
-                    Some(_) => Flip::Close(idx),
-                    None => Flip::Event { online: false, since: None },
-                }
-            }
+            (Rep::Online | Rep::Pending(_), Rep::Offline) if close.is_some() => Flip::Close(idx),
+            (Rep::Online | Rep::Pending(_), Rep::Offline) => Flip::Event { online: false, since: None },
             _ => Flip::None,
         }
     }
@@ -219,40 +251,51 @@ impl StatusEngine {
             Flip::Event { online, since } => {
                 f(TransitionRef { offline_since: since, ..TransitionRef::new(cause, online) })
             }
-            Flip::Close(idx) => f(TransitionRef::from(&self.close_transition(idx, cause.time))),
+            Flip::Close(idx) => self.with_close(idx, cause.time, f),
         }
     }
 
-    /// The offline transition of client `idx`'s close (at `fallback` if none is known).
-    fn close_transition(&self, idx: u32, fallback: u64) -> Transition {
+    /// Hands client `idx`'s offline transition (its close's; at `fallback` if none is known) to
+    /// `f`, borrowing the ids (a broker channel id is spelled out on the stack): no allocation.
+    fn with_close<R>(&self, idx: u32, fallback: u64, f: impl FnOnce(TransitionRef<'_>) -> R) -> R {
         let c = &self.clients[idx as usize];
         let close = c.last_close(&self.config).unwrap_or(Close {
             time: fallback,
             channel: None,
             kind: EventType::Observe,
         });
-        let chans = c.channels.as_slice();
-        Transition {
-            client_id: String::from(self.client_id(idx)),
+        let hex;
+        let channel_id = match close.channel.map(|i| c.channels.as_slice()[i].key()) {
+            None => "",
+            Some(KeyRef::Text(t)) => t,
+            Some(KeyRef::Hex(h)) => {
+                hex = hex_text(h);
+                core::str::from_utf8(&hex).unwrap_or_default()
+            }
+        };
+        f(TransitionRef {
+            client_id: self.client_id(idx),
             online: false,
             time: close.time,
-            channel_id: close.channel.map(|i| chans[i].key().to_text()).unwrap_or_default(),
+            channel_id,
             event_type: close.kind,
             offline_since: None,
-        }
+        })
     }
 
     /// Pops the pending clients whose deadline the `advance` watermark has reached: their
     /// offline is confirmed.
     pub(crate) fn confirm_due(&mut self) -> Vec<(u32, u64)> {
         let mut due = Vec::new();
-        while let Some(&(deadline, idx)) = self.pending_index.first() {
+        while let Some(&Reverse((deadline, idx))) = self.pending_index.peek() {
             if self.advanced_to == NONE || deadline > self.advanced_to {
                 break;
             }
-            self.pending_index.pop_first();
-            due.push((idx, self.pending_of(idx)));
-            self.set_pending(idx, NONE);
+            self.pending_index.pop();
+            if self.due_entry(deadline, idx) {
+                due.push((idx, deadline - self.config.offline_grace_ms));
+                self.set_pending(idx, NONE);
+            }
         }
         due
     }
@@ -275,7 +318,7 @@ impl StatusEngine {
         self.advanced_to = now_ms;
         let due = self.confirm_due();
         let mut out: Vec<Transition> =
-            due.iter().map(|&(idx, since)| self.close_transition(idx, since)).collect();
+            due.iter().map(|&(idx, since)| self.with_close(idx, since, |t| t.to_transition())).collect();
         self.counters.went_offline += out.len() as u64;
         out.sort_by(|a, b| (a.time, &a.client_id).cmp(&(b.time, &b.client_id)));
         Ok(out)
@@ -284,5 +327,36 @@ impl StatusEngine {
     /// The latest `advance` time, if any.
     pub fn advanced_to(&self) -> Option<u64> {
         (self.advanced_to != NONE).then_some(self.advanced_to)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Config, EventType, Notification, StatusEngine, MAX_TIME};
+
+    #[test]
+    fn the_deadline_index_stays_bounded_without_advance() {
+        // One client flapping 10 000 times, nobody advancing: each close pends anew (a new
+        // entry), each reconnect ends it (a stale entry left behind).
+        let mut e = StatusEngine::new(Config { offline_grace_ms: 1_000_000, ..Config::default() }).unwrap();
+        let ids: alloc::vec::Vec<alloc::string::String> =
+            (0..10_000).map(|k| alloc::format!("c{k}")).collect();
+        for (k, channel_id) in ids.iter().enumerate() {
+            for (event_type, time) in
+                [(EventType::Connect, k as u64 * 10), (EventType::TcpClean, k as u64 * 10 + 5)]
+            {
+                e.ingest(Notification { client_id: "a", channel_id, event_type, time, client_ip: None })
+                    .unwrap();
+            }
+            // Twice the one live entry, plus the slack a sweep waits for.
+            assert!(e.pending_index.len() <= 2 + 1024 + 1, "{} entries", e.pending_index.len());
+        }
+        assert_eq!(e.stats().pending_offline, Some(1));
+        let confirmed = e.advance(MAX_TIME).unwrap();
+        assert_eq!(
+            confirmed.iter().map(|t| (t.time, t.channel_id.as_str())).collect::<alloc::vec::Vec<_>>(),
+            [(99_995, "c9999")]
+        );
+        assert!(e.pending_index.is_empty());
     }
 }

@@ -129,7 +129,7 @@ impl StatusEngine {
             online: self.online,
             went_online: c.went_online,
             went_offline: c.went_offline,
-            pending_offline: (self.config.offline_grace_ms > 0).then_some(self.pending_index.len() as u64),
+            pending_offline: (self.config.offline_grace_ms > 0).then_some(self.pending_count),
             ..Stats::default()
         };
         for client in &self.clients {

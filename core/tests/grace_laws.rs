@@ -3,6 +3,9 @@
 //! than the grace, once each `offline_since` is expanded into the offline transition it stands
 //! for — whenever the host advances its clock, and once it has advanced past the last close.
 //!
+//! And whatever the history (any order, observations, merges, snapshots), advancing past every
+//! deadline confirms every pending offline, once.
+//!
 //! Cases: 256 by default; `PROPTEST_CASES=5000 cargo test --release --test grace_laws` for more.
 
 use std::collections::BTreeMap;
@@ -114,4 +117,62 @@ proptest! {
         prop_assert_eq!(graced.online_clients(None, None, None), exact.online_clients(None, None, None));
         prop_assert_eq!(graced.stats().pending_offline, Some(0));
     }
+
+    #[test]
+    fn advancing_past_every_deadline_confirms_every_pending_offline_once(
+        a in proptest::collection::vec(any_event(), 0..40),
+        b in proptest::collection::vec(any_event(), 0..40),
+        grace in 1..30u64,
+        mid in 0..80u64,
+    ) {
+        let config = Config { offline_grace_ms: grace, tombstones_per_client: 2, ..Config::default() };
+        let run = |evs: &[(usize, usize, u8, u64)], advance: Option<u64>| {
+            let mut e = StatusEngine::new(config).unwrap();
+            for (i, &(client, channel, kind, time)) in evs.iter().enumerate() {
+                let id = CLIENTS[client];
+                match kind {
+                    0 | 1 => {
+                        let kind = if kind == 0 { EventType::Connect } else { EventType::TcpClean };
+                        e.ingest(notification(&Ev { client, channel, kind, time })).unwrap();
+                    }
+                    _ => {
+                        e.observe(id, kind == 2, time).unwrap();
+                    }
+                }
+                if let Some(now) = advance.filter(|_| i == evs.len() / 2) {
+                    e.advance(now).unwrap();
+                }
+            }
+            e
+        };
+        let mut m = run(&a, Some(mid));
+        m.merge(&run(&b, None)).unwrap();
+        let mut r = StatusEngine::restore(&m.snapshot()).unwrap();
+        for e in [&mut m, &mut r] {
+            let pending: Vec<(String, u64)> = CLIENTS
+                .iter()
+                .filter_map(|c| e.client(c).and_then(|s| s.pending_offline_since).map(|t| (c.to_string(), t)))
+                .collect();
+            prop_assert_eq!(e.stats().pending_offline, Some(pending.len() as u64));
+            let mut confirmed: Vec<(String, u64)> =
+                e.advance(MAX_TIME).unwrap().into_iter().map(|t| (t.client_id, t.time)).collect();
+            confirmed.sort();
+            let mut want = pending.clone();
+            want.sort();
+            prop_assert_eq!(confirmed, want);
+            prop_assert_eq!(e.stats().pending_offline, Some(0));
+            prop_assert!(e.advance(MAX_TIME).unwrap().is_empty());
+        }
+    }
+}
+
+/// Any event of a small world, in no particular order: (client, channel, kind, time) with kind 0
+/// connect, 1 tcpclean, 2 online observation, 3 offline observation.
+fn any_event() -> impl Strategy<Value = (usize, usize, u8, u64)> {
+    (
+        0..CLIENTS.len(),
+        0..CHANNELS.len(),
+        prop_oneof![3 => Just(0u8), 3 => Just(1), 1 => Just(2), 1 => Just(3)],
+        0..60u64,
+    )
 }
