@@ -85,6 +85,18 @@ function bind(raw) {
       return this.#raw.stats();
     }
 
+    advance(nowMs) {
+      return this.#raw.advance(nowMs);
+    }
+
+    observe(clientId, online, timeMs) {
+      return this.#raw.observe(clientId, online, timeMs);
+    }
+
+    staleOnline(olderThanMs, nowMs, limit) {
+      return this.#raw.staleOnline(olderThanMs, nowMs, limit);
+    }
+
     snapshot() {
       return this.#raw.snapshot();
     }

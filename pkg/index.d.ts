@@ -7,6 +7,9 @@
 /** The three notification types (also the RocketMQ message tag). */
 export type EventType = 'connect' | 'disconnect' | 'tcpclean';
 
+/** What caused a transition: a notification type, or `observe` (an observation, SPEC §9). */
+export type TransitionEventType = EventType | 'observe';
+
 /** The stable error codes, identical in every language. */
 export type ErrorCode =
   | 'invalid_json'
@@ -40,6 +43,13 @@ export interface StatusEngineOptions {
    * recognised per line.
    */
   source?: 'aliyun' | 'aws' | 'emqx' | 'azure-mqtt' | 'aliyun-sdk' | 'auto' | null;
+  /**
+   * Flap suppression (SPEC §9; default 0, off): an offline is reported only once it lasted this
+   * many milliseconds, confirmed by `advance(nowMs)` or a later event of the client; a shorter
+   * offline/online flap produces no transitions. `isOnline` stays exact. A status store refuses
+   * a grace above 0 (`invalid_field`, for now).
+   */
+  offlineGraceMs?: number | null;
 }
 
 /** A status notification body as the broker sends it (unknown fields are ignored). */
@@ -71,8 +81,14 @@ export interface Transition {
   clientId: string;
   online: boolean;
   time: number;
+  /** `""` when an observation caused it. */
   channelId: string;
-  eventType: EventType;
+  eventType: TransitionEventType;
+  /**
+   * With `offlineGraceMs`: on an online flip that ends an offline period nobody reported (it
+   * lasted at least the grace), the time that period began. Absent otherwise.
+   */
+  offlineSince?: number;
 }
 
 export type ChannelState = 'open' | 'closed' | 'superseded';
@@ -103,6 +119,11 @@ export interface ClientStatus {
   horizon: number | null;
   /** Remembered channels, sorted by channelId. */
   channels: ChannelStatus[];
+  /**
+   * With `offlineGraceMs`: while the client's offline is pending (offline, not yet confirmed,
+   * still reported online), the time it went offline. Absent otherwise.
+   */
+  pendingOfflineSince?: number;
 }
 
 export interface GroupCount {
@@ -124,6 +145,15 @@ export interface Stats {
   wentOnline: number;
   wentOffline: number;
   maxTime: number | null;
+  /** With `offlineGraceMs` > 0: clients whose offline is pending. Absent with no grace. */
+  pendingOffline?: number;
+}
+
+/** An online client with no sign of life for a while (`staleOnline`). */
+export interface StaleClient {
+  clientId: string;
+  /** Its latest event or observation time. */
+  lastSeen: number;
 }
 
 /** One rejected item of a batch. */
@@ -197,6 +227,28 @@ export declare class StatusEngine {
   groups(): GroupCount[];
   /** Engine-wide counters and gauges. */
   stats(): Stats;
+  /**
+   * Tells the engine the host's time (it reads no clock; SPEC §9): every pending offline whose
+   * close + `offlineGraceMs` `nowMs` reaches is confirmed.
+   * @returns the offline transitions it confirmed (the close's time, channel and type), sorted by
+   * (time, clientId); none for an earlier time than before, or with no grace.
+   * @throws {StatusError} `invalid_field` (`now`) for a time that is not an integer from 0 to 2^53 − 1.
+   */
+  advance(nowMs: number): Transition[];
+  /**
+   * Records an authoritative answer about a client (e.g. the broker's `QuerySessionByClientId`)
+   * as one more event: offline at `timeMs` closes every channel connected at or before then;
+   * online holds the client online until a later close or offline observation.
+   * @returns the transition it caused (`eventType` `observe`, `channelId` `""`), else null.
+   * @throws {StatusError} `invalid_field` (`clientId`, `online`, `time`); counted as rejected, changes nothing.
+   */
+  observe(clientId: string, online: boolean, timeMs: number): Transition | null;
+  /**
+   * Online clients whose last sign of life (event or observation) is older than
+   * `nowMs - olderThanMs`, oldest first (ties by clientId), at most `limit`: the few worth
+   * verifying with the broker's rate-limited query API.
+   */
+  staleOnline(olderThanMs: number, nowMs: number, limit: number): StaleClient[];
   /** The whole state, configuration included, as versioned binary bytes (same in every language). */
   snapshot(): Uint8Array;
   /**
@@ -248,6 +300,10 @@ export interface FeedPage {
  *
  * Native backend only: in WebAssembly (`mqtt-status/web`, `MQTT_STATUS_BACKEND=wasm`),
  * `StatusStore.open` rejects with code `store_unavailable` ("no status store in WebAssembly: …").
+ *
+ * No offline grace yet: `offlineGraceMs` > 0 rejects with `invalid_field`, and the engine's
+ * `advance`, `observe` and `staleOnline` are not store methods (a store's atomic step touches
+ * one client; those move or read every client's clock).
  */
 export declare class StatusStore {
   private constructor();

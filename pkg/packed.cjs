@@ -7,6 +7,9 @@
 // This file is the source of dist/web/packed.js as well (an ES module written by
 // scripts/build.mjs): it requires nothing and ends with its `module.exports` line.
 
+/** Flag of a transition that carries `offlineSince` (grace, SPEC §9). */
+const HAS_OFFLINE_SINCE = 8;
+
 /** One transition; property order as in every other backend and language. */
 function transition(text, start, clientEnd, channelEnd, time, flags, eventTypes) {
   return {
@@ -14,30 +17,40 @@ function transition(text, start, clientEnd, channelEnd, time, flags, eventTypes)
     online: (flags & 1) === 1,
     time,
     channelId: text.slice(clientEnd, channelEnd),
-    eventType: eventTypes[flags >>> 1],
+    eventType: eventTypes[(flags >>> 1) & 3],
   };
 }
 
-/** The transition (or null) from a packed transition `null | [text, clientIdEnd, time, flags]`. */
+/**
+ * The transition (or null) from a packed transition
+ * `null | [text, clientIdEnd, time, flags, offlineSince?]`.
+ */
 function unpackTransition(packed, eventTypes) {
   if (packed === null) return null;
   const [text, clientEnd, time, flags] = packed;
-  return transition(text, 0, clientEnd, text.length, time, flags, eventTypes);
+  const t = transition(text, 0, clientEnd, text.length, time, flags, eventTypes);
+  if (flags & HAS_OFFLINE_SINCE) t.offlineSince = packed[4];
+  return t;
 }
 
 /**
  * The report `{applied, duplicates, late, rejected, errors, transitions}` from a packed report
- * `[head, text, cols]`, four numbers per transition in `cols`.
+ * `[head, text, cols, since]`, four numbers per transition in `cols`, the `offlineSince` of the
+ * flagged ones in `since`.
  */
 function unpackReport(packed, eventTypes) {
-  const [head, text, cols] = packed;
+  const [head, text, cols, since] = packed;
   const report = JSON.parse(head);
   const n = cols.length >>> 2;
   const transitions = new Array(n);
   let start = 0;
+  let k = 0;
   for (let i = 0, j = 0; i < n; i++, j += 4) {
     const channelEnd = cols[j + 1];
-    transitions[i] = transition(text, start, cols[j], channelEnd, cols[j + 2], cols[j + 3], eventTypes);
+    const flags = cols[j + 3];
+    const t = transition(text, start, cols[j], channelEnd, cols[j + 2], flags, eventTypes);
+    if (flags & HAS_OFFLINE_SINCE) t.offlineSince = since[k++];
+    transitions[i] = t;
     start = channelEnd;
   }
   report.transitions = transitions;

@@ -15,10 +15,12 @@ export type {
   IngestManyOptions,
   Notification,
   OnlineClientsQuery,
+  StaleClient,
   Stats,
   StatusEngineOptions,
   StatusError,
   Transition,
+  TransitionEventType,
 } from './index.js';
 export { StatusEngine, StatusStore, ERROR_CODES, isStatusError } from './index.js';
 

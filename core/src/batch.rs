@@ -3,6 +3,7 @@
 
 use alloc::vec::Vec;
 
+use crate::grace::Flip;
 use crate::scan::find_byte;
 use crate::warm::WINDOW;
 use crate::{
@@ -211,28 +212,56 @@ impl StatusEngine {
         F: FnMut(TransitionRef<'_>),
     {
         let (max, source) = (self.config().max_id_len, self.config().source);
-        let r = parse::with_source_notification(source, item, None, max, scratch, |n| {
-            if until.is_some_and(|u| n.time > u) {
-                return None;
-            }
-            let r = self.apply(&n);
-            if let Ok((_, Some(online))) = r {
-                on_transition(TransitionRef::new(&n, online));
-            }
-            Some(r)
-        });
+        let r = if crate::observe::is_observation(item) {
+            self.observe_line(item, until, on_transition)
+        } else {
+            parse::with_source_notification(source, item, None, max, scratch, |n| {
+                if until.is_some_and(|u| n.time > u) {
+                    return None;
+                }
+                let r = self.apply(&n);
+                if let Ok((_, flip)) = r {
+                    self.emit(flip, &n, &mut *on_transition);
+                }
+                Some(r)
+            })
+        };
         let r = match r {
             Ok(None) => return,
             Ok(Some(r)) => r,
             Err(e) => Err(e),
         };
-        self.count(r.as_ref().ok().copied());
+        self.count(r.as_ref().ok().map(|&(o, f)| (o, f.online())));
         match r {
             Ok((Outcome::Applied, _)) => report.applied += 1,
             Ok((Outcome::Duplicate, _)) => report.duplicates += 1,
             Ok((Outcome::Late, _)) => report.late += 1,
             Err(e) => report.reject(index, &e),
         }
+    }
+}
+
+impl StatusEngine {
+    /// An observation line of a batch (`observe.rs`): `Ok(None)` when skipped by `until`.
+    #[allow(clippy::type_complexity)]
+    fn observe_line<F>(
+        &mut self,
+        item: &[u8],
+        until: Option<u64>,
+        on_transition: &mut F,
+    ) -> Result<Option<Result<(Outcome, Flip), Error>>, Error>
+    where
+        F: FnMut(TransitionRef<'_>),
+    {
+        let (client_id, online, time) = crate::observe::parse_line(item, self.config().max_id_len)?;
+        if until.is_some_and(|u| time > u) {
+            return Ok(None);
+        }
+        let r = self.apply_observation(&client_id, online, time);
+        if let Ok((_, flip)) = r {
+            self.emit(flip, &crate::observe::cause(&client_id, time), &mut *on_transition);
+        }
+        Ok(Some(r))
     }
 }
 

@@ -160,9 +160,22 @@ impl Channel {
         (t != NONE).then_some(t)
     }
 
-    /// Connect seen and no close: open unless a newer connect took over.
-    pub(crate) fn live(&self, config: &Config) -> bool {
-        self.connect_time().is_some() && self.close_time(config).is_none()
+    /// Connect seen and no close, by an event or by the client's latest offline observation
+    /// `obs_off` ([`NONE`] if none) at or after the connect: open unless newer connects
+    /// supersede it.
+    pub(crate) fn live(&self, config: &Config, obs_off: u64) -> bool {
+        match self.connect_time() {
+            Some(c) => self.close_time(config).is_none() && (obs_off == NONE || c > obs_off),
+            None => false,
+        }
+    }
+
+    /// When the channel closed: by an event ([`close_time`](Self::close_time)), which wins
+    /// whether earlier or later, else by the offline observation `obs_off` if it was connected
+    /// by then.
+    pub(crate) fn effective_close(&self, config: &Config, obs_off: u64) -> Option<u64> {
+        self.close_time(config)
+            .or_else(|| self.connect_time().filter(|&c| c <= obs_off && obs_off != NONE).map(|_| obs_off))
     }
 
     /// Latest event time on this channel: its age for compaction.
@@ -175,27 +188,27 @@ impl Channel {
         self.connect_time().map(|t| (t, self.key()))
     }
 
-    pub(crate) fn state(&self, config: &Config, open: bool) -> ChannelState {
+    pub(crate) fn state(&self, config: &Config, obs_off: u64, open: bool) -> ChannelState {
         if open {
             ChannelState::Open
-        } else if self.live(config) {
+        } else if self.live(config, obs_off) {
             ChannelState::Superseded
         } else {
             ChannelState::Closed
         }
     }
 
-    pub(crate) fn status(&self, config: &Config, open: bool) -> ChannelStatus {
+    pub(crate) fn status(&self, config: &Config, obs_off: u64, open: bool) -> ChannelStatus {
         let get = |k: EventType| {
             let t = self.times[k.index()];
             (t != NONE).then_some(t)
         };
         ChannelStatus {
             channel_id: self.key().to_text(),
-            state: self.state(config, open),
+            state: self.state(config, obs_off, open),
             connect_time: get(EventType::Connect),
             disconnect_time: get(EventType::Disconnect),
-            close_time: self.close_time(config),
+            close_time: self.effective_close(config, obs_off),
             client_ip: self.ip().map(IpRef::to_text),
         }
     }

@@ -83,6 +83,11 @@ pub(crate) struct Client {
     /// (an event then reads one flag instead of every channel's times).
     pub(crate) online: bool,
     pub(crate) channels: Channels,
+    /// The latest offline and online observations (`observe.rs`), boxed: most clients have none.
+    pub(crate) obs: Option<alloc::boxed::Box<crate::observe::Obs>>,
+    /// With a grace: whether the client's offline is pending (its time is in the engine's
+    /// pending table), kept by `StatusEngine::settle_pending` (`grace.rs`) like `online`.
+    pub(crate) pending: bool,
 }
 
 /// How many of a client's newest connects can be open: 1 under `takeover`, else
@@ -101,13 +106,20 @@ pub(crate) fn open_limit(config: &Config) -> usize {
 #[derive(Clone, Copy)]
 pub(crate) struct Opening<'a> {
     config: &'a Config,
+    /// The client's latest offline observation ([`NONE`] if none).
+    obs_off: u64,
     /// The oldest connect key still among the newest; `None` when every connect is.
     cut: Option<(u64, KeyRef<'a>)>,
 }
 
 impl<'a> Opening<'a> {
-    pub(crate) fn new(channels: &'a [Channel], config: &'a Config) -> Self {
-        Opening { config, cut: nth_newest(channels, open_limit(config)) }
+    pub(crate) fn new(channels: &'a [Channel], config: &'a Config, obs_off: u64) -> Self {
+        Opening { config, obs_off, cut: nth_newest(channels, open_limit(config)) }
+    }
+
+    /// Whether the channel is connected with no close (by an event or an observation).
+    pub(crate) fn live(&self, c: &Channel) -> bool {
+        c.live(self.config, self.obs_off)
     }
 
     /// Whether the channel's connect is among the client's newest (compaction keeps those
@@ -118,7 +130,7 @@ impl<'a> Opening<'a> {
 
     /// Whether the channel is open.
     pub(crate) fn open(&self, c: &Channel) -> bool {
-        c.live(self.config) && self.newest(c)
+        self.live(c) && self.newest(c)
     }
 }
 
@@ -149,13 +161,12 @@ impl Oldest {
 fn victims(
     chans: &[Channel],
     opening: &Opening<'_>,
-    newest: Option<usize>,
+    kept: [Option<usize>; 3],
     excess: usize,
     mut superseded: usize,
-    config: &Config,
 ) -> Vec<usize> {
     let by_age = |v: &mut Vec<usize>| v.sort_unstable_by(|&a, &b| age(&chans[a]).cmp(&age(&chans[b])));
-    let tomb = |i: &usize| !opening.open(&chans[*i]) && Some(*i) != newest;
+    let tomb = |i: &usize| !opening.open(&chans[*i]) && !kept.contains(&Some(*i));
     let (mut low, mut high): (Vec<usize>, Vec<usize>) =
         (0..chans.len()).filter(tomb).partition(|&i| !opening.newest(&chans[i]));
     by_age(&mut low);
@@ -164,7 +175,7 @@ fn victims(
     while superseded > 0 && out.len() < excess {
         // Superseded channels are among `low`, so this never runs out.
         let Some(&i) = low.get(taken) else { break };
-        superseded -= usize::from(chans[i].live(config));
+        superseded -= usize::from(opening.live(&chans[i]));
         out.push(i);
         taken += 1;
     }
@@ -222,14 +233,22 @@ impl Client {
             dropped_connects: 0,
             online: false,
             channels: Channels::Empty,
+            obs: None,
+            pending: false,
         }
     }
 
-    /// Whether some channel is open (what the `online` flag caches).
+    /// Whether some channel is open, or an online observation holds the client online (what
+    /// the `online` flag caches).
     pub(crate) fn judge(&self, config: &Config) -> bool {
+        self.judge_channels(config) || (self.obs.is_some() && self.held_by_observation(config))
+    }
+
+    fn judge_channels(&self, config: &Config) -> bool {
         let chans = self.channels.as_slice();
+        let obs_off = self.obs_off();
         // Most clients are settled by their live channels alone, without ranking connects.
-        let mut live = chans.iter().filter(|c| c.live(config));
+        let mut live = chans.iter().filter(|c| c.live(config, obs_off));
         let Some(first) = live.next() else { return false };
         if chans.len() <= open_limit(config) {
             return true;
@@ -271,7 +290,7 @@ impl Client {
     /// Channels that are not open (closed or superseded).
     pub(crate) fn tombstones(&self, config: &Config) -> usize {
         let chans = self.channels.as_slice();
-        let opening = Opening::new(chans, config);
+        let opening = Opening::new(chans, config, self.obs_off());
         chans.iter().filter(|c| !opening.open(c)).count()
     }
 
@@ -281,17 +300,24 @@ impl Client {
     /// so that which channels are open stays decidable:
     /// - the client's newest connect (what takeover is judged by), always;
     /// - a closed channel among the [`open_limit`] newest connects while a superseded channel
-    ///   remains: dropping it would move that channel up among the newest, and open it.
+    ///   remains: dropping it would move that channel up among the newest, and open it;
+    /// - with a grace or an observation, the newest closes (`grace.rs`, [`Self::closers`]): what
+    ///   the client is offline since, and what ends an online observation.
     pub(crate) fn compact(&mut self, config: &Config) {
         let keep = config.tombstones_per_client as usize;
         let chans = self.channels.as_slice();
         if chans.len() <= keep {
             return;
         }
-        let opening = Opening::new(chans, config);
+        let opening = Opening::new(chans, config, self.obs_off());
         let newest = (0..chans.len())
             .filter(|&i| chans[i].connect_time().is_some())
             .max_by(|&a, &b| chans[a].connect_key().cmp(&chans[b].connect_key()));
+        let [closer, last_close] = match config.offline_grace_ms > 0 || self.obs.is_some() {
+            true => self.closers(config),
+            false => [None, None],
+        };
+        let kept = [newest, closer, last_close];
         // Tombstones below the newest connects (`low`, superseded ones among them) and closed
         // ones among them (`high`), each with its oldest.
         let (mut tombs, mut superseded) = (0usize, 0usize);
@@ -301,13 +327,13 @@ impl Client {
                 continue;
             }
             tombs += 1;
-            if Some(i) == newest {
+            if kept.contains(&Some(i)) {
                 continue;
             }
             if opening.newest(c) {
                 high.see(chans, i);
             } else {
-                superseded += usize::from(c.live(config));
+                superseded += usize::from(opening.live(c));
                 low.see(chans, i);
             }
         }
@@ -317,7 +343,7 @@ impl Client {
         }
         let mut many: Vec<usize> = Vec::new();
         let one = if excess > 1 {
-            many = victims(chans, &opening, newest, excess, superseded, config);
+            many = victims(chans, &opening, kept, excess, superseded);
             None
         } else if superseded > 0 {
             low.at
@@ -346,10 +372,12 @@ impl Client {
         u64::from(self.dropped_connects) + live as u64
     }
 
-    /// Latest event time over remembered channels and the horizon (the latest dropped time).
+    /// Latest event time over remembered channels, the horizon (the latest dropped time) and
+    /// the observations.
     pub(crate) fn last_event_time(&self) -> Option<u64> {
         let chans = self.channels.as_slice().iter().map(Channel::end_time);
-        chans.chain(self.horizon()).max()
+        let obs = self.obs.as_ref().and_then(|o| o.latest());
+        chans.chain(self.horizon()).chain(obs).max()
     }
 
     /// Address of the most recently active channel that reported one.

@@ -26,7 +26,25 @@ pub struct Config {
     /// Serialized only when not the default, so configurations written before it are unchanged.
     #[serde(skip_serializing_if = "crate::Source::is_default")]
     pub source: crate::Source,
+    /// Flap suppression (SPEC §9, `docs/semantics.md`): a client that goes offline stays
+    /// *reported* online (a pending offline) until the host's [`advance`] or one of its own
+    /// later events passes its close time by this many milliseconds; a reconnect before then
+    /// gives no transitions at all. 0 (the default) turns it off; at most [`MAX_GRACE_MS`].
+    /// Serialized only when not 0, so configurations written before it are unchanged.
+    ///
+    /// [`advance`]: crate::StatusEngine::advance
+    #[serde(skip_serializing_if = "is_zero")]
+    pub offline_grace_ms: u64,
 }
+
+fn is_zero(v: &u64) -> bool {
+    *v == 0
+}
+
+/// Largest accepted `offline_grace_ms`: 7 days. A grace is meant to outlast a reconnect (seconds
+/// to minutes); beyond a week it would hide real outages, and the bound keeps `close + grace`
+/// far from overflowing.
+pub const MAX_GRACE_MS: u64 = 7 * 24 * 60 * 60 * 1000;
 
 /// Largest accepted `max_id_len`: ids are stored with 16-bit lengths.
 pub const MAX_ID_LEN_LIMIT: u32 = u16::MAX as u32;
@@ -47,6 +65,7 @@ impl Default for Config {
             max_id_len: 256,
             max_open_channels: 8,
             source: crate::Source::Aliyun,
+            offline_grace_ms: 0,
         }
     }
 }
@@ -62,6 +81,9 @@ impl Config {
         }
         if self.max_open_channels == 0 || self.max_open_channels > MAX_OPEN_CHANNELS_LIMIT {
             return Err(crate::Error::invalid("maxOpenChannels", "must be between 1 and 1024"));
+        }
+        if self.offline_grace_ms > MAX_GRACE_MS {
+            return Err(crate::Error::invalid("offlineGraceMs", "must be between 0 and 604800000 (7 days)"));
         }
         Ok(())
     }

@@ -1,16 +1,19 @@
 //! The engine: the client table and ingestion (one event, a JSONL batch, a list of items).
 
+use alloc::collections::BinaryHeap;
 use alloc::vec::Vec;
 use core::cell::RefCell;
+use core::cmp::Reverse;
 use hashbrown::HashTable;
 
-use crate::channel::Channel;
+use crate::channel::{Channel, NONE};
 use crate::client::Client;
+use crate::grace::{Flip, Rep};
 use crate::hash::hash_bytes;
 use crate::ids::{ChannelKey, Ip};
 use crate::index::ClientIndex;
 use crate::scan::find_byte;
-use crate::{parse, Config, Error, Notification, Outcome, Transition, TransitionRef};
+use crate::{parse, Config, Error, Notification, Outcome, Transition};
 
 /// Marks a client whose id has no `@@@` group part.
 pub(crate) const NO_GROUP: u32 = u32::MAX;
@@ -60,6 +63,13 @@ pub struct StatusEngine {
     pub(crate) group_index: HashTable<u32>,
     pub(crate) online: u64,
     pub(crate) counters: Counters,
+    /// The host's latest [`advance`](Self::advance) time ([`NONE`] before any).
+    pub(crate) advanced_to: u64,
+    /// Pending offlines by deadline, earliest first (`grace.rs`): derived from the state; an
+    /// entry whose client is no longer pending with that deadline is stale, skipped when popped.
+    pub(crate) pending_index: BinaryHeap<Reverse<(u64, u32)>>,
+    /// Clients whose offline is pending.
+    pub(crate) pending_count: u64,
     /// Client indices sorted by id, extended lazily by sorted queries (a cache, not state).
     pub(crate) order: RefCell<Vec<u32>>,
     /// Reused buffer for envelope bodies sent as JSON strings (a cache, not state).
@@ -103,6 +113,9 @@ impl StatusEngine {
             group_index: HashTable::new(),
             online: 0,
             counters: Counters::default(),
+            advanced_to: NONE,
+            pending_index: BinaryHeap::new(),
+            pending_count: 0,
             order: RefCell::new(Vec::new()),
             scratch: Vec::new(),
         }
@@ -199,12 +212,22 @@ impl StatusEngine {
         true
     }
 
-    /// Applies one validated notification; on a flip, the client's new status.
-    pub(crate) fn apply(&mut self, n: &Notification<'_>) -> Result<(Outcome, Option<bool>), Error> {
+    /// What a settled change of client `idx` (online `was`, reported `before`) reports: with no
+    /// grace, the exact flip; with one, see [`grace_flip`](Self::grace_flip).
+    pub(crate) fn flip(&mut self, idx: u32, was: bool, flipped: bool, before: Rep, time: u64) -> Flip {
+        if self.config.offline_grace_ms == 0 {
+            return if flipped { Flip::Event { online: !was, since: None } } else { Flip::None };
+        }
+        self.grace_flip(idx, before, time)
+    }
+
+    /// Applies one validated notification; what it reports.
+    pub(crate) fn apply(&mut self, n: &Notification<'_>) -> Result<(Outcome, Flip), Error> {
         let idx = match self.find_client(n.client_id) {
             Some(i) => i,
             None => self.insert_client(n.client_id)?,
         };
+        let before = self.rep(idx);
         let config = self.config;
         let client = &mut self.clients[idx as usize];
         let was = client.online;
@@ -213,7 +236,7 @@ impl StatusEngine {
         let ip = || n.client_ip.filter(|ip| !ip.is_empty()).map(Ip::new);
         let changed = match client.find(n.channel_id) {
             Some(i) => client.channels.as_mut_slice()[i].apply(n.event_type, n.time, ip),
-            None if client.is_late(n.time) => return Ok((Outcome::Late, None)),
+            None if client.is_late(n.time) => return Ok((Outcome::Late, Flip::None)),
             None => {
                 let mut ch = Channel::new(ChannelKey::new(n.channel_id));
                 ch.apply(n.event_type, n.time, ip);
@@ -222,10 +245,11 @@ impl StatusEngine {
             }
         };
         if !changed {
-            return Ok((Outcome::Duplicate, None));
+            return Ok((Outcome::Duplicate, Flip::None));
         }
         client.compact(&config);
-        Ok((Outcome::Applied, self.settle(idx, was).then_some(!was)))
+        let flipped = self.settle(idx, was);
+        Ok((Outcome::Applied, self.flip(idx, was, flipped, before, n.time)))
     }
 
     /// Counts one ingested item: `None` if it was rejected, else its outcome and flip.
@@ -250,9 +274,11 @@ impl StatusEngine {
     /// Applies and counts a validated notification; the owned transition if it flipped.
     fn ingest_checked(&mut self, n: &Notification<'_>) -> Result<(Outcome, Option<Transition>), Error> {
         let r = self.apply(n);
-        self.count(r.as_ref().ok().copied());
+        self.count(r.as_ref().ok().map(|&(o, f)| (o, f.online())));
         let (outcome, flip) = r?;
-        Ok((outcome, flip.map(|online| TransitionRef::new(n, online).to_transition())))
+        let mut out = None;
+        self.emit(flip, n, |t| out = Some(t.to_transition()));
+        Ok((outcome, out))
     }
 
     /// Ingests a decoded notification. Returns the transition if the client's status flipped.

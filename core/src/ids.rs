@@ -58,7 +58,7 @@ impl ChannelKey {
 }
 
 /// The 32 hex digits a packed key stands for.
-fn hex_text(h: &[u8; 16]) -> [u8; 32] {
+pub(crate) fn hex_text(h: &[u8; 16]) -> [u8; 32] {
     let mut out = [0u8; 32];
     for (i, &x) in h.iter().enumerate() {
         out[2 * i] = HEX[(x >> 4) as usize];

@@ -43,23 +43,27 @@ mod client;
 mod config;
 mod engine;
 mod error;
+mod grace;
 mod hash;
 mod ids;
 mod index;
 mod merge;
+mod observe;
 mod options;
 mod parse;
 mod query;
 mod record;
 mod scan;
 mod snapshot;
+mod stale;
 mod transitions;
 mod types;
 mod warm;
 
-pub use config::{Config, MAX_ID_LEN_LIMIT, MAX_OPEN_CHANNELS_LIMIT, MAX_TOMBSTONES_LIMIT};
+pub use config::{Config, MAX_GRACE_MS, MAX_ID_LEN_LIMIT, MAX_OPEN_CHANNELS_LIMIT, MAX_TOMBSTONES_LIMIT};
 pub use engine::StatusEngine;
 pub use error::{Error, ErrorCode};
+pub use observe::parse_observation_line;
 pub use options::{BatchOptions, OnlineQuery, OptionValue, OptionsArg};
 pub use parse::{with_notification, with_notification_as, Source, MAX_TIME};
 pub use record::{record_shard, EventBatch, RECORD_VERSION};
@@ -67,5 +71,5 @@ pub use snapshot::SNAPSHOT_VERSION;
 pub use transitions::{TransitionIter, Transitions};
 pub use types::{
     BatchError, BatchReport, ChannelState, ChannelStatus, ClientStatus, EventType, GroupCount, Notification,
-    Outcome, Stats, Transition, TransitionRef, MAX_REPORTED_ERRORS,
+    Outcome, StaleClient, Stats, Transition, TransitionRef, MAX_REPORTED_ERRORS,
 };

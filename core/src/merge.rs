@@ -6,7 +6,7 @@
 
 use alloc::vec::Vec;
 
-use crate::channel::Channel;
+use crate::channel::{Channel, NONE};
 use crate::client::Client;
 use crate::{Error, StatusEngine};
 
@@ -20,6 +20,11 @@ impl StatusEngine {
         if judged(&self.config) != judged(&other.config) {
             return Err(Error::ConfigMismatch { reason: config_diff(&self.config, &other.config) });
         }
+        // The `advance` watermark joins by max, before the clients settle against it.
+        if other.advanced_to != NONE && (self.advanced_to == NONE || other.advanced_to > self.advanced_to) {
+            self.advanced_to = other.advanced_to;
+        }
+        let grace = self.config.offline_grace_ms > 0;
         for (oi, theirs) in other.clients.iter().enumerate() {
             let id = other.client_id(oi as u32);
             let idx = match self.find_client(id) {
@@ -32,7 +37,13 @@ impl StatusEngine {
             join_client(mine, theirs);
             mine.compact(&config);
             self.settle(idx, was);
+            if grace {
+                self.settle_pending(idx);
+            }
         }
+        // A merge reports no transitions: offlines the joined watermark confirms just stop
+        // being pending.
+        self.confirm_due();
         Ok(())
     }
 }
@@ -112,6 +123,9 @@ fn join_client(mine: &mut Client, theirs: &Client) {
         mine.raise_horizon(h);
     }
     mine.dropped_connects = mine.dropped_connects.max(theirs.dropped_connects);
+    if let Some(obs) = &theirs.obs {
+        mine.join_obs(obs);
+    }
 }
 
 fn config_diff(a: &crate::Config, b: &crate::Config) -> alloc::string::String {
@@ -130,6 +144,9 @@ fn config_diff(a: &crate::Config, b: &crate::Config) -> alloc::string::String {
     }
     if a.max_open_channels != b.max_open_channels {
         parts.push("maxOpenChannels");
+    }
+    if a.offline_grace_ms != b.offline_grace_ms {
+        parts.push("offlineGraceMs");
     }
     alloc::format!("{} differ", parts.join(", "))
 }

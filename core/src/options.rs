@@ -133,8 +133,8 @@ fn json_arg(json: &[u8]) -> Result<OptionsArg<Vec<(String, OptionValue)>>, Error
 
 impl Config {
     /// The configuration from a host's options (`closeOnDisconnect`, `takeover`,
-    /// `tombstonesPerClient`, `maxIdLen`, `maxOpenChannels`, `source`; absent ones take their
-    /// defaults),
+    /// `tombstonesPerClient`, `maxIdLen`, `maxOpenChannels`, `source`, `offlineGraceMs`; absent
+    /// ones take their defaults),
     /// checked: an unknown
     /// key is `invalid_field` on `options`, a mistyped or out-of-range value `invalid_field` on
     /// its key.
@@ -143,9 +143,16 @@ impl Config {
         I: IntoIterator<Item = (K, OptionValue)>,
         K: AsRef<str>,
     {
-        let keys =
-            ["closeOnDisconnect", "takeover", "tombstonesPerClient", "maxIdLen", "maxOpenChannels", "source"];
-        let [close, takeover, tombstones, max_id, max_open, source] = entries(arg, keys, "options")?;
+        let keys = [
+            "closeOnDisconnect",
+            "takeover",
+            "tombstonesPerClient",
+            "maxIdLen",
+            "maxOpenChannels",
+            "source",
+            "offlineGraceMs",
+        ];
+        let [close, takeover, tombstones, max_id, max_open, source, grace] = entries(arg, keys, "options")?;
         let d = Config::default();
         let int = |v: &OptionValue, f| v.integer(f, u32::MAX.into()).map(|n| n.map(|n| n as u32));
         let config = Config {
@@ -159,6 +166,7 @@ impl Config {
                 Some(name) => crate::Source::parse(&name)?,
                 None => d.source,
             },
+            offline_grace_ms: grace.integer("offlineGraceMs", MAX_TIME)?.unwrap_or(d.offline_grace_ms),
         };
         config.validate()?;
         Ok(config)

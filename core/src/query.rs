@@ -18,8 +18,9 @@ impl StatusEngine {
         let idx = self.find_client(client_id)?;
         let c = &self.clients[idx as usize];
         let chans = c.channels.as_slice();
-        let opening = Opening::new(chans, &self.config);
-        let mut channels: Vec<_> = chans.iter().map(|ch| ch.status(&self.config, opening.open(ch))).collect();
+        let opening = Opening::new(chans, &self.config, c.obs_off());
+        let status = |ch: &crate::channel::Channel| ch.status(&self.config, c.obs_off(), opening.open(ch));
+        let mut channels: Vec<_> = chans.iter().map(status).collect();
         channels.sort_by(|a, b| a.channel_id.cmp(&b.channel_id));
         let (group_id, device_id) = match client_id.split_once("@@@") {
             Some((g, d)) => (Some(String::from(g)), String::from(d)),
@@ -29,12 +30,13 @@ impl StatusEngine {
             client_id: String::from(client_id),
             group_id,
             device_id,
-            online: chans.iter().any(|ch| opening.open(ch)),
+            online: c.online,
             last_event_time: c.last_event_time(),
             last_ip: c.last_ip().map(crate::ids::IpRef::to_text),
             connects: c.connects(),
             horizon: c.horizon(),
             channels,
+            pending_offline_since: Some(self.pending_of(idx)).filter(|&t| t != crate::channel::NONE),
         })
     }
 
@@ -127,6 +129,7 @@ impl StatusEngine {
             online: self.online,
             went_online: c.went_online,
             went_offline: c.went_offline,
+            pending_offline: (self.config.offline_grace_ms > 0).then_some(self.pending_count),
             ..Stats::default()
         };
         for client in &self.clients {

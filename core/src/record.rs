@@ -23,8 +23,11 @@ use crate::hash::hash_bytes;
 use crate::snapshot::{put_bytes, read_client, write_client, Reader};
 use crate::{parse, BatchError, Config, Error, EventType, Notification, StatusEngine};
 
-/// Version of the per-client record layout written by this crate.
-pub const RECORD_VERSION: u8 = 1;
+/// Newest version of the per-client record layout written by this crate: version 2 adds the
+/// client's observations (two optional times after the dropped connects, as in a version 2
+/// snapshot) and is written only for a client that has one, so other records keep their
+/// version 1 bytes; both load.
+pub const RECORD_VERSION: u8 = 2;
 
 fn corrupt(client_id: &str, reason: &dyn core::fmt::Display) -> Error {
     Error::snapshot(alloc::format!("record of client {client_id:?}: {reason}"))
@@ -49,8 +52,10 @@ impl StatusEngine {
         let idx = self.find_client(client_id)?;
         let mut buf = id_prefix(client_id);
         let start = buf.len();
-        buf.push(RECORD_VERSION);
-        write_client(&mut buf, &self.clients[idx as usize], &mut Vec::new());
+        let client = &self.clients[idx as usize];
+        let v2 = client.obs.is_some();
+        buf.push(if v2 { RECORD_VERSION } else { 1 });
+        write_client(&mut buf, client, &mut Vec::new(), v2);
         let sum = hash_bytes(&buf);
         buf.extend_from_slice(&sum.to_le_bytes());
         buf.drain(..start);
@@ -71,7 +76,11 @@ impl StatusEngine {
         slot.horizon = client.horizon;
         slot.dropped_connects = client.dropped_connects;
         slot.channels = client.channels;
+        slot.obs = client.obs;
         self.settle(idx, was);
+        if self.config.offline_grace_ms > 0 {
+            self.settle_pending(idx);
+        }
         Ok(())
     }
 
@@ -82,7 +91,7 @@ impl StatusEngine {
         if record.len() < 1 + 8 {
             return Err(corrupt(client_id, &"truncated"));
         }
-        if record[0] != RECORD_VERSION {
+        if record[0] != 1 && record[0] != RECORD_VERSION {
             return Err(corrupt(client_id, &alloc::format!("unsupported record version {}", record[0])));
         }
         let (body, sum) = record.split_at(record.len() - 8);
@@ -95,9 +104,13 @@ impl StatusEngine {
         }
         let mut r = Reader { bytes: body, pos: 1 };
         let base = Client::new(0, 0, NO_GROUP);
-        let client = read_client(&mut r, &self.config, &base).map_err(|e| corrupt(client_id, &e))?;
+        let v2 = record[0] == RECORD_VERSION;
+        let client = read_client(&mut r, &self.config, &base, v2).map_err(|e| corrupt(client_id, &e))?;
         if r.pos != body.len() {
             return Err(corrupt(client_id, &"trailing bytes"));
+        }
+        if client.obs.is_some() != v2 {
+            return Err(corrupt(client_id, &"version 2 record without observations"));
         }
         Ok(client)
     }

@@ -10,6 +10,12 @@
 //! optional times (connect, disconnect, tcpclean), address (0 none, 1 + 4 bytes + u16 LE port,
 //! 2 + length + text). Last, 8 bytes LE: a checksum of everything before.
 //!
+//! Version 2 (issue 17) adds, after the config, `offlineGraceMs` and the `advance` watermark
+//! (an optional time), and per client, after the dropped connects, the latest offline and
+//! online observations (two optional times). It is written only when one of these is set, so a
+//! state without a grace, an `advance` or an observation keeps its version 1 bytes; both
+//! versions restore.
+//!
 //! Every value has exactly one encoding (varints minimal, optional fields present only when they
 //! must be), and `restore` refuses any other, so an accepted snapshot re-snapshots to its bytes.
 
@@ -24,8 +30,11 @@ use crate::parse::MAX_TIME;
 use crate::{Config, Error, StatusEngine};
 
 const MAGIC: &[u8; 8] = b"MQSTATUS";
-/// Version of the snapshot layout written by this crate.
-pub const SNAPSHOT_VERSION: u8 = 1;
+/// Newest version of the snapshot layout written by this crate (version 1 is still written for
+/// a state that needs nothing newer; both restore).
+pub const SNAPSHOT_VERSION: u8 = 2;
+/// The layout before grace and observations.
+const V1: u8 = 1;
 
 /// `maxOpenChannels` of a snapshot whose flags do not say otherwise: the default (snapshots
 /// written before the option existed carry none and restore with it).
@@ -39,7 +48,7 @@ pub(crate) fn put(out: &mut Vec<u8>, mut v: u64) {
     out.push(v as u8);
 }
 
-fn put_time(out: &mut Vec<u8>, t: u64) {
+pub(crate) fn put_time(out: &mut Vec<u8>, t: u64) {
     put(out, if t == NONE { 0 } else { t + 1 });
 }
 
@@ -53,7 +62,8 @@ impl StatusEngine {
     pub fn snapshot(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(32 + self.ids.len() + self.clients.len() * 24);
         out.extend_from_slice(MAGIC);
-        out.push(SNAPSHOT_VERSION);
+        let v2 = self.needs_v2();
+        out.push(if v2 { SNAPSHOT_VERSION } else { V1 });
         let c = &self.config;
         let open_limit = (c.max_open_channels != DEFAULT_OPEN).then_some(c.max_open_channels);
         out.push(
@@ -66,6 +76,10 @@ impl StatusEngine {
         if let Some(n) = open_limit {
             put(&mut out, n.into());
         }
+        if v2 {
+            put(&mut out, c.offline_grace_ms);
+            put_time(&mut out, self.advanced_to);
+        }
         let k = &self.counters;
         for v in [k.events, k.applied, k.duplicates, k.late, k.rejected, k.went_online, k.went_offline] {
             put(&mut out, v);
@@ -74,7 +88,7 @@ impl StatusEngine {
         let mut chans: Vec<&Channel> = Vec::new();
         for &i in self.sorted().iter() {
             put_bytes(&mut out, self.id_bytes(i));
-            write_client(&mut out, &self.clients[i as usize], &mut chans);
+            write_client(&mut out, &self.clients[i as usize], &mut chans, v2);
         }
         let sum = hash_bytes(&out);
         out.extend_from_slice(&sum.to_le_bytes());
@@ -88,7 +102,7 @@ impl StatusEngine {
             return Err(Error::snapshot("not an mqtt-status snapshot"));
         }
         let version = bytes[MAGIC.len()];
-        if version != SNAPSHOT_VERSION {
+        if version != V1 && version != SNAPSHOT_VERSION {
             return Err(Error::snapshot(alloc::format!("unsupported snapshot version {version}")));
         }
         let (body, sum) = bytes.split_at(bytes.len() - 8);
@@ -98,19 +112,40 @@ impl StatusEngine {
             return Err(Error::snapshot("checksum mismatch (corrupt or truncated)"));
         }
         let mut r = Reader { bytes: body, pos: MAGIC.len() + 1 };
-        let engine = read_engine(&mut r)?;
+        let engine = read_engine(&mut r, version == SNAPSHOT_VERSION)?;
         if r.pos != body.len() {
             return Err(Error::snapshot("trailing bytes"));
         }
+        if engine.needs_v2() != (version == SNAPSHOT_VERSION) {
+            // One state, one encoding: version 2 only for what version 1 cannot hold.
+            return Err(Error::snapshot("version 2 snapshot of a state version 1 holds"));
+        }
         Ok(engine)
+    }
+
+    /// Whether the state holds something only version 2 can (a grace, an `advance`, an
+    /// observation).
+    fn needs_v2(&self) -> bool {
+        self.config.offline_grace_ms > 0
+            || self.advanced_to != NONE
+            || self.clients.iter().any(|c| c.obs.is_some())
     }
 }
 
 /// One client's encoding after its id (horizon, dropped connects, channels sorted by key): the
 /// part a snapshot and a per-client record (`record.rs`) share. `chans` is a reusable buffer.
-pub(crate) fn write_client<'c>(out: &mut Vec<u8>, client: &'c Client, chans: &mut Vec<&'c Channel>) {
+pub(crate) fn write_client<'c>(
+    out: &mut Vec<u8>,
+    client: &'c Client,
+    chans: &mut Vec<&'c Channel>,
+    v2: bool,
+) {
     put_time(out, client.horizon);
     put(out, client.dropped_connects.into());
+    if v2 {
+        put_time(out, client.obs_off());
+        put_time(out, client.obs_on());
+    }
     chans.clear();
     chans.extend(client.channels.as_slice());
     chans.sort_by(|a, b| a.key().cmp(&b.key()));
@@ -213,7 +248,7 @@ impl<'a> Reader<'a> {
     }
 }
 
-fn read_engine(r: &mut Reader<'_>) -> Result<StatusEngine, Error> {
+fn read_engine(r: &mut Reader<'_>, v2: bool) -> Result<StatusEngine, Error> {
     let flags = r.byte()?;
     if flags > 7 {
         return Err(Error::snapshot("unknown config flags"));
@@ -226,6 +261,7 @@ fn read_engine(r: &mut Reader<'_>) -> Result<StatusEngine, Error> {
         max_open_channels: DEFAULT_OPEN,
         // How lines are read is not state: a restored engine reads `aliyun` until told otherwise.
         source: crate::Source::Aliyun,
+        offline_grace_ms: 0,
     };
     if flags & 4 != 0 {
         config.max_open_channels = r.small(u32::MAX.into(), "maxOpenChannels")?;
@@ -233,8 +269,14 @@ fn read_engine(r: &mut Reader<'_>) -> Result<StatusEngine, Error> {
             return Err(Error::snapshot("default maxOpenChannels written out"));
         }
     }
+    let mut advanced_to = NONE;
+    if v2 {
+        config.offline_grace_ms = r.varint()?;
+        advanced_to = r.time()?;
+    }
     config.validate().map_err(|e| Error::snapshot(alloc::format!("config: {e}")))?;
     let mut engine = StatusEngine::empty(config);
+    engine.advanced_to = advanced_to;
     let mut k = [0u64; 7];
     for v in &mut k {
         *v = r.varint()?;
@@ -250,19 +292,31 @@ fn read_engine(r: &mut Reader<'_>) -> Result<StatusEngine, Error> {
         }
         prev = Some(id);
         let idx = engine.insert_client(id).map_err(|e| Error::snapshot(alloc::format!("{e}")))?;
-        let client = read_client(r, &config, &engine.clients[idx as usize])?;
+        let client = read_client(r, &config, &engine.clients[idx as usize], v2)?;
         engine.clients[idx as usize] = client;
         engine.settle(idx, false);
+        if config.offline_grace_ms > 0 {
+            engine.settle_pending(idx);
+        }
     }
     // Clients were inserted in id order, so the sorted order is the identity.
     *engine.order.get_mut() = (0..engine.clients.len() as u32).collect();
     Ok(engine)
 }
 
-pub(crate) fn read_client(r: &mut Reader<'_>, config: &Config, base: &Client) -> Result<Client, Error> {
+pub(crate) fn read_client(
+    r: &mut Reader<'_>,
+    config: &Config,
+    base: &Client,
+    v2: bool,
+) -> Result<Client, Error> {
     let mut client = base.clone();
     client.horizon = r.time()?;
     client.dropped_connects = r.small(u32::MAX.into(), "dropped connects")?;
+    if v2 {
+        let obs = crate::observe::Obs { off: r.time()?, on: r.time()? };
+        client.join_obs(&obs);
+    }
     let n = r.varint()?;
     let mut prev: Option<ChannelKey> = None;
     for _ in 0..n {
@@ -311,8 +365,9 @@ pub(crate) fn read_client(r: &mut Reader<'_>, config: &Config, base: &Client) ->
         client.channels.push(ch);
     }
     let before = client.channels.as_slice().len();
-    if before == 0 && client.horizon == NONE {
-        // Only compaction empties a client, and it always leaves a horizon.
+    if before == 0 && client.horizon == NONE && client.obs.is_none() {
+        // Only compaction empties a client, and it always leaves a horizon (or an observation
+        // made it).
         return Err(Error::snapshot("client without channels or horizon"));
     }
     client.compact(config);
@@ -342,7 +397,7 @@ mod tests {
         // "a" with horizon byte `horizon` (0 = none), no dropped connects and no channels.
         let one_client = |horizon: u8| {
             let mut body = MAGIC.to_vec();
-            body.extend_from_slice(&[SNAPSHOT_VERSION, 0, 8, 0x80, 0x02]);
+            body.extend_from_slice(&[V1, 0, 8, 0x80, 0x02]);
             body.extend_from_slice(&[0; 7]);
             body.extend_from_slice(&[1, 1, b'a', horizon, 0, 0]);
             seal(body)
@@ -352,6 +407,22 @@ mod tests {
         // The same client with a horizon is what compaction leaves behind: accepted.
         let e = StatusEngine::restore(&one_client(6)).unwrap();
         assert_eq!(e.client("a").and_then(|c| c.horizon), Some(5));
+    }
+
+    #[test]
+    fn version_2_only_for_what_version_1_cannot_hold() {
+        // An empty engine in version 2 (grace 0, no advance): refused, it has one encoding.
+        let mut body = MAGIC.to_vec();
+        body.extend_from_slice(&[SNAPSHOT_VERSION, 0, 8, 0x80, 0x02, 0, 0]);
+        body.extend_from_slice(&[0; 8]);
+        let err = StatusEngine::restore(&seal(body.clone())).unwrap_err();
+        assert_eq!(err, Error::snapshot("version 2 snapshot of a state version 1 holds"));
+        // The same with a grace of 1 ms is what such an engine writes.
+        body[MAGIC.len() + 5] = 1;
+        let e = StatusEngine::restore(&seal(body.clone())).unwrap();
+        assert_eq!(e.config().offline_grace_ms, 1);
+        assert_eq!(e.snapshot(), seal(body));
+        assert_eq!(StatusEngine::default().snapshot()[MAGIC.len()], V1);
     }
 
     #[test]

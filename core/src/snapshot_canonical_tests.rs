@@ -2,7 +2,7 @@
 //! 16: non-minimal varints used to be accepted and written back differently). Valid snapshots
 //! are mutated — each byte replaced by every value, every value inserted at each position, each
 //! byte deleted, each byte extended into a two-byte varint — with the checksum recomputed, so
-//! that the content checks are what is tested.
+//! that the content checks are what is tested. Version 2 (grace, observations) included.
 
 use alloc::vec::Vec;
 
@@ -34,6 +34,8 @@ fn samples() -> Vec<StatusEngine> {
         Config::default(),
         Config { takeover: true, close_on_disconnect: true, tombstones_per_client: 1, ..Config::default() },
         Config { max_open_channels: 2, tombstones_per_client: 1, max_id_len: 200, ..Config::default() },
+        // Version 2: a grace, an `advance` watermark, observations (issue 17).
+        Config { offline_grace_ms: 1000, tombstones_per_client: 1, ..Config::default() },
     ];
     configs
         .iter()
@@ -41,6 +43,11 @@ fn samples() -> Vec<StatusEngine> {
             let mut e = StatusEngine::new(config).unwrap();
             for (client_id, channel_id, event_type, time, client_ip) in events {
                 e.ingest(Notification { client_id, channel_id, event_type, time, client_ip }).unwrap();
+            }
+            if config.offline_grace_ms > 0 {
+                e.observe("solo", true, 170).unwrap();
+                e.observe("GID_a@@@d1", false, 2500).unwrap();
+                e.advance(3500).unwrap();
             }
             e
         })

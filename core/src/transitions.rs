@@ -27,6 +27,8 @@ struct Row {
     time: u64,
     online: bool,
     event_type: EventType,
+    /// [`TransitionRef::offline_since`], `u64::MAX` for none.
+    offline_since: u64,
 }
 
 /// The transitions of a batch, in the order they happened; each is read as a [`TransitionRef`]
@@ -103,6 +105,7 @@ impl Transitions {
             time: row.time,
             channel_id: text(row.client_end..row.channel_end),
             event_type: row.event_type,
+            offline_since: (row.offline_since != u64::MAX).then_some(row.offline_since),
         })
     }
 
@@ -122,6 +125,7 @@ impl Transitions {
             time: t.time,
             online: t.online,
             event_type: t.event_type,
+            offline_since: t.offline_since.unwrap_or(u64::MAX),
         };
         self.rows.push(row);
     }
@@ -217,7 +221,14 @@ mod tests {
 
     fn owned(client: &str, channel: &str, time: u64, online: bool) -> Transition {
         let (client_id, channel_id) = (client.to_string(), channel.to_string());
-        Transition { client_id, online, time, channel_id, event_type: EventType::Disconnect }
+        Transition {
+            client_id,
+            online,
+            time,
+            channel_id,
+            event_type: EventType::Disconnect,
+            offline_since: None,
+        }
     }
 
     #[test]

@@ -5,7 +5,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
-/// The three notification types the broker emits (also the RocketMQ message tag).
+/// The three notification types the broker emits (also the RocketMQ message tag), and
+/// [`Observe`](EventType::Observe), which only a transition carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum EventType {
@@ -16,19 +17,25 @@ pub enum EventType {
     /// The TCP connection is really gone: the authoritative close, always sent.
     #[serde(rename = "tcpclean")]
     TcpClean,
+    /// Not a notification: a transition caused by [`StatusEngine::observe`] (an answer of the
+    /// broker's query API) says `observe`. Never accepted as a notification's type.
+    ///
+    /// [`StatusEngine::observe`]: crate::StatusEngine::observe
+    Observe,
 }
 
 impl EventType {
-    /// The wire name: `connect`, `disconnect` or `tcpclean`.
+    /// The wire name: `connect`, `disconnect`, `tcpclean` (or `observe`).
     pub const fn as_str(self) -> &'static str {
         match self {
             EventType::Connect => "connect",
             EventType::Disconnect => "disconnect",
             EventType::TcpClean => "tcpclean",
+            EventType::Observe => "observe",
         }
     }
 
-    /// Parses a wire name (case-sensitive).
+    /// Parses a notification's type (case-sensitive): `observe` is not one.
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "connect" => Some(EventType::Connect),
@@ -38,11 +45,22 @@ impl EventType {
         }
     }
 
-    pub(crate) const fn index(self) -> usize {
+    /// The slot of a channel's time for this type; `None` for [`Observe`](EventType::Observe),
+    /// which no channel records.
+    pub(crate) const fn slot(self) -> Option<usize> {
         match self {
-            EventType::Connect => 0,
-            EventType::Disconnect => 1,
-            EventType::TcpClean => 2,
+            EventType::Connect => Some(0),
+            EventType::Disconnect => Some(1),
+            EventType::TcpClean => Some(2),
+            EventType::Observe => None,
+        }
+    }
+
+    /// [`slot`](Self::slot) of a channel event type.
+    pub(crate) const fn index(self) -> usize {
+        match self.slot() {
+            Some(i) => i,
+            None => 3,
         }
     }
 
@@ -90,6 +108,11 @@ pub struct Transition {
     pub channel_id: String,
     /// Type of the causing event.
     pub event_type: EventType,
+    /// Only with `offline_grace_ms`: this online flip ends an offline period that began at this
+    /// time (the close's), lasted at least the grace and was never reported (nobody called
+    /// `advance` in time). Absent otherwise (`offlineSince` in JSON, omitted when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offline_since: Option<u64>,
 }
 
 /// A [`Transition`] borrowing its ids from the input, as
@@ -108,13 +131,23 @@ pub struct TransitionRef<'a> {
     pub channel_id: &'a str,
     /// Type of the causing event.
     pub event_type: EventType,
+    /// See [`Transition::offline_since`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offline_since: Option<u64>,
 }
 
 impl<'a> TransitionRef<'a> {
     /// The transition `n` caused, flipping its client to `online`.
     pub(crate) fn new(n: &Notification<'a>, online: bool) -> Self {
         let (client_id, channel_id) = (n.client_id, n.channel_id);
-        TransitionRef { client_id, online, time: n.time, channel_id, event_type: n.event_type }
+        TransitionRef {
+            client_id,
+            online,
+            time: n.time,
+            channel_id,
+            event_type: n.event_type,
+            offline_since: None,
+        }
     }
 
     /// The owned [`Transition`].
@@ -125,6 +158,7 @@ impl<'a> TransitionRef<'a> {
             time: self.time,
             channel_id: String::from(self.channel_id),
             event_type: self.event_type,
+            offline_since: self.offline_since,
         }
     }
 }
@@ -132,7 +166,8 @@ impl<'a> TransitionRef<'a> {
 impl<'a> From<&'a Transition> for TransitionRef<'a> {
     fn from(t: &'a Transition) -> Self {
         let (client_id, channel_id) = (t.client_id.as_str(), t.channel_id.as_str());
-        TransitionRef { client_id, online: t.online, time: t.time, channel_id, event_type: t.event_type }
+        let (online, time, event_type, offline_since) = (t.online, t.time, t.event_type, t.offline_since);
+        TransitionRef { client_id, online, time, channel_id, event_type, offline_since }
     }
 }
 
@@ -189,6 +224,10 @@ pub struct ClientStatus {
     pub horizon: Option<u64>,
     /// Remembered channels, sorted by channelId.
     pub channels: Vec<ChannelStatus>,
+    /// Only with `offline_grace_ms`: the client is exactly offline since this time (its
+    /// close's) but still reported online, the offline not yet confirmed. Omitted when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_offline_since: Option<u64>,
 }
 
 /// Online and known client counts of one group.
@@ -234,6 +273,21 @@ pub struct Stats {
     pub went_offline: u64,
     /// Largest applied event time.
     pub max_time: Option<u64>,
+    /// Only with `offline_grace_ms` (else `None`, omitted in JSON): clients exactly offline
+    /// whose offline is pending (still reported online).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_offline: Option<u64>,
+}
+
+/// An online client worth verifying (see
+/// [`StatusEngine::stale_online`](crate::StatusEngine::stale_online)).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StaleClient {
+    /// The client.
+    pub client_id: String,
+    /// Its last sign of life: the latest time of its events and observations.
+    pub last_seen: u64,
 }
 
 /// One rejected item of a batch.

@@ -4,7 +4,7 @@
 use mqtt_status::{Config, Error, StatusEngine};
 use serde_json::{json, to_value, Value};
 
-const OPS: [&str; 10] = [
+const OPS: [&str; 12] = [
     "ingest",
     "ingestHex",
     "ingestMany",
@@ -15,6 +15,8 @@ const OPS: [&str; 10] = [
     "merge",
     "record",
     "loadRecord",
+    "advance",
+    "observe",
 ];
 const EXTRA: [&str; 4] = ["tag", "args", "expect", "expectError"];
 
@@ -71,6 +73,11 @@ fn op(eng: &mut StatusEngine, step: &Value, snap: &[u8], at: &str) -> Result<Val
             "countOnline" => json!(eng.count_online(arg("group"))),
             "groups" => to_value(eng.groups()).unwrap(),
             "stats" => to_value(eng.stats()).unwrap(),
+            "staleOnline" => {
+                let n =
+                    |k: &str| args[k].as_u64().unwrap_or_else(|| panic!("{at}: args.{k} must be an integer"));
+                to_value(eng.stale_online(n("olderThanMs"), n("nowMs"), n("limit") as usize)).unwrap()
+            }
             other => panic!("{at}: unknown query {other:?}"),
         },
         Some("snapshotRestore") => {
@@ -107,6 +114,17 @@ fn op(eng: &mut StatusEngine, step: &Value, snap: &[u8], at: &str) -> Result<Val
         Some("restore") => {
             *eng = StatusEngine::restore(&unhex(s("restore")))?;
             Value::Null
+        }
+        Some("advance") => {
+            let now = step["advance"].as_u64().unwrap_or_else(|| panic!("{at}: advance must be an integer"));
+            to_value(eng.advance(now)?).unwrap()
+        }
+        Some("observe") => {
+            let o = &step["observe"];
+            let id = o["clientId"].as_str().unwrap_or_else(|| panic!("{at}: observe.clientId missing"));
+            let online = o["online"].as_bool().unwrap_or_else(|| panic!("{at}: observe.online missing"));
+            let time = o["time"].as_u64().unwrap_or_else(|| panic!("{at}: observe.time missing"));
+            to_value(eng.observe(id, online, time)?).unwrap()
         }
         Some("merge") => {
             let m = &step["merge"];
@@ -146,7 +164,7 @@ fn run(steps: &[Value], mut eng: StatusEngine, name: &str) -> StatusEngine {
                     want,
                     "{at}: wrong error ({e})"
                 );
-                if keys.contains(&"ingest") || keys.contains(&"ingestHex") {
+                if keys.contains(&"ingest") || keys.contains(&"ingestHex") || keys.contains(&"observe") {
                     // A rejection is counted (events, rejected) and changes nothing else.
                     let mut s = stats0;
                     (s.events, s.rejected) = (s.events + 1, s.rejected + 1);

@@ -1,5 +1,7 @@
-//! Property tests for the laws of SPEC §2/§4: order independence, duplicate independence,
-//! snapshot round trip, merge laws, batch = one by one, and agreement with a naive model.
+//! Property tests for the laws of SPEC §2/§4/§9: order independence, duplicate independence,
+//! snapshot round trip, merge laws, batch = one by one, and agreement with a naive model, with
+//! observations among the events and a grace in some configurations (the grace's own law is in
+//! `grace_laws.rs`).
 //!
 //! Cases: 256 each by default; `PROPTEST_CASES=5000 cargo test --release --test laws` for more.
 //!
@@ -8,7 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use mqtt_status::{ChannelState, Config, EventType, Notification, StatusEngine};
+use mqtt_status::{ChannelState, Config, EventType, Notification, StatusEngine, Transition};
 use proptest::prelude::*;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -36,6 +38,20 @@ const CHANNELS: [&str; 10] = [
 const IPS: [&str; 3] = ["10.0.0.1:1883", "10.0.0.2:40000", "192.168.XX.XX:133XX"];
 
 impl Ev {
+    /// An observation (`kind` Observe): online iff its channel number is even.
+    fn observed_online(&self) -> bool {
+        self.channel % 2 == 0
+    }
+
+    /// Feeds the event (or observation) to `e`.
+    fn apply(&self, e: &mut StatusEngine) -> Option<Transition> {
+        match self.kind {
+            EventType::Observe => e.observe(CLIENTS[self.client as usize], self.observed_online(), self.time),
+            _ => e.ingest(self.notification()),
+        }
+        .unwrap()
+    }
+
     fn notification(&self) -> Notification<'static> {
         Notification {
             client_id: CLIENTS[self.client as usize],
@@ -50,11 +66,16 @@ impl Ev {
         match self.kind {
             EventType::Connect => 0,
             EventType::Disconnect => 1,
-            EventType::TcpClean => 2,
+            EventType::TcpClean | EventType::Observe => 2,
         }
     }
 
     fn json(&self) -> String {
+        if self.kind == EventType::Observe {
+            let (id, online, time) = (CLIENTS[self.client as usize], self.observed_online(), self.time);
+            return serde_json::json!({"observe": {"clientId": id, "online": online, "time": time}})
+                .to_string();
+        }
         let n = self.notification();
         let mut body = serde_json::json!({
             "clientId": n.client_id, "channelId": n.channel_id,
@@ -72,6 +93,7 @@ fn event() -> impl Strategy<Value = Ev> {
         3 => Just(EventType::Connect),
         1 => Just(EventType::Disconnect),
         2 => Just(EventType::TcpClean),
+        1 => Just(EventType::Observe),
     ];
     let any = (0..4u8, 0..10u8, kind, 0..40u64, proptest::option::of(0..3u8))
         .prop_map(|(client, channel, kind, time, ip)| Ev { client, channel, kind, time, ip });
@@ -93,16 +115,20 @@ fn events() -> impl Strategy<Value = Vec<Ev>> {
 fn config() -> impl Strategy<Value = Config> {
     // Ten channels per client never exceed a bound of 10 tombstones (so nothing is compacted and
     // every law holds exactly); maxOpenChannels below ten supersedes channels.
+    // A grace of 5 (times are 0..40) leaves some offlines pending: their reported status is a
+    // function of the state too, so every law covers it.
     let open = prop_oneof![Just(1u32), Just(2), Just(3), Just(8)];
-    (any::<bool>(), any::<bool>(), open).prop_map(|(close_on_disconnect, takeover, max_open_channels)| {
-        Config {
+    let grace = prop_oneof![Just(0u64), Just(5)];
+    (any::<bool>(), any::<bool>(), open, grace).prop_map(
+        |(close_on_disconnect, takeover, max_open_channels, offline_grace_ms)| Config {
             close_on_disconnect,
             takeover,
             max_open_channels,
             tombstones_per_client: 10,
+            offline_grace_ms,
             ..Config::default()
-        }
-    })
+        },
+    )
 }
 
 /// How many of a client's newest connects can be open.
@@ -117,9 +143,14 @@ fn open_limit(config: &Config) -> usize {
 fn run(config: Config, evs: &[Ev]) -> StatusEngine {
     let mut e = StatusEngine::new(config).unwrap();
     for ev in evs {
-        e.ingest(ev.notification()).unwrap();
+        ev.apply(&mut e);
     }
     e
+}
+
+/// Whether the client is reported online: exactly, or with its offline pending.
+fn reported(e: &StatusEngine, id: &str) -> bool {
+    e.client(id).is_some_and(|c| c.online || c.pending_offline_since.is_some())
 }
 
 fn state(e: &StatusEngine) -> Vec<u8> {
@@ -147,28 +178,43 @@ fn answers(e: &StatusEngine) -> String {
     )
 }
 
-/// The naive model: every event in a set, nothing compacted.
+/// The naive model: every event in a set, nothing compacted; observations as SPEC §9 says.
 fn model_online(config: &Config, evs: &[Ev], client: u8) -> bool {
-    let mut chans: BTreeMap<u8, BTreeSet<EventType>> = BTreeMap::new();
-    let mut connect_time: BTreeMap<u8, u64> = BTreeMap::new();
+    // Smallest time per (channel, type); latest offline and online observations.
+    let mut times: BTreeMap<(u8, EventType), u64> = BTreeMap::new();
+    let (mut obs_off, mut obs_on) = (None::<u64>, None::<u64>);
     for ev in evs.iter().filter(|e| e.client == client) {
-        chans.entry(ev.channel).or_default().insert(ev.kind);
-        if ev.kind == EventType::Connect {
-            let t = connect_time.entry(ev.channel).or_insert(ev.time);
-            *t = (*t).min(ev.time);
+        if ev.kind == EventType::Observe {
+            let latest = if ev.observed_online() { &mut obs_on } else { &mut obs_off };
+            *latest = (*latest).max(Some(ev.time));
+            continue;
         }
+        let t = times.entry((ev.channel, ev.kind)).or_insert(ev.time);
+        *t = (*t).min(ev.time);
     }
-    let live = |ch: &u8| {
-        let kinds = &chans[ch];
-        kinds.contains(&EventType::Connect)
-            && !kinds.contains(&EventType::TcpClean)
-            && !(config.close_on_disconnect && kinds.contains(&EventType::Disconnect))
+    let get = |ch: u8, k: EventType| times.get(&(ch, k)).copied();
+    let close = |ch: u8| {
+        let clean = get(ch, EventType::TcpClean);
+        let disc = get(ch, EventType::Disconnect).filter(|_| config.close_on_disconnect);
+        clean.into_iter().chain(disc).min()
+    };
+    let channels: BTreeSet<u8> = times.keys().map(|(ch, _)| *ch).collect();
+    // Live: connected, no close, and not connected at or before an offline observation.
+    let live = |ch: u8| {
+        get(ch, EventType::Connect).is_some_and(|c| obs_off.is_none_or(|off| c > off)) && close(ch).is_none()
     };
     // Open: live, and the connect among the `open_limit` newest by (time, channelId).
-    let mut newest: Vec<(u64, &str, u8)> =
-        connect_time.iter().map(|(ch, t)| (*t, CHANNELS[*ch as usize], *ch)).collect();
+    let mut newest: Vec<(u64, &str, u8)> = channels
+        .iter()
+        .filter_map(|&ch| get(ch, EventType::Connect).map(|t| (t, CHANNELS[ch as usize], ch)))
+        .collect();
     newest.sort_unstable_by(|a, b| b.cmp(a));
-    newest.iter().take(open_limit(config)).any(|(_, _, ch)| live(ch))
+    let open = newest.iter().take(open_limit(config)).any(|(_, _, ch)| live(*ch));
+    // Held by an online observation at T: no offline observation and no close later than T.
+    let held = obs_on.is_some_and(|on| {
+        obs_off.is_none_or(|off| off <= on) && channels.iter().all(|&ch| close(ch).is_none_or(|t| t <= on))
+    });
+    open || held
 }
 
 proptest! {
@@ -234,7 +280,7 @@ proptest! {
         };
         let before = online(&e);
         for i in again.iter().filter(|_| !evs.is_empty()) {
-            prop_assert_eq!(e.ingest(i.get(&evs).notification()).unwrap(), None);
+            prop_assert_eq!(i.get(&evs).apply(&mut e), None);
         }
         prop_assert_eq!(before, online(&e));
     }
@@ -252,14 +298,18 @@ proptest! {
             ..Config::default()
         };
         let bound = |e: &StatusEngine| -> Result<(), TestCaseError> {
-            for c in CLIENTS {
+            for (i, c) in CLIENTS.iter().enumerate() {
                 let Some(status) = e.client(c) else { continue };
                 let held = status.channels.len();
                 let open_now = status.channels.iter().filter(|ch| ch.state == ChannelState::Open).count();
+                // An observed client also keeps its two newest closes (docs/semantics.md).
+                let observed = evs.iter().chain(&more).any(|e| e.client as usize == i && e.kind == EventType::Observe);
+                let extra = if observed { 2 } else { 0 };
                 prop_assert!(open_now <= open_limit(&config), "{} open", open_now);
-                prop_assert!(held <= open_limit(&config) + keep as usize, "{} holds {} channels", c, held);
-                // Tombstones beyond the bound: only the newest connect, kept for takeover.
-                prop_assert!(held - open_now <= (keep as usize).max(1), "{} tombstones", held - open_now);
+                prop_assert!(held <= open_limit(&config) + keep as usize + extra, "{} holds {} channels", c, held);
+                // Tombstones beyond the bound: only the newest connect, kept for takeover (and the
+                // newest closes of an observed client).
+                prop_assert!(held - open_now <= (keep as usize).max(1 + extra), "{} tombstones", held - open_now);
             }
             Ok(())
         };
@@ -281,7 +331,7 @@ proptest! {
         prop_assert_eq!(r.stats(), e.stats());
         // ... and both continue identically.
         for ev in &more {
-            prop_assert_eq!(e.ingest(ev.notification()), r.ingest(ev.notification()));
+            prop_assert_eq!(ev.apply(&mut e), ev.apply(&mut r));
         }
         prop_assert_eq!(e.snapshot(), r.snapshot());
     }
@@ -314,10 +364,11 @@ proptest! {
         prop_assert_eq!(one.snapshot(), batch.snapshot());
         prop_assert_eq!(report.applied, one.stats().applied);
         let mut json = StatusEngine::new(config).unwrap();
-        for ev in &evs {
+        for ev in evs.iter().filter(|e| e.kind != EventType::Observe) {
             json.ingest_json(ev.json().as_bytes(), None).unwrap();
         }
-        prop_assert_eq!(one.snapshot(), json.snapshot());
+        let plain: Vec<Ev> = evs.iter().filter(|e| e.kind != EventType::Observe).cloned().collect();
+        prop_assert_eq!(run(config, &plain).snapshot(), json.snapshot());
         // Streaming the transitions out changes nothing else: same state, same transitions.
         let mut each = StatusEngine::new(config).unwrap();
         let mut streamed = Vec::new();
@@ -342,21 +393,29 @@ proptest! {
 
     #[test]
     fn transitions_track_the_status(config in config(), evs in events()) {
+        // With a grace, transitions track the reported status (online or pending); an online
+        // transition with `offline_since` stands for an offline and an online one.
         let mut e = StatusEngine::new(config).unwrap();
-        let mut status = BTreeMap::new();
+        let (mut status, mut since) = (BTreeMap::new(), 0);
         for ev in &evs {
             let id = CLIENTS[ev.client as usize];
             let before = *status.get(id).unwrap_or(&false);
-            match e.ingest(ev.notification()).unwrap() {
+            match ev.apply(&mut e) {
                 Some(t) => {
-                    prop_assert_eq!(t.online, !before);
+                    if t.offline_since.is_some() {
+                        prop_assert!(before && t.online && config.offline_grace_ms > 0);
+                        since += 1;
+                    } else {
+                        prop_assert_eq!(t.online, !before);
+                    }
                     prop_assert_eq!(&t.client_id, id);
+                    prop_assert_eq!(reported(&e, id), t.online);
                     status.insert(id, t.online);
                 }
-                None => prop_assert_eq!(e.is_online(id), before),
+                None => prop_assert_eq!(reported(&e, id), before),
             }
         }
         let s = e.stats();
-        prop_assert_eq!(s.went_online - s.went_offline, s.online);
+        prop_assert_eq!(s.went_online - s.went_offline - since, s.online + s.pending_offline.unwrap_or(0));
     }
 }

@@ -1,7 +1,7 @@
 // The replay console: loads a log, replays it with the mqtt-status WebAssembly engine and shows
 // the engine's answers. Every judgment on this page is the engine's; see replay.js.
 import { indexLog, floorIndex, fmtTime, iso, parseTime } from './log.js';
-import { engineFor, dispose, onlineSeries, judgeLines } from './replay.js';
+import { engineFor, dispose, onlineSeries, judgeLines, pendingOfflines } from './replay.js';
 import { drawPlot, drawLanes } from './plot.js';
 import { renderStats, renderErrors, renderGroups, renderOnline, renderClient, byFirstTime } from './views.js';
 
@@ -13,6 +13,20 @@ const state = {
   text: '', name: '', log: null, engine: null, at: null, t: 0, report: null, opts: null,
   moveCursor: () => {}, client: null, judged: new Map(), replays: 0, points: [], pointTimes: [], slowAt: false,
 };
+
+/** The grace of the slider, ms (0: off). It changes what is drawn, not the exact answers. */
+const graceMs = () => Number($('grace').value) || 0;
+
+/** Draws the online plot of the open log, with the reported line under the slider's grace. */
+function plot() {
+  const grace = graceMs();
+  $('grace-label').textContent = grace > 0 ? `${grace / 1000} s` : 'off';
+  const points = onlineSeries(StatusEngine, state.opts, state.log.entries, grace);
+  state.points = points;
+  state.pointTimes = points.map((p) => p.time);
+  state.moveCursor = drawPlot($('plot'), points, (t) => showAt(t), grace);
+  document.body.dataset.grace = String(grace);
+}
 
 /** The engine configuration chosen in the policy fieldset (the open log keeps its own: state.opts). */
 function options() {
@@ -58,10 +72,7 @@ async function replay(text, name = 'log') {
       `${report.transitions.length.toLocaleString('en')} transitions`;
     renderStats(stats);
     renderErrors(report.errors, log.lines);
-    const points = onlineSeries(StatusEngine, opts, log.entries);
-    state.points = points;
-    state.pointTimes = points.map((p) => p.time);
-    state.moveCursor = drawPlot($('plot'), points, (t) => showAt(t));
+    plot();
     const ids = $('client-ids');
     ids.textContent = '';
     for (const id of log.clientIds.slice(0, 5000)) ids.append(new Option(id));
@@ -137,8 +148,11 @@ function inspect(id, { scroll = true } = {}) {
   let lo = state.t, hi = state.t;
   for (const e of judged) if (e.time !== null) { lo = Math.min(lo, e.time); hi = Math.max(hi, e.time); }
   const pad = Math.max(1000, (hi - lo) * 0.03);
+  const observations = judged.filter((e) => e.kind === 'observe' && e.time !== null && e.online !== null);
+  const pending = pendingOfflines(StatusEngine, state.opts, id, judged, graceMs());
   renderClient(id, state.at.client(id), judged, state.t, (host) => drawLanes(host,
-    full ? byFirstTime(full.channels) : [], Math.max(lo - pad, state.log.min), Math.min(hi + pad, state.log.max), state.t, (t) => showAt(t)));
+    full ? byFirstTime(full.channels) : [], Math.max(lo - pad, state.log.min), Math.min(hi + pad, state.log.max), state.t, (t) => showAt(t),
+    { observations, pending }));
   if (scroll) $('inspect').scrollIntoView({ behavior: 'smooth', block: 'start' });
 }
 
@@ -177,6 +191,15 @@ function wire() {
     if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) replay($('paste').value, 'pasted lines');
   });
   $('policy').addEventListener('change', () => { if (state.log) replay(state.text, state.name); });
+  // The grace changes the drawing only: the plot's reported line and the inspector's pending lane.
+  $('grace').addEventListener('change', () => {
+    if (!state.log) return;
+    plot();
+    showAt(state.t);
+  });
+  $('grace').addEventListener('input', () => {
+    $('grace-label').textContent = graceMs() > 0 ? `${graceMs() / 1000} s` : 'off';
+  });
   // The slider is linear in time (its value is epoch ms, aligned with the plot). Its keys step
   // through the log: arrows to the previous / next event time, Page keys by 1/20 of the span.
   $('slider').addEventListener('keydown', (e) => {

@@ -105,7 +105,14 @@ export function indexLog(text, source = 'aliyun') {
     if (!line.trim()) return;
     let parsed = null;
     try { parsed = JSON.parse(line); } catch { /* the engine reports it */ }
-    const entry = { index, line, ...fieldsOf(parsed, str(parsed && parsed.tag), formatOf(parsed, source)) };
+    // An observation line (SPEC §9): `{"observe": {clientId, online, time}}`, what the broker's
+    // query API answered; drawn on its client's lane, fed to engines with `observe`.
+    const obs = parsed && typeof parsed === 'object' && parsed.observe && typeof parsed.observe === 'object'
+      ? parsed.observe : null;
+    const entry = obs
+      ? { index, line, time: timeOf(obs), kind: 'observe', online: typeof obs.online === 'boolean' ? obs.online : null,
+        clientId: str(obs.clientId), channelId: null, clientIp: null }
+      : { index, line, online: null, ...fieldsOf(parsed, str(parsed && parsed.tag), formatOf(parsed, source)) };
     entries.push(entry);
     if (entry.time !== null) times.add(entry.time);
     if (entry.clientId) ids.add(entry.clientId);

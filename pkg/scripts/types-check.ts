@@ -1,5 +1,5 @@
 // Compiled (not run) by `npm run typecheck`: the declarations accept the documented uses.
-import init, { StatusEngine, StatusStore, backend, type FeedPage, type GroupCount, isStatusError, type BatchReport, type ClientStatus, type Stats, type Transition } from '../index.js';
+import init, { StatusEngine, StatusStore, backend, type FeedPage, type GroupCount, isStatusError, type BatchReport, type ClientStatus, type Stats, type StaleClient, type Transition } from '../index.js';
 import webInit, { StatusEngine as WebEngine, StatusStore as WebStore, initSync } from '../web.js';
 
 async function main(): Promise<void> {
@@ -22,6 +22,11 @@ async function main(): Promise<void> {
   const record: Uint8Array | null = engine.clientRecord('a');
   if (record) engine.loadRecord('a', record);
   const gs: GroupCount[] = engine.groups();
+  const graced = new StatusEngine({ offlineGraceMs: 30000 });
+  const confirmed: Transition[] = graced.advance(60000);
+  const seen: Transition | null = graced.observe('a', false, 1);
+  const since: number | undefined = seen?.offlineSince ?? c?.pendingOfflineSince ?? s.pendingOffline;
+  const stale: StaleClient[] = graced.staleOnline(60000, 120000, 10);
   const copy = StatusEngine.restore(engine.snapshot());
   copy.merge(engine);
   copy.free();
@@ -39,7 +44,7 @@ async function main(): Promise<void> {
   const b: 'native' | 'wasm' = backend;
   // @ts-expect-error unknown option
   new StatusEngine({ closeOnDisconect: true });
-  void t, r, online, c, ids, n, s, b, gs;
+  void t, r, online, c, ids, n, s, b, gs, confirmed, since, stale;
 }
 async function store(): Promise<void> {
   const st = await StatusStore.open('redis://127.0.0.1:6379?prefix=x', { takeover: true });

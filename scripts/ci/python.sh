@@ -53,7 +53,7 @@ echo "== stubtest (_native.pyi against the extension; __init__.py is its own dec
 echo "== mypy --strict (the package's own source, typed against _native.pyi)"
 "$VPY" -m mypy --strict "$ROOT/bindings/python/python/mqtt_status"
 echo "== mypy --strict (the tests and the example, typed against the installed package)"
-"$VPY" -m mypy --strict "$ROOT/examples/python/consumer.py" "$ROOT/bindings/python/tests"
+"$VPY" -m mypy --strict "$ROOT/examples/python/consumer.py" "$ROOT/examples/python/reconcile.py" "$ROOT/bindings/python/tests"
 
 echo "== pytest"
 set +e

@@ -102,6 +102,11 @@ impl StatusStore {
             let reason = "a status store reads the aliyun format only (for now)".into();
             return Err(Error::InvalidField { field: "source", reason });
         }
+        if config.offline_grace_ms > 0 {
+            // The store's feed and atomic step do not carry pending offlines yet (issue 17).
+            let reason = "a status store has no offline grace (for now)".into();
+            return Err(Error::InvalidField { field: "offlineGraceMs", reason });
+        }
         if let Some(path) = url.strip_prefix("file:") {
             let (path, options) = file::parse_url(path)?;
             let backend =

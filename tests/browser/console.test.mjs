@@ -287,3 +287,36 @@ test('a log in another broker format replays with the source picker, like replay
   }
   assert.deepEqual(pageErrors, []);
 });
+
+test('the grace slider draws the reported count; a lane shows pending offlines and observations', { timeout: 120_000 }, async () => {
+  const replays = await page.getAttribute('body', 'data-replays');
+  const T0 = 1714521600000;
+  const line = (ch, ev, t) => JSON.stringify({ clientId: 'GID_f@@@flappy', channelId: ch, eventType: ev, time: T0 + t });
+  const observe = (online, t) => JSON.stringify({ observe: { clientId: 'GID_f@@@flappy', online, time: T0 + t } });
+  // A 10 s flap (c1 closed at 60 s, c2 at 70 s); the query API says offline at 200 s (closes c2)
+  // and online again at 300 s, after the grace: a pending offline that is confirmed.
+  await page.fill('#paste', [line('c1', 'connect', 0), line('c1', 'tcpclean', 60_000), line('c2', 'connect', 70_000),
+    observe(false, 200_000), observe(true, 300_000)].join('\n'));
+  await page.click('#replay-paste');
+  await page.waitForFunction((r) => document.body.dataset.replays !== r && document.body.dataset.ready === 'true',
+    replays, { timeout: WAIT });
+  assert.equal(await num('#stat-applied'), 5, 'observation lines are applied by ingestMany');
+  assert.equal(await page.$$eval('#plot path.reported', (p) => p.length), 0, 'no reported line without a grace');
+  await page.locator('#grace').fill('30000', { timeout: WAIT });
+  await page.dispatchEvent('#grace', 'change');
+  await page.waitForSelector('body[data-grace="30000"]', { timeout: WAIT });
+  assert.equal(await text('#grace-label'), '30 s');
+  const [exact, reported] = await page.$$eval('#plot path.series', (ps) => ps.map((p) => p.getAttribute('d')));
+  assert.ok(reported && reported !== exact, 'the reported line differs from the exact one (the flap is hidden)');
+  await page.fill('#client-id', 'GID_f@@@flappy');
+  await page.press('#client-id', 'Enter');
+  await page.waitForSelector('#client-view svg.lanes', { timeout: WAIT });
+  const lanes = await page.$eval('#client-view svg.lanes', (svg) => ({
+    flaps: svg.querySelectorAll('rect.pending-flap').length,
+    confirmed: svg.querySelectorAll('rect.pending-confirmed').length,
+    off: svg.querySelectorAll('polygon.observation-offline').length,
+    on: svg.querySelectorAll('polygon.observation-online').length,
+  }));
+  assert.deepEqual(lanes, { flaps: 1, confirmed: 1, off: 1, on: 1 });
+  assert.deepEqual(pageErrors, []);
+});

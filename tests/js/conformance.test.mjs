@@ -23,6 +23,7 @@ function query(engine, name, args) {
     case 'countOnline': return engine.countOnline(args.group);
     case 'groups': return engine.groups();
     case 'stats': return engine.stats();
+    case 'staleOnline': return engine.staleOnline(args.olderThanMs, args.nowMs, args.limit);
     default: throw new Error(`unknown query ${name}`);
   }
 }
@@ -34,13 +35,16 @@ function run(StatusEngine, config, steps) {
   const state = () => { const f = new StatusEngine(config); f.merge(engine); return toHex(f.snapshot()); };
   steps.forEach((step, i) => {
     const where = `step ${i}: ${JSON.stringify(step).slice(0, 200)}`;
-    const isIngest = 'ingest' in step || 'ingestHex' in step;
+    // An observation is an input like an ingest: a rejected one is counted too.
+    const isIngest = 'ingest' in step || 'ingestHex' in step || 'observe' in step;
     const [before, statsBefore] = [engine.snapshot(), engine.stats()];
     const stateBefore = step.expectError && isIngest && config ? state() : null;
     let got = null;
     try {
       // Objects go in as objects: the engine serializes them with JSON.stringify, as a user's would.
-      if (isIngest) got = engine.ingest('ingestHex' in step ? hex(step.ingestHex) : step.ingest, step.tag);
+      if ('observe' in step) got = engine.observe(step.observe.clientId, step.observe.online, step.observe.time);
+      else if ('advance' in step) got = engine.advance(step.advance);
+      else if (isIngest) got = engine.ingest('ingestHex' in step ? hex(step.ingestHex) : step.ingest, step.tag);
       else if ('ingestMany' in step) got = noMessages(engine.ingestMany(step.ingestMany));
       else if ('query' in step) got = query(engine, step.query, step.args ?? {});
       else if ('snapshotRestore' in step) {

@@ -18,11 +18,15 @@ const RAW = { wasm: require(WASM_GLUE), native: require('mqtt-status-native') };
 const DTS = require.resolve('mqtt-status/package.json').replace(/package\.json$/, 'index.d.ts');
 const USES = new URL('../../pkg/scripts/types-check.ts', import.meta.url);
 
-/** `{classes: {Name: {instance, static}}, interfaces: {Name: [keys]}}` declared in `file`. */
+/**
+ * `{classes: {Name: {instance, static}}, interfaces: {Name: [keys]}, optional: {Name: [keys]}}`
+ * declared in `file` (`optional`: the keys declared `key?:`, which an answer may leave out).
+ */
 function declared(file) {
   const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
   const classes = {};
   const interfaces = {};
+  const optional = {};
   for (const node of source.statements) {
     if (ts.isClassDeclaration(node)) {
       const members = { instance: [], static: [] };
@@ -33,10 +37,12 @@ function declared(file) {
       }
       classes[node.name.text] = members;
     } else if (ts.isInterfaceDeclaration(node)) {
-      interfaces[node.name.text] = node.members.filter(ts.isPropertySignature).map((m) => m.name.text);
+      const props = node.members.filter(ts.isPropertySignature);
+      interfaces[node.name.text] = props.map((m) => m.name.text);
+      optional[node.name.text] = props.filter((m) => m.questionToken).map((m) => m.name.text);
     }
   }
-  return { classes, interfaces };
+  return { classes, interfaces, optional };
 }
 
 const sorted = (names) => [...names].sort();
@@ -57,7 +63,7 @@ function rawMethods(Class) {
   return { instance: r.instance.filter(ours), static: r.static.filter(ours) };
 }
 
-const { classes, interfaces } = declared(DTS);
+const { classes, interfaces, optional } = declared(DTS);
 
 test('index.d.ts declares the two classes', () => {
   assert.ok(classes.StatusEngine.instance.includes('ingest'));
@@ -102,23 +108,47 @@ const A = 'GID_a@@@d1';
 const ev = (channelId, eventType, time) => ({ clientId: A, channelId, eventType, time, clientIp: '10.0.0.1:1' });
 
 for (const [name, { StatusEngine }] of Object.entries(BACKENDS)) {
-  test(`${name}: every declared answer type has exactly the keys of a real answer`, () => {
+  test(`${name}: every declared answer type has exactly the keys of real answers`, () => {
     const e = new StatusEngine();
     const t = e.ingest(ev('c1', 'connect', 1));
     const report = e.ingestMany([ev('c1', 'tcpclean', 2), 'x']);
     const c = e.client(A);
-    const answers = {
-      Transition: t,
-      BatchReport: report,
-      BatchError: report.errors[0],
-      ClientStatus: c,
-      ChannelStatus: c.channels[0],
-      GroupCount: e.groups()[0],
-      Stats: e.stats(),
-    };
-    for (const [type, value] of Object.entries(answers)) {
-      assert.deepEqual(sorted(Object.keys(value)), sorted(interfaces[type]), `${type} (${name})`);
+    // With a grace (SPEC §9) the optional keys appear: a pending offline, then a reconnect after
+    // the grace that ends an offline period nobody reported.
+    const g = new StatusEngine({ offlineGraceMs: 1000 });
+    g.ingest(ev('c1', 'connect', 1));
+    g.ingest(ev('c1', 'tcpclean', 2));
+    const [pending, pendingStats] = [g.client(A), g.stats()];
+    const back = g.ingest(ev('c2', 'connect', 5000));
+    const stale = g.staleOnline(0, 6000, 5);
+    assert.deepEqual(stale, [{ clientId: A, lastSeen: 5000 }], `staleOnline (${name})`);
+    const answers = [
+      ['Transition', t],
+      ['Transition', back],
+      ['Transition', (g.observe(A, false, 6000), g.advance(7000)[0])],
+      ['BatchReport', report],
+      ['BatchError', report.errors[0]],
+      ['ClientStatus', c],
+      ['ClientStatus', pending],
+      ['ChannelStatus', c.channels[0]],
+      ['GroupCount', e.groups()[0]],
+      ['Stats', e.stats()],
+      ['Stats', pendingStats],
+      ['StaleClient', stale[0]],
+    ];
+    assert.equal(back.offlineSince, 2, `offlineSince (${name})`);
+    assert.equal(answers[2][1].eventType, 'observe', `an observation's transition, confirmed (${name})`);
+    const seen = {};
+    for (const [type, value] of answers) {
+      const keys = Object.keys(value);
+      const required = interfaces[type].filter((k) => !optional[type].includes(k));
+      assert.deepEqual(sorted(keys.filter((k) => required.includes(k))), sorted(required), `${type} (${name}): required keys`);
+      assert.deepEqual(keys.filter((k) => !interfaces[type].includes(k)), [], `${type} (${name}): undeclared keys`);
+      seen[type] ??= new Set();
+      for (const k of keys) seen[type].add(k);
     }
+    // Every declared key, optional ones included, is the key of some real answer.
+    for (const [type, keys] of Object.entries(seen)) assert.deepEqual(sorted(keys), sorted(interfaces[type]), `${type} (${name})`);
   });
 
   test(`${name}: every declared option is accepted`, () => {
@@ -138,7 +168,8 @@ test('native store: the feed page types have exactly the keys of a real page', a
     const page = await store.transitions();
     assert.deepEqual(sorted(Object.keys(page)), sorted(interfaces.FeedPage));
     assert.deepEqual(sorted(Object.keys(page.entries[0])), sorted(interfaces.FeedEntry));
-    assert.deepEqual(sorted(Object.keys(page.entries[0].transition)), sorted(interfaces.Transition));
+    const required = interfaces.Transition.filter((k) => !optional.Transition.includes(k));
+    assert.deepEqual(sorted(Object.keys(page.entries[0].transition)), sorted(required));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -48,6 +48,11 @@ pub struct PolicyArgs {
     /// Longest accepted clientId / channelId / clientIp, in bytes [default: 256].
     #[arg(long, value_name = "N")]
     pub max_id_len: Option<u32>,
+    /// Flap suppression: an offline is reported only once it lasted MS milliseconds (confirmed
+    /// by a later event of the client, or by the end of the replay); a shorter offline/online
+    /// flap gives no transitions [default: 0, off]. The online answers stay exact.
+    #[arg(long = "grace", value_name = "MS")]
+    pub offline_grace_ms: Option<u64>,
     /// The broker's notification format (docs/sources.md) [default: aliyun].
     #[arg(long, value_name = "FORMAT", value_parser = parse_source)]
     pub source: Option<Source>,
@@ -190,6 +195,11 @@ pub struct GenerateArgs {
     /// Fraction of clients left online at the end (0..=1).
     #[arg(long, value_name = "P", default_value_t = 0.4)]
     pub online: f64,
+    /// Fraction of session ends followed by a flap (0..=1): the device is back within 1–20 s,
+    /// a short offline/online pair (`replay --grace 30000` suppresses it). The truth is still
+    /// the final status.
+    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    pub flap: f64,
     /// Fraction of extra malformed lines mixed in (0..=1); they never change the truth.
     #[arg(long, value_name = "P", default_value_t = 0.0)]
     pub invalid: f64,

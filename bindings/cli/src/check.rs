@@ -1,6 +1,7 @@
 //! `mqtt-status check`: validates every line with the core's own parser
-//! ([`mqtt_status::with_notification_as`], in the `--source` format) and prints `file:line: code field: message` for each
-//! bad one.
+//! ([`mqtt_status::with_notification_as`], in the `--source` format, and
+//! [`mqtt_status::parse_observation_line`] for observation lines) and prints
+//! `file:line: code field: message` for each bad one.
 
 use std::cell::Cell;
 use std::io::{BufWriter, Write};
@@ -54,7 +55,12 @@ pub fn check_sources(
                             sum.blank += 1;
                             continue;
                         }
-                        match mqtt_status::with_notification_as(format, line, None, max_id_len, |_| ()) {
+                        // An observation line (SPEC §9) is checked as a batch reads it.
+                        let checked = match mqtt_status::parse_observation_line(line, max_id_len) {
+                            Some(observation) => observation.map(|_| ()),
+                            None => mqtt_status::with_notification_as(format, line, None, max_id_len, |_| ()),
+                        };
+                        match checked {
                             Ok(()) => sum.valid += 1,
                             Err(e) => {
                                 sum.invalid += 1;

@@ -53,6 +53,25 @@ pub struct Document<'a> {
     /// Lines rejected by this replay.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rejected: Option<RejectedLines<'a>>,
+    /// With `--grace` (a replay only): how the offline periods were reported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grace: Option<GraceReport>,
+}
+
+/// What a grace did to a replay's transitions (SPEC §9): every offline period that lasted the
+/// grace is reported exactly once — as an offline transition (`stats.wentOffline`, confirmed
+/// by a later event of the client or by the end of the input), or carried as `offlineSince` by
+/// the reconnect that ended it (`unreportedOfflines`), or still pending at the end
+/// (`stats.pendingOffline`); shorter ones (flaps) are not reported at all.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GraceReport {
+    /// The grace, ms.
+    pub grace_ms: u64,
+    /// Online transitions that carry `offlineSince`.
+    pub unreported_offlines: u64,
+    /// Offlines confirmed at the end of the input (`--at`, else its latest event time).
+    pub confirmed_at_end: u64,
 }
 
 /// The online listing.
@@ -111,6 +130,11 @@ pub fn document<'a>(r: Option<&'a Replay>, a: &'a Answers) -> Document<'a> {
         groups: &a.groups,
         clients: a.clients.iter().map(|(id, st)| (id.as_str(), st)).collect(),
         rejected,
+        grace: r.filter(|_| a.config.offline_grace_ms > 0).map(|r| GraceReport {
+            grace_ms: a.config.offline_grace_ms,
+            unreported_offlines: r.unreported_offlines,
+            confirmed_at_end: r.confirmed_at_end,
+        }),
     }
 }
 

@@ -68,11 +68,17 @@ pub fn render(out: &mut impl Write, r: Option<&Replay>, a: &Answers) -> io::Resu
     }
     writeln!(
         out,
-        "  policy: takeover {}, close-on-disconnect {}, {} tombstones per client, ids up to {} bytes",
+        "  policy: takeover {}, close-on-disconnect {}, {} tombstones per client, ids up to {} bytes{}",
         on_off(c.takeover),
         on_off(c.close_on_disconnect),
         c.tombstones_per_client,
-        c.max_id_len
+        c.max_id_len,
+        // Shown only when on, so the summary without a grace is what it always was.
+        if c.offline_grace_ms > 0 {
+            format!(", offline grace {} ms", thousands(c.offline_grace_ms))
+        } else {
+            String::new()
+        }
     )?;
     if let Some(at) = r.and_then(|r| r.at.map(|at| (at, r.skipped))) {
         writeln!(out, "  as of {} ({} later events skipped)", format_time(at.0), thousands(at.1))?;
@@ -109,6 +115,17 @@ pub fn render(out: &mut impl Write, r: Option<&Replay>, a: &Answers) -> io::Resu
             thousands(s.went_offline),
             opt_time(s.max_time)
         )?;
+        if let Some(r) = r.filter(|_| a.config.offline_grace_ms > 0) {
+            // What the grace did (docs/cli.md): flaps shorter than it are in no count.
+            writeln!(
+                out,
+                "grace    {:>9}   offlines pending {}  ended unreported by a reconnect {}  confirmed at the end {}",
+                format!("{} ms", thousands(a.config.offline_grace_ms)),
+                thousands(s.pending_offline.unwrap_or(0)),
+                thousands(r.unreported_offlines),
+                thousands(r.confirmed_at_end)
+            )?;
+        }
     } else {
         writeln!(out, "latest event {}", opt_time(s.max_time))?;
     }

@@ -32,6 +32,7 @@ pub fn policy_config(policy: &PolicyArgs) -> Config {
         tombstones_per_client: policy.tombstones_per_client.unwrap_or(d.tombstones_per_client),
         max_id_len: policy.max_id_len.unwrap_or(d.max_id_len),
         source: policy.source.unwrap_or(d.source),
+        offline_grace_ms: policy.offline_grace_ms.unwrap_or(d.offline_grace_ms),
         ..d
     }
 }
@@ -78,6 +79,9 @@ pub fn start_engine(policy: &PolicyArgs, restore: Option<&Path>) -> Result<Statu
     if let Some(n) = policy.max_id_len.filter(|&n| n != c.max_id_len) {
         conflicts.push(format!("--max-id-len {n} (snapshot: {})", c.max_id_len));
     }
+    if let Some(n) = policy.offline_grace_ms.filter(|&n| n != c.offline_grace_ms) {
+        conflicts.push(format!("--grace {n} (snapshot: {})", c.offline_grace_ms));
+    }
     if !conflicts.is_empty() {
         return Err(CliError::usage(format!(
             "{name}: the snapshot's configuration wins, and these flags contradict it: {}; \
@@ -95,6 +99,36 @@ pub trait Sink {
     fn lines(&mut self, chunk: &[u8], at: Option<u64>) -> Result<BatchReport, (u64, Error)>;
     /// Counts a line too long to be read as the rejected input it is.
     fn too_long(&mut self);
+    /// Online transitions so far that carry `offline_since` (with a grace: each ends an offline
+    /// period that lasted at least the grace and was never reported on its own).
+    fn unreported_offlines(&self) -> u64 {
+        0
+    }
+}
+
+/// An engine as a replay's sink, counting the transitions that carry `offline_since`.
+#[derive(Debug)]
+pub struct EngineSink {
+    /// The engine fed.
+    pub engine: StatusEngine,
+    /// See [`Sink::unreported_offlines`].
+    pub unreported: u64,
+}
+
+impl Sink for EngineSink {
+    fn lines(&mut self, chunk: &[u8], at: Option<u64>) -> Result<BatchReport, (u64, Error)> {
+        // Replay reports states, not flips: nothing is kept per transition, only this count.
+        let unreported = &mut self.unreported;
+        Ok(self.engine.ingest_many_each(chunk, at, |t| *unreported += u64::from(t.offline_since.is_some())))
+    }
+
+    fn too_long(&mut self) {
+        self.engine.too_long();
+    }
+
+    fn unreported_offlines(&self) -> u64 {
+        self.unreported
+    }
 }
 
 impl Sink for StatusEngine {
@@ -211,6 +245,8 @@ pub fn replay(
     rejected_total += unlisted;
     let restored_from = None;
     Ok(Replay {
+        unreported_offlines: sink.unreported_offlines(),
+        confirmed_at_end: 0,
         inputs,
         restored_from,
         at,
@@ -267,9 +303,18 @@ pub fn run(args: &ReplayArgs) -> Result<u8, CliError> {
     let max_line = input::check_max_line(args.max_line_bytes)?;
     let (result, answers) = match &args.store {
         None => {
-            let mut engine = start_engine(&args.policy, args.restore.as_deref())?;
-            let mut result = replay(&mut engine, &sources, args.at, max_line, !args.no_progress)?;
+            let engine = start_engine(&args.policy, args.restore.as_deref())?;
+            let mut sink = EngineSink { engine, unreported: 0 };
+            let mut result = replay(&mut sink, &sources, args.at, max_line, !args.no_progress)?;
+            let mut engine = sink.engine;
             result.restored_from = args.restore.as_ref().map(|p| p.display().to_string());
+            // With a grace, the answer is as of the end of the input (`--at`, else its latest
+            // event): the offlines that lasted the grace by then are confirmed; later ones stay
+            // pending (`stats.pendingOffline`). Nothing happens with no grace.
+            if let Some(end) = args.at.or(engine.stats().max_time) {
+                let confirmed = engine.advance(end).map_err(|e| CliError::usage(format!("--at: {e}")))?;
+                result.confirmed_at_end = confirmed.len() as u64;
+            }
             if let Some(path) = &args.save {
                 std::fs::write(path, engine.snapshot()).map_err(|e| CliError::writing(path, &e))?;
             }

@@ -46,4 +46,9 @@ pub struct Replay {
     pub rejected: Vec<Rejected>,
     /// Lines rejected in this replay (all of them, kept or not).
     pub rejected_total: u64,
+    /// With `--grace`: online transitions that carry `offlineSince` (each ends an offline period
+    /// that lasted at least the grace, reported with the reconnect that ended it).
+    pub unreported_offlines: u64,
+    /// With `--grace`: offlines confirmed at the end of the input (the replay's `advance`).
+    pub confirmed_at_end: u64,
 }

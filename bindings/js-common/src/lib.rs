@@ -12,18 +12,21 @@
 //! `pkg/packed.cjs`, and both point here.
 //!
 //! - **A transition** (the raw `ingestPacked`, engine and store): `null` when nothing flipped,
-//!   else the array `[text, clientIdEnd, time, flags]`: `text` is the client id and the channel
-//!   id back to back, the client id is `text[0 .. clientIdEnd]` and the channel id the rest.
-//! - **A batch report** (the raw `ingestManyPacked`): the array `[head, text, cols]`: `head` is
+//!   else the array `[text, clientIdEnd, time, flags]`, or `[text, clientIdEnd, time, flags,
+//!   offlineSince]` when the transition carries one (flag 8): `text` is the client id and the
+//!   channel id back to back, the client id is `text[0 .. clientIdEnd]` and the channel id the rest.
+//! - **A batch report** (the raw `ingestManyPacked`): the array `[head, text, cols, since]`: `head` is
 //!   the report without its transitions as JSON (`{"applied","duplicates","late","rejected",
 //!   "errors"}`); `text` holds the client id and channel id of every transition, back to back;
 //!   `cols` is a `Float64Array` with four numbers per transition, transition `i` being
 //!   `cols[4i..4i+4] = [clientIdEnd, channelIdEnd, time, flags]`: its client id is
 //!   `text[previous channelIdEnd .. clientIdEnd]` (the first starts at 0), its channel id
-//!   `text[clientIdEnd .. channelIdEnd]`.
+//!   `text[clientIdEnd .. channelIdEnd]`; `since` is a `Float64Array` with the `offlineSince` of
+//!   every transition that has one (flag 8), in order (empty with no grace, SPEC §9).
 //! - **Offsets** count UTF-16 code units, as JavaScript string indices do.
-//! - **`flags`** is `online as u8 | event type code << 1`; the codes are the indices in
-//!   [`EVENT_TYPES`], which both bindings export as the module function `eventTypes()`.
+//! - **`flags`** is `online as u8 | event type code << 1 | has offlineSince << 3`; the codes
+//!   (0 to 3) are the indices in [`EVENT_TYPES`], which both bindings export as the module
+//!   function `eventTypes()`.
 //! - **Times** are at most 2^53 − 1 (the core refuses larger ones), so `f64` holds them exactly.
 #![forbid(unsafe_code)]
 
@@ -31,7 +34,11 @@ use mqtt_status::{BatchError, BatchReport, EventType, TransitionRef, Transitions
 use serde::Serialize;
 
 /// Event type names in the order of their codes in `flags` (crate docs, "The packed format").
-pub const EVENT_TYPES: [EventType; 3] = [EventType::Connect, EventType::Disconnect, EventType::TcpClean];
+pub const EVENT_TYPES: [EventType; 4] =
+    [EventType::Connect, EventType::Disconnect, EventType::TcpClean, EventType::Observe];
+
+/// The `flags` bit of a transition that carries `offlineSince` (crate docs, "The packed format").
+pub const HAS_OFFLINE_SINCE: f64 = 8.0;
 
 /// A batch report in the packed format (crate docs, "The packed format"): the host array is
 /// `[head, text, cols]`.
@@ -43,6 +50,8 @@ pub struct PackedReport {
     pub text: String,
     /// Four numbers per transition: `[clientIdEnd, channelIdEnd, time, flags]`.
     pub cols: Vec<f64>,
+    /// The `offlineSince` of each transition with flag 8, in order.
+    pub since: Vec<f64>,
 }
 
 #[derive(Serialize)]
@@ -73,6 +82,7 @@ fn event_code(t: EventType) -> f64 {
 pub struct Packer {
     text: String,
     cols: Vec<f64>,
+    since: Vec<f64>,
     /// UTF-16 length of `text` so far.
     end: usize,
 }
@@ -103,7 +113,12 @@ impl Packer {
         self.end += utf16_len(t.channel_id);
         self.cols.push(self.end as f64);
         self.cols.push(t.time as f64);
-        self.cols.push(f64::from(u8::from(t.online)) + 2.0 * event_code(t.event_type));
+        let mut flags = f64::from(u8::from(t.online)) + 2.0 * event_code(t.event_type);
+        if let Some(since) = t.offline_since {
+            flags += HAS_OFFLINE_SINCE;
+            self.since.push(since as f64);
+        }
+        self.cols.push(flags);
     }
 
     /// The packed report: `report`'s counters and errors with the transitions pushed here
@@ -121,16 +136,17 @@ impl Packer {
         let mut cols = self.cols;
         // The numbers may become the host's array as they are: no unused room kept with them.
         cols.shrink_to_fit();
-        PackedReport { head, text: self.text, cols }
+        PackedReport { head, text: self.text, cols, since: self.since }
     }
 }
 
-/// One transition in the packed format (crate docs) as `(text, [clientIdEnd, time, flags])`; the
-/// host array is `[text, clientIdEnd, time, flags]`.
-pub fn pack_transition(t: TransitionRef<'_>) -> (String, [f64; 3]) {
+/// One transition in the packed format (crate docs) as `(text, [clientIdEnd, time, flags],
+/// offlineSince)`; the host array is `[text, clientIdEnd, time, flags]`, with `offlineSince`
+/// appended when there is one.
+pub fn pack_transition(t: TransitionRef<'_>) -> (String, [f64; 3], Option<f64>) {
     let mut p = Packer::new();
     p.push(t);
-    (p.text, [p.cols[0], p.cols[2], p.cols[3]])
+    (p.text, [p.cols[0], p.cols[2], p.cols[3]], p.since.first().copied())
 }
 
 /// `(code, message)` of the error a call on a freed engine throws (after `free()`), in both
@@ -156,7 +172,15 @@ mod tests {
         online: bool,
         event_type: EventType,
     ) -> TransitionRef<'a> {
-        TransitionRef { client_id: client, online, time: (1 << 53) - 1, channel_id: channel, event_type }
+        let time = (1 << 53) - 1;
+        TransitionRef {
+            client_id: client,
+            online,
+            time,
+            channel_id: channel,
+            event_type,
+            offline_since: None,
+        }
     }
 
     #[test]
@@ -193,7 +217,24 @@ mod tests {
     fn one_transition_packs_like_a_batch_row() {
         let t = transition("G@@@é😀", "ç2", false, EventType::Disconnect);
         let max = ((1u64 << 53) - 1) as f64;
-        assert_eq!(pack_transition(t), ("G@@@é😀ç2".to_string(), [7.0, max, 2.0]));
+        assert_eq!(pack_transition(t), ("G@@@é😀ç2".to_string(), [7.0, max, 2.0], None));
+    }
+
+    #[test]
+    fn offline_since_sets_flag_8_and_goes_to_since_in_order() {
+        let mut p = Packer::new();
+        let with = |since| TransitionRef {
+            offline_since: Some(since),
+            ..transition("a", "c", true, EventType::Connect)
+        };
+        p.push(with(5));
+        p.push(transition("b", "", true, EventType::Observe));
+        p.push(with(7));
+        let p = p.finish(&BatchReport::default());
+        let flags: Vec<f64> = p.cols.chunks(4).map(|row| row[3]).collect();
+        assert_eq!(flags, vec![9.0, 7.0, 9.0]);
+        assert_eq!(p.since, vec![5.0, 7.0]);
+        assert_eq!(pack_transition(with(3)).2, Some(3.0));
     }
 
     #[test]

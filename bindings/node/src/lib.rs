@@ -146,22 +146,50 @@ pub fn event_types() -> Vec<&'static str> {
 
 /// A transition in the packed format (`mqtt-status-js-common`): `[text, clientIdEnd, time, flags]`.
 pub(crate) fn packed_transition<'e>(env: &'e Env, t: TransitionRef<'_>) -> Result<Unknown<'e>> {
-    let (text, [client_end, time, flags]) = pack_transition(t);
-    let mut out = env.create_array(4)?;
+    let (text, [client_end, time, flags], since) = pack_transition(t);
+    let mut out = env.create_array(if since.is_some() { 5 } else { 4 })?;
     out.set(0, text)?;
     out.set(1, client_end)?;
     out.set(2, time)?;
     out.set(3, flags)?;
+    if let Some(since) = since {
+        out.set(4, since)?;
+    }
     out.into_unknown(env)
 }
 
-/// A batch report in the packed format (`mqtt-status-js-common`): `[head, text, cols]`.
+/// A batch report in the packed format (`mqtt-status-js-common`): `[head, text, cols, since]`.
 pub(crate) fn packed_report<'e>(env: &'e Env, packed: PackedReport) -> Result<Unknown<'e>> {
-    let mut out = env.create_array(3)?;
+    let mut out = env.create_array(4)?;
     out.set(0, packed.head)?;
     out.set(1, packed.text)?;
     out.set(2, Float64Array::new(packed.cols))?;
+    out.set(3, Float64Array::new(packed.since))?;
     out.into_unknown(env)
+}
+
+/// A required whole-number argument (a time, a limit), checked by the core's option rules:
+/// absent is `missing_field`, anything but an integer from 0 to 2^53 `invalid_field` (the core
+/// then checks its own range, e.g. a time at most 2^53 − 1).
+pub(crate) fn required_int(v: OptionValue, field: &'static str) -> std::result::Result<u64, CoreError> {
+    match v {
+        OptionValue::Absent => Err(CoreError::MissingField { field }),
+        v => Ok(v.integer(field, 1 << 53)?.unwrap_or(0)),
+    }
+}
+
+/// `observe`'s arguments `(clientId, online, time)` as the core takes them.
+fn observation(
+    client_id: OptionValue,
+    online: OptionValue,
+    time: OptionValue,
+) -> std::result::Result<(String, bool, u64), CoreError> {
+    let id = client_id.required_text("clientId")?;
+    let online = match online {
+        OptionValue::Bool(b) => b,
+        _ => return Err(CoreError::InvalidField { field: "online", reason: "must be a boolean".into() }),
+    };
+    Ok((id, online, required_int(time, "time")?))
 }
 
 /// The raw status engine the npm package's `StatusEngine` (`pkg/api.cjs`) wraps.
@@ -268,6 +296,57 @@ impl NodeStatusEngine {
     pub fn is_online(&self, env: Env, client_id: Unknown<'_>) -> Result<bool> {
         let id = option_value(client_id)?.required_text("clientId").map_err(|e| js_error(&env, &e))?;
         Ok(self.engine(&env)?.is_online(&id))
+    }
+
+    /// Tells the engine the host's time (grace, SPEC §9): the offline transitions it confirmed,
+    /// sorted by (time, clientId).
+    #[napi]
+    pub fn advance<'e>(&self, env: &'e Env, now_ms: Unknown<'e>) -> Result<Unknown<'e>> {
+        let now = required_int(option_value(now_ms)?, "now").map_err(|e| js_error(env, &e))?;
+        let due = self.engine_mut(env)?.advance(now).map_err(|e| js_error(env, &e))?;
+        to_js(env, &due)
+    }
+
+    /// Records an authoritative answer about a client (SPEC §9): the transition it caused or
+    /// `null`. Bad arguments are rejected like a bad notification (counted, nothing changes).
+    #[napi]
+    pub fn observe<'e>(
+        &self,
+        env: &'e Env,
+        client_id: Unknown<'e>,
+        online: Unknown<'e>,
+        time_ms: Unknown<'e>,
+    ) -> Result<Unknown<'e>> {
+        let args = observation(option_value(client_id)?, option_value(online)?, option_value(time_ms)?);
+        let mut engine = self.engine_mut(env)?;
+        let result = match args {
+            Ok((id, online, time)) => engine.observe(&id, online, time),
+            Err(e) => Err(engine.reject_unread(e)),
+        };
+        drop(engine);
+        match result.map_err(|e| js_error(env, &e))? {
+            Some(t) => to_js(env, &t),
+            None => Null.into_unknown(env),
+        }
+    }
+
+    /// Online clients with no sign of life for `olderThanMs` before `nowMs`, oldest first, at
+    /// most `limit`: `[{clientId, lastSeen}]`.
+    #[napi(js_name = "staleOnline")]
+    pub fn stale_online<'e>(
+        &self,
+        env: &'e Env,
+        older_than_ms: Unknown<'e>,
+        now_ms: Unknown<'e>,
+        limit: Unknown<'e>,
+    ) -> Result<Unknown<'e>> {
+        let arg = |v: Unknown<'e>, field| -> Result<u64> {
+            required_int(option_value(v)?, field).map_err(|e| js_error(env, &e))
+        };
+        let (older, now, limit) =
+            (arg(older_than_ms, "olderThanMs")?, arg(now_ms, "nowMs")?, arg(limit, "limit")?);
+        let stale = self.engine(env)?.stale_online(older, now, usize::try_from(limit).unwrap_or(usize::MAX));
+        to_js(env, &stale)
     }
 
     /// Everything known about one client, or `null`.

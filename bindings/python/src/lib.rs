@@ -111,7 +111,7 @@ pub(crate) fn snapshot_bytes(data: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
 
 /// A configuration as the Python layer reads it (`_config_dict` in `__init__.py`), the same for
 /// engines and stores.
-pub(crate) type ConfigTuple = (bool, bool, u32, u32, u32, &'static str);
+pub(crate) type ConfigTuple = (bool, bool, u32, u32, u32, &'static str, u64);
 
 pub(crate) fn config_tuple(c: &Config) -> ConfigTuple {
     (
@@ -121,6 +121,7 @@ pub(crate) fn config_tuple(c: &Config) -> ConfigTuple {
         c.max_id_len,
         c.max_open_channels,
         c.source.as_str(),
+        c.offline_grace_ms,
     )
 }
 
@@ -171,6 +172,16 @@ pub(crate) fn report_tuple(py: Python<'_>, (report, owned): Batch) -> PyResult<R
     let errors = report.errors.into_iter().map(|e| (e.index, e.code, e.field, e.message)).collect();
     let counts = (report.applied, report.duplicates, report.late, report.rejected);
     Ok((counts.0, counts.1, counts.2, counts.3, errors, PyTuple::new(py, transitions)?))
+}
+
+/// A required whole-number argument (a time, a limit) checked by the core's option rules: absent
+/// is `missing_field`, anything but an integer from 0 to 2^53 `invalid_field` on `field` (the
+/// core then checks its own range, e.g. a time at most 2^53 − 1).
+pub(crate) fn required_int(py: Python<'_>, v: &Bound<'_, PyAny>, field: &'static str) -> PyResult<u64> {
+    match option_value(Some(v)) {
+        OptionValue::Absent => Err(to_pyerr(py, &Error::MissingField { field })),
+        value => Ok(value.integer(field, 1 << 53).map_err(|e| to_pyerr(py, &e))?.unwrap_or(0)),
+    }
 }
 
 /// `until` of a batch, checked by the core (`BatchOptions`).
@@ -307,6 +318,62 @@ impl Engine {
             Ok(id) => self.with(py, |e| e.is_online(&id)),
             Err(_) => false,
         }
+    }
+
+    /// Tells the engine the host's time (grace, SPEC §9): the offline transitions it confirmed,
+    /// sorted by (time, clientId). Runs with the GIL released (it may confirm many clients).
+    fn advance(&self, py: Python<'_>, now_ms: &Bound<'_, PyAny>) -> PyResult<Vec<Py<Transition>>> {
+        let now = required_int(py, now_ms, "now")?;
+        let due = py.detach(|| self.lock().advance(now)).map_err(|e| to_pyerr(py, &e))?;
+        due.into_iter().map(|t| Transition::new_untracked(py, t).map(Bound::unbind)).collect()
+    }
+
+    /// Records an authoritative answer about a client (SPEC §9); the transition it caused, or
+    /// `None`. A bad argument is rejected like a bad notification: typed, counted, no change.
+    fn observe(
+        &self,
+        py: Python<'_>,
+        client_id: &Bound<'_, PyAny>,
+        online: &Bound<'_, PyAny>,
+        time_ms: &Bound<'_, PyAny>,
+    ) -> PyResult<Option<Py<Transition>>> {
+        let args = || -> Result<(String, bool, u64), Error> {
+            let id = option_value(Some(client_id)).required_text("clientId")?;
+            let online = match option_value(Some(online)) {
+                OptionValue::Bool(b) => b,
+                _ => return Err(Error::InvalidField { field: "online", reason: "must be a boolean".into() }),
+            };
+            let time = match option_value(Some(time_ms)) {
+                OptionValue::Absent => return Err(Error::MissingField { field: "time" }),
+                // In range of the core's check (which says what is too large, and counts it).
+                value => value.integer("time", 1 << 53)?.unwrap_or(0),
+            };
+            Ok((id, online, time))
+        };
+        let result = match args() {
+            Ok((id, online, time)) => self.with(py, |e| e.observe(&id, online, time)),
+            Err(bad) => Err(self.with(py, |e| e.reject_unread(bad))),
+        };
+        match result.map_err(|e| to_pyerr(py, &e))? {
+            Some(t) => Transition::new_untracked(py, t).map(|t| Some(t.unbind())),
+            None => Ok(None),
+        }
+    }
+
+    /// `[(client_id, last_seen), …]`: online clients with no sign of life for `older_than_ms`
+    /// before `now_ms`, oldest first, at most `limit` (GIL released: it reads every client).
+    fn stale_online(
+        &self,
+        py: Python<'_>,
+        older_than_ms: &Bound<'_, PyAny>,
+        now_ms: &Bound<'_, PyAny>,
+        limit: &Bound<'_, PyAny>,
+    ) -> PyResult<Vec<(String, u64)>> {
+        let older = required_int(py, older_than_ms, "olderThanMs")?;
+        let now = required_int(py, now_ms, "nowMs")?;
+        let limit = usize::try_from(required_int(py, limit, "limit")?).unwrap_or(usize::MAX);
+        let stale = py.detach(|| self.lock().stale_online(older, now, limit));
+        Ok(stale.into_iter().map(|s| (s.client_id, s.last_seen)).collect())
     }
 
     /// The client's status as JSON, or `None` if never seen (or not valid Unicode, as above).

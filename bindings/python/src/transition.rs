@@ -17,6 +17,8 @@ pub(crate) struct Transition {
     time: u64,
     channel_id: String,
     event_type: Cow<'static, str>,
+    /// With a grace: the start of the unreported offline period this online flip ends.
+    offline_since: Option<u64>,
 }
 
 impl From<mqtt_status::Transition> for Transition {
@@ -27,6 +29,7 @@ impl From<mqtt_status::Transition> for Transition {
             time: t.time,
             channel_id: t.channel_id,
             event_type: Cow::Borrowed(t.event_type.as_str()),
+            offline_since: t.offline_since,
         }
     }
 }
@@ -54,20 +57,29 @@ fn event_type_str<'py>(py: Python<'py>, name: &str) -> Bound<'py, PyString> {
         "connect" => intern!(py, "connect").clone(),
         "disconnect" => intern!(py, "disconnect").clone(),
         "tcpclean" => intern!(py, "tcpclean").clone(),
+        "observe" => intern!(py, "observe").clone(),
         other => PyString::new(py, other),
     }
 }
 
 /// The fields in declaration order (what `__match_args__`, `__reduce__` and `repr` follow).
-const FIELDS: (&str, &str, &str, &str, &str) = ("client_id", "online", "time", "channel_id", "event_type");
+const FIELDS: (&str, &str, &str, &str, &str, &str) =
+    ("client_id", "online", "time", "channel_id", "event_type", "offline_since");
 
 #[pymethods]
 impl Transition {
     #[new]
-    #[pyo3(signature = (client_id, online, time, channel_id, event_type))]
-    fn new(client_id: String, online: bool, time: u64, channel_id: String, event_type: String) -> Self {
+    #[pyo3(signature = (client_id, online, time, channel_id, event_type, offline_since=None))]
+    fn new(
+        client_id: String,
+        online: bool,
+        time: u64,
+        channel_id: String,
+        event_type: String,
+        offline_since: Option<u64>,
+    ) -> Self {
         let event_type = Cow::Owned(event_type);
-        Transition { client_id, online, time, channel_id, event_type }
+        Transition { client_id, online, time, channel_id, event_type, offline_since }
     }
 
     /// The client that flipped.
@@ -88,20 +100,29 @@ impl Transition {
         self.time
     }
 
-    /// Channel of the causing event.
+    /// Channel of the causing event (`""` for an observation).
     #[getter]
     fn channel_id(&self) -> &str {
         &self.channel_id
     }
 
-    /// Type of the causing event: `connect`, `disconnect` or `tcpclean`.
+    /// Type of the causing event: `connect`, `disconnect`, `tcpclean`, or `observe` (an
+    /// observation caused it).
     #[getter]
     fn event_type<'py>(&self, py: Python<'py>) -> Bound<'py, PyString> {
         event_type_str(py, &self.event_type)
     }
 
+    /// With `offline_grace_ms`: on an online flip that ends an offline period nobody reported
+    /// (it lasted at least the grace), the time that period began; else `None`.
+    #[getter]
+    fn offline_since(&self) -> Option<u64> {
+        self.offline_since
+    }
+
     #[classattr]
-    fn __match_args__() -> (&'static str, &'static str, &'static str, &'static str, &'static str) {
+    fn __match_args__() -> (&'static str, &'static str, &'static str, &'static str, &'static str, &'static str)
+    {
         FIELDS
     }
 
@@ -113,13 +134,24 @@ impl Transition {
         d.set_item(intern!(py, "time"), self.time)?;
         d.set_item(intern!(py, "channelId"), &self.channel_id)?;
         d.set_item(intern!(py, "eventType"), event_type_str(py, &self.event_type))?;
+        // Absent unless set, as in the JSON API (with no grace the dict is what it always was).
+        if let Some(since) = self.offline_since {
+            d.set_item(intern!(py, "offlineSince"), since)?;
+        }
         Ok(d)
     }
 
     /// Pickling and `copy`: rebuilt from the fields.
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
         let t = slf.get();
-        let args = (t.client_id.as_str(), t.online, t.time, t.channel_id.as_str(), t.event_type.as_ref());
+        let args = (
+            t.client_id.as_str(),
+            t.online,
+            t.time,
+            t.channel_id.as_str(),
+            t.event_type.as_ref(),
+            t.offline_since,
+        );
         Ok((slf.get_type().into_any(), args.into_pyobject(slf.py())?))
     }
 
@@ -127,12 +159,13 @@ impl Transition {
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         let repr = |s: &str| -> PyResult<String> { Ok(PyString::new(py, s).repr()?.to_string()) };
         Ok(format!(
-            "Transition(client_id={}, online={}, time={}, channel_id={}, event_type={})",
+            "Transition(client_id={}, online={}, time={}, channel_id={}, event_type={}, offline_since={})",
             repr(&self.client_id)?,
             if self.online { "True" } else { "False" },
             self.time,
             repr(&self.channel_id)?,
             repr(&self.event_type)?,
+            self.offline_since.map_or_else(|| "None".to_string(), |t| t.to_string()),
         ))
     }
 }

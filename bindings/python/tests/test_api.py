@@ -69,13 +69,22 @@ def test_transition_fields_equality_hash_and_repr() -> None:
     assert t == k and hash(t) == hash(k) and len({t, k}) == 1
     assert t != Transition(A, False, 1000, "c1", "connect") and t != (A, True, 1000, "c1", "connect")
     assert (t.client_id, t.online, t.time, t.channel_id, t.event_type) == (A, True, 1000, "c1", "connect")
-    assert repr(t) == f"Transition(client_id={A!r}, online=True, time=1000, channel_id='c1', event_type='connect')"
+    assert repr(t) == (
+        f"Transition(client_id={A!r}, online=True, time=1000, channel_id='c1', event_type='connect', offline_since=None)"
+    )
     assert repr(Transition("it's\n", False, 0, "é", "tcpclean")) == (
-        "Transition(client_id=\"it's\\n\", online=False, time=0, channel_id='é', event_type='tcpclean')"
+        "Transition(client_id=\"it's\\n\", online=False, time=0, channel_id='é', event_type='tcpclean', "
+        "offline_since=None)"
     )
     assert t.to_dict() == {"clientId": A, "online": True, "time": 1000, "channelId": "c1", "eventType": "connect"}
     assert type(t).__module__ == "mqtt_status" and Transition.__match_args__ == (
-        "client_id", "online", "time", "channel_id", "event_type")
+        "client_id", "online", "time", "channel_id", "event_type", "offline_since")
+    # offlineSince (grace, SPEC §9) is a key of the dict only when set, as in the JSON API.
+    g = Transition(A, True, 9, "c2", "connect", 5)
+    assert g.offline_since == 5 and g != Transition(A, True, 9, "c2", "connect")
+    assert g.to_dict() == {"clientId": A, "online": True, "time": 9, "channelId": "c2", "eventType": "connect",
+                           "offlineSince": 5}
+    assert repr(g).endswith("event_type='connect', offline_since=5)") and pickle.loads(pickle.dumps(g)) == g
 
 
 def test_transition_is_immutable_picklable_and_matchable() -> None:
@@ -104,16 +113,16 @@ def test_transition_fields_are_read_only_and_each_counts() -> None:
             delattr(t, name)
     with pytest.raises(AttributeError):
         t.extra = 1  # type: ignore[attr-defined]
-    fields: Tuple[Any, ...] = (A, True, 5, "c1", "connect")
-    others: Tuple[Any, ...] = ("other", False, 6, "c2", "tcpclean")
-    for i in range(5):
-        changed = Transition(*(others[j] if j == i else fields[j] for j in range(5)))
+    fields: Tuple[Any, ...] = (A, True, 5, "c1", "connect", None)
+    others: Tuple[Any, ...] = ("other", False, 6, "c2", "tcpclean", 1)
+    for i in range(6):
+        changed = Transition(*(others[j] if j == i else fields[j] for j in range(6)))
         assert changed != t and not changed == t
     # Like the dataclass, the constructor takes any event type string, and it round-trips.
     odd = Transition("é", False, 0, "", "other")  # type: ignore[arg-type]
     assert str(odd.event_type) == "other" and odd.to_dict()["eventType"] == "other"
-    assert pickle.loads(pickle.dumps(odd)) == odd and repr(odd).endswith("event_type='other')")
-    for kind in ("connect", "disconnect", "tcpclean"):
+    assert pickle.loads(pickle.dumps(odd)) == odd and repr(odd).endswith("event_type='other', offline_since=None)")
+    for kind in ("connect", "disconnect", "tcpclean", "observe"):
         assert Transition(A, True, 5, "c1", kind).event_type == kind
 
 
@@ -487,3 +496,43 @@ def test_rust_snapshot_restores_in_python_and_back(tmp_path: Path, cli: List[str
 def test_version() -> None:
     assert mqtt_status.__version__ == mqtt_status._native.__version__
     assert isinstance(mqtt_status.SNAPSHOT_VERSION, int)
+
+
+# -- grace, observations, staleness (SPEC §9; the vectors cover the rules) -------------------
+
+
+def test_grace_answers_and_bad_arguments_are_typed_and_counted() -> None:
+    from mqtt_status import InvalidField, StaleClient
+
+    e = StatusEngine(offline_grace_ms=1000)
+    assert e.config["offline_grace_ms"] == 1000
+    e.ingest(line(ev(A, "c1", "connect", 1)))
+    assert e.ingest(line(ev(A, "c1", "tcpclean", 2))) is None  # pending, still reported online
+    c = e.client(A)
+    assert c is not None and c.pending_offline_since == 2 and c.to_dict()["pendingOfflineSince"] == 2
+    assert e.stats().pending_offline == 1 and e.stats().to_dict()["pendingOffline"] == 1
+    assert e.advance(1001) == []  # close 2 + grace 1000: due at 1002
+    assert e.advance(1002) == [Transition(A, False, 2, "c1", "tcpclean")]
+    back = e.ingest(line(ev(A, "c2", "connect", 5000)))
+    assert back is not None and back.offline_since is None  # the offline was reported by advance
+    assert e.stale_online(0, 6000, 5) == [StaleClient(A, 5000)]
+    assert e.observe(A, False, 6000) is None  # offline by observation: pending, like a close
+    assert e.stale_online(0, 7000, 5) == []  # exactly offline
+    assert e.advance(7000) == [Transition(A, False, 6000, "", "observe")]
+    before = e.stats()
+    for bad in ((A, "yes", 1), (A, True, -1), (A, True, 1.5), ("", True, 1), (A, True, 2**53)):
+        with pytest.raises(InvalidField):
+            e.observe(*bad)
+    after = e.stats()
+    assert (after.events, after.rejected) == (before.events + 5, before.rejected + 5)
+    with pytest.raises(InvalidField) as err:
+        e.advance(-1)
+    assert err.value.field == "now"
+    with pytest.raises(InvalidField):
+        e.stale_online(0, 1, -1)
+    # No grace: the keys stay out of the dicts, the attributes are None.
+    plain = StatusEngine()
+    plain.ingest(line(ev(A, "c1", "connect", 1)))
+    assert "pendingOffline" not in plain.stats().to_dict() and plain.stats().pending_offline is None
+    assert plain.advance(10**6) == []
+

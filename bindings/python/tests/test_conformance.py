@@ -21,6 +21,7 @@ OPTIONS = {
     "maxIdLen": "max_id_len",
     "maxOpenChannels": "max_open_channels",
     "source": "source",
+    "offlineGraceMs": "offline_grace_ms",
 }
 
 
@@ -50,6 +51,8 @@ def query(engine: StatusEngine, name: str, args: Dict[str, Any]) -> Any:
         return plain(engine.groups())
     if name == "stats":
         return plain(engine.stats())
+    if name == "staleOnline":
+        return plain(engine.stale_online(args["olderThanMs"], args["nowMs"], args["limit"]))
     raise AssertionError(f"unknown query {name}")
 
 
@@ -63,8 +66,9 @@ def state(engine: StatusEngine) -> bytes:
 def assert_unchanged(engine: StatusEngine, before: bytes, stats_before: Dict[str, Any], step: Dict[str, Any],
                      where: str) -> None:
     """A failed step changes nothing. A failed ingest is still counted (`events`, `rejected`,
-    which the snapshot keeps), so there the stats and the state are compared instead."""
-    if "ingest" in step or "ingestHex" in step:
+    which the snapshot keeps), so there the stats and the state are compared instead (an
+    observation is an input like an ingest)."""
+    if "ingest" in step or "ingestHex" in step or "observe" in step:
         expect = dict(stats_before, events=stats_before["events"] + 1, rejected=stats_before["rejected"] + 1)
         assert engine.stats().to_dict() == expect, f"{where}: a failed ingest changed the stats"
         assert state(engine) == state(StatusEngine.restore(before)), f"{where}: a failed ingest changed the state"
@@ -90,6 +94,11 @@ def run(engine: StatusEngine, steps: List[Dict[str, Any]]) -> StatusEngine:
                 if "expect" in step:
                     for e in step["expect"].get("errors", []):
                         e.pop("message", None)
+            elif "advance" in step:
+                got = plain(engine.advance(step["advance"]))
+            elif "observe" in step:
+                o = step["observe"]
+                got = plain(engine.observe(o["clientId"], o["online"], o["time"]))
             elif "query" in step:
                 got = query(engine, step["query"], step.get("args") or {})
             elif "snapshotRestore" in step:

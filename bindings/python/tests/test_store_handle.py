@@ -105,3 +105,20 @@ def test_engine_and_store_answer_alike(tmp_path: Path) -> None:
         assert store.is_online("GID_a@@@d2") is engine.is_online("GID_a@@@d2") is True
         assert store.config == engine.config
         assert StatusEngine.restore(store.snapshot()).online_clients() == engine.online_clients()
+
+
+def test_a_store_refuses_a_grace_typed_and_has_no_grace_methods(tmp_path: Path) -> None:
+    """A store has no offline grace yet (the core store refuses it): the error is the typed
+    ``InvalidField`` on ``offlineGraceMs``, and nothing is created; ``advance``, ``observe`` and
+    ``stale_online`` are engine methods only (they move or read every client's clock, a store's
+    atomic step touches one client)."""
+    from mqtt_status import InvalidField
+
+    path = tmp_path / "store"
+    with pytest.raises(InvalidField) as e:
+        StatusStore.open(f"file:{path}", offline_grace_ms=30_000)
+    assert (e.value.code, e.value.field) == ("invalid_field", "offlineGraceMs")
+    with StatusStore.open(f"file:{path}", offline_grace_ms=0) as store:
+        assert store.config["offline_grace_ms"] == 0
+        for name in ("advance", "observe", "stale_online"):
+            assert not hasattr(store, name) and hasattr(StatusEngine(), name), name

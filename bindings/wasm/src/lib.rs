@@ -137,6 +137,25 @@ fn snapshot_bytes(v: &JsValue) -> Result<Vec<u8>, JsValue> {
         .ok_or_else(|| js_error(&Error::InvalidSnapshot { reason: "expected a Uint8Array".into() }))
 }
 
+/// A required whole-number argument (a time, a limit), checked by the core's option rules:
+/// absent is `missing_field`, anything but an integer from 0 to 2^53 `invalid_field` (the core
+/// then checks its own range, e.g. a time at most 2^53 − 1).
+fn required_int(v: &JsValue, field: &'static str) -> Result<u64, Error> {
+    match option_value(v) {
+        OptionValue::Absent => Err(Error::MissingField { field }),
+        v => Ok(v.integer(field, 1 << 53)?.unwrap_or(0)),
+    }
+}
+
+/// `observe`'s arguments `(clientId, online, time)` as the core takes them.
+fn observation(client_id: &JsValue, online: &JsValue, time: &JsValue) -> Result<(String, bool, u64), Error> {
+    let id = option_value(client_id).required_text("clientId")?;
+    let Some(online) = online.as_bool() else {
+        return Err(Error::InvalidField { field: "online", reason: "must be a boolean".into() });
+    };
+    Ok((id, online, required_int(time, "time")?))
+}
+
 /// The stable error codes of the core, in its order (what `ERROR_CODES` in the npm package must
 /// equal; the package's tests compare them).
 #[wasm_bindgen(js_name = errorCodes)]
@@ -193,8 +212,11 @@ impl WasmStatusEngine {
         let Some(t) = result.map_err(|e| js_error(&e))? else {
             return Ok(JsValue::NULL);
         };
-        let (text, [client_end, time, flags]) = pack_transition(TransitionRef::from(&t));
+        let (text, [client_end, time, flags], since) = pack_transition(TransitionRef::from(&t));
         let out = Array::of4(&text.into(), &client_end.into(), &time.into(), &flags.into());
+        if let Some(since) = since {
+            out.push(&since.into());
+        }
         Ok(out.into())
     }
 
@@ -215,10 +237,11 @@ impl WasmStatusEngine {
             return Err(js_error(&Error::InvalidField { field: "input", reason }));
         };
         let packed = packer.finish(&report);
-        Ok(Array::of3(
+        Ok(Array::of4(
             &JsValue::from(packed.head),
             &JsValue::from(packed.text),
             &Float64Array::from(packed.cols.as_slice()),
+            &Float64Array::from(packed.since.as_slice()),
         ))
     }
 
@@ -227,6 +250,46 @@ impl WasmStatusEngine {
     pub fn is_online(&self, client_id: JsValue) -> Result<bool, JsValue> {
         let id = option_value(&client_id).required_text("clientId").map_err(|e| js_error(&e))?;
         Ok(self.engine()?.is_online(&id))
+    }
+
+    /// Tells the engine the host's time (grace, SPEC §9): the offline transitions it confirmed,
+    /// sorted by (time, clientId).
+    pub fn advance(&self, now_ms: JsValue) -> Result<JsValue, JsValue> {
+        let now = required_int(&now_ms, "now").map_err(|e| js_error(&e))?;
+        let due = self.engine_mut()?.advance(now).map_err(|e| js_error(&e))?;
+        to_js(&due)
+    }
+
+    /// Records an authoritative answer about a client (SPEC §9): the transition it caused or
+    /// `null`. Bad arguments are rejected like a bad notification (counted, nothing changes).
+    pub fn observe(&self, client_id: JsValue, online: JsValue, time_ms: JsValue) -> Result<JsValue, JsValue> {
+        let args = observation(&client_id, &online, &time_ms);
+        let mut engine = self.engine_mut()?;
+        let result = match args {
+            Ok((id, online, time)) => engine.observe(&id, online, time),
+            Err(e) => Err(engine.reject_unread(e)),
+        };
+        drop(engine);
+        match result.map_err(|e| js_error(&e))? {
+            Some(t) => to_js(&t),
+            None => Ok(JsValue::NULL),
+        }
+    }
+
+    /// Online clients with no sign of life for `olderThanMs` before `nowMs`, oldest first, at
+    /// most `limit`: `[{clientId, lastSeen}]`.
+    #[wasm_bindgen(js_name = staleOnline)]
+    pub fn stale_online(
+        &self,
+        older_than_ms: JsValue,
+        now_ms: JsValue,
+        limit: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let arg = |v: &JsValue, field| required_int(v, field).map_err(|e| js_error(&e));
+        let (older, now, limit) =
+            (arg(&older_than_ms, "olderThanMs")?, arg(&now_ms, "nowMs")?, arg(&limit, "limit")?);
+        let stale = self.engine()?.stale_online(older, now, usize::try_from(limit).unwrap_or(usize::MAX));
+        to_js(&stale)
     }
 
     /// Everything known about one client, or `null`.

@@ -143,6 +143,10 @@ pub(crate) fn check(n: &Notification<'_>, max_len: u32) -> Result<(), Error> {
             return Err(too_long(field, max_len));
         }
     }
+    if n.event_type == EventType::Observe {
+        // Only a transition says `observe`: an observation is `StatusEngine::observe`.
+        return Err(Error::UnknownEventType { field: "eventType", value: String::from("observe") });
+    }
     if n.time > MAX_TIME {
         return Err(Error::invalid("time", "larger than 2^53 - 1"));
     }

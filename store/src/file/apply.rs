@@ -132,7 +132,15 @@ fn flip_of(engine: &StatusEngine, client_id: &str) -> Option<Transition> {
             (ch.channel_id.clone(), event, ch.close_time.unwrap_or(last))
         })
     };
-    Some(Transition { client_id: c.client_id, online: c.online, time, channel_id: channel, event_type })
+    let online = c.online;
+    Some(Transition {
+        client_id: c.client_id,
+        online,
+        time,
+        channel_id: channel,
+        event_type,
+        offline_since: None,
+    })
 }
 
 /// `ingest_items` with message tags, item by item (the engine's batch call takes no tags); the

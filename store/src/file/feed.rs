@@ -31,6 +31,8 @@ fn event_code(e: EventType) -> u8 {
         EventType::Connect => 0,
         EventType::Disconnect => 1,
         EventType::TcpClean => 2,
+        // A store applies no observations yet (issue 17): never written.
+        EventType::Observe => 3,
     }
 }
 
@@ -109,7 +111,14 @@ impl Feed {
                 return None;
             }
             last = seq;
-            let t = Transition { client_id, online: flags & 1 == 1, time, channel_id, event_type };
+            let t = Transition {
+                client_id,
+                online: flags & 1 == 1,
+                time,
+                channel_id,
+                event_type,
+                offline_since: None,
+            };
             feed.entries.push_back((seq, t));
         }
         while feed.entries.len() > max {
@@ -140,6 +149,7 @@ mod tests {
             time: i * 10,
             channel_id: format!("c{i}"),
             event_type,
+            offline_since: None,
         }
     }
 

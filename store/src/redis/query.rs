@@ -325,5 +325,6 @@ fn feed_transition(kv: &[Value]) -> Result<Transition, Error> {
         time,
         channel_id,
         event_type,
+        offline_since: None,
     })
 }

@@ -95,11 +95,18 @@ pub struct GeneratorInfo {
     pub online: f64,
     /// `--invalid`.
     pub invalid: f64,
+    /// `--flap` (absent when 0, so truth files written before it are unchanged).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub flap: f64,
     /// `--start` (epoch ms).
     pub start: u64,
     /// `--source`, when not `aliyun` (the truth files of ApsaraMQ logs stay as they were).
     #[serde(skip_serializing_if = "Source::is_default")]
     pub source: Source,
+}
+
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
 }
 
 /// The log's bytes and its truth, for the given arguments.
@@ -119,6 +126,7 @@ pub fn generate(args: &GenerateArgs) -> Result<(Vec<u8>, Truth), CliError> {
         events,
         groups: args.groups,
         online: fraction("online", args.online)?,
+        flap: fraction("flap", args.flap)?,
         jitter: args.jitter,
         start: args.start,
     };
@@ -145,6 +153,7 @@ pub fn generate(args: &GenerateArgs) -> Result<(Vec<u8>, Truth), CliError> {
             groups: args.groups,
             online: args.online,
             invalid: args.invalid,
+            flap: args.flap,
             start: args.start,
             source: args.source,
         },

@@ -9,6 +9,9 @@
 //! - **flash reconnect**: the next session's `connect` comes first, and the old channel's
 //!   `tcpclean` 20 ms–2 s after it (the broker kicking the old connection, as under takeover).
 //!
+//! With `--flap P`, a fraction P of the graceful and abrupt ends is a **flap**: the device is
+//! back 1–20 s after the `tcpclean`, a short offline/online pair (shorter than a 30 s grace).
+//!
 //! Every session except perhaps the last is closed by a `tcpclean`; a client's last session is
 //! left open for a fraction `online` of clients. So the truth — online iff the last session is
 //! still open — is the same under every policy of the engine (see `docs/cli.md`).
@@ -51,6 +54,8 @@ pub struct FleetParams {
     pub groups: u32,
     /// Fraction of clients whose last session stays open.
     pub online: f64,
+    /// Fraction of (non-last, not flash) session ends followed by a reconnect within 1–20 s.
+    pub flap: f64,
     /// Delivery jitter in ms (only bounds the session length here).
     pub jitter: u64,
     /// Time of the earliest possible connect.
@@ -159,6 +164,17 @@ fn device_ids(rng: &mut Rng, p: &FleetParams) -> Vec<String> {
         .collect()
 }
 
+/// The offline time before the next session: 1–20 s for a flap (a fraction `flap` of them),
+/// else 2 s to 2 h. With no flaps no extra number is drawn, so the output is what it was before
+/// `--flap` existed.
+fn gap(rng: &mut Rng, flap: f64) -> u64 {
+    if flap > 0.0 && rng.chance(flap) {
+        rng.range(1_000, 20_000)
+    } else {
+        rng.log_uniform(2_000, 2 * 3_600_000)
+    }
+}
+
 /// Simulates the fleet.
 pub fn simulate(rng: &mut Rng, p: &FleetParams) -> Fleet {
     let mut fleet = Fleet { client_ids: device_ids(rng, p), ..Fleet::default() };
@@ -193,13 +209,13 @@ pub fn simulate(rng: &mut Rng, p: &FleetParams) -> Fleet {
                     push(&mut fleet, rng, end, ch, EventType::Disconnect, End::None);
                     push(&mut fleet, rng, close, ch, EventType::TcpClean, End::Graceful);
                     used += 2;
-                    t = close + rng.log_uniform(2_000, 2 * 3_600_000);
+                    t = close + gap(rng, p.flap);
                 }
                 45..=79 => {
                     let close = end + rng.range(60_000, 180_000);
                     push(&mut fleet, rng, close, ch, EventType::TcpClean, End::Keepalive);
                     used += 1;
-                    t = close + rng.log_uniform(2_000, 2 * 3_600_000);
+                    t = close + gap(rng, p.flap);
                 }
                 _ => {
                     // Flash reconnect: the next connect (at `end`) precedes this tcpclean.

@@ -15,7 +15,22 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, fields
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Literal, Mapping, Optional, Tuple, Type, TypeVar, Union
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    ClassVar,
+    Dict,
+    FrozenSet,
+    Iterable,
+    List,
+    Literal,
+    Mapping,
+    Optional,
+    Tuple,
+    Type,
+    TypeVar,
+    Union,
+)
 
 from . import _native
 from ._native import Transition
@@ -47,6 +62,7 @@ __all__ = [
     "ClientStatus",
     "GroupCount",
     "Stats",
+    "StaleClient",
     "BatchError",
     "BatchReport",
     "StatusError",
@@ -136,17 +152,27 @@ _A = TypeVar("_A", bound="_Answer")
 
 class _Answer:
     """Base of the answer dataclasses: the camelCase JSON form of each is derived from its field
-    names (``open_channels`` <-> ``openChannels``), so a field is declared once, in its class."""
+    names (``open_channels`` <-> ``openChannels``), so a field is declared once, in its class.
+
+    ``_OPTIONAL`` names the fields whose key the JSON API leaves out when they are ``None`` (the
+    grace fields of SPEC §9: absent with no grace, so those answers are what they always were)."""
 
     __slots__ = ()
+    _OPTIONAL: ClassVar[FrozenSet[str]] = frozenset()
 
     def to_dict(self) -> Dict[str, Any]:
         """The camelCase dict of the JSON API."""
-        return {key: _plain(getattr(self, name)) for name, key in _keys(type(self))}
+        omit = self._OPTIONAL
+        return {
+            key: _plain(value)
+            for name, key in _keys(type(self))
+            for value in (getattr(self, name),)
+            if value is not None or name not in omit
+        }
 
     @classmethod
     def _from_json(cls: Type[_A], d: Mapping[str, Any]) -> _A:
-        return cls(*(d[key] for _, key in _keys(cls)))
+        return cls(*(d.get(key) if name in cls._OPTIONAL else d[key] for name, key in _keys(cls)))
 
 
 @dataclass(frozen=True)
@@ -174,6 +200,11 @@ class ClientStatus(_Answer):
     connects: int
     horizon: Optional[int]
     channels: Tuple[ChannelStatus, ...]
+    pending_offline_since: Optional[int] = None
+    """With ``offline_grace_ms``: while the client's offline is pending (offline, not yet
+    confirmed; still reported online), the time it went offline; else ``None``."""
+
+    _OPTIONAL: ClassVar[FrozenSet[str]] = frozenset({"pending_offline_since"})
 
     @classmethod
     def _from_json(cls, d: Mapping[str, Any]) -> "ClientStatus":
@@ -206,6 +237,20 @@ class Stats(_Answer):
     went_online: int
     went_offline: int
     max_time: Optional[int]
+    pending_offline: Optional[int] = None
+    """With ``offline_grace_ms``: clients whose offline is pending (``None`` with no grace)."""
+
+    _OPTIONAL: ClassVar[FrozenSet[str]] = frozenset({"pending_offline"})
+
+
+@dataclass(frozen=True)
+class StaleClient(_Answer):
+    """An online client with no sign of life for a while (:meth:`StatusEngine.stale_online`):
+    worth asking the broker's query API about."""
+
+    client_id: str
+    last_seen: int
+    """Its latest event or observation time."""
 
 
 @dataclass(frozen=True)
@@ -253,9 +298,9 @@ class FeedPage:
     next: str
 
 
-def _config_dict(native: Tuple[bool, bool, int, int, int, str]) -> Dict[str, Any]:
+def _config_dict(native: Tuple[bool, bool, int, int, int, str, int]) -> Dict[str, Any]:
     """A native configuration tuple as the keyword arguments of the constructor / ``open``."""
-    c, t, n, m, o, s = native
+    c, t, n, m, o, s, g = native
     return {
         "close_on_disconnect": c,
         "takeover": t,
@@ -263,6 +308,7 @@ def _config_dict(native: Tuple[bool, bool, int, int, int, str]) -> Dict[str, Any
         "max_id_len": m,
         "max_open_channels": o,
         "source": s,
+        "offline_grace_ms": g,
     }
 
 
@@ -333,7 +379,9 @@ class StatusEngine(_Handle):
     (closed channels remembered per client, 0..1024), ``max_id_len`` (longest id in bytes,
     1..65535), ``max_open_channels`` (only a client's this-many newest connects can be open,
     1..1024), ``source`` (the broker's notification format: ``"aliyun"``, ``"aws"``, ``"emqx"``,
-    ``"azure-mqtt"``, ``"aliyun-sdk"`` or ``"auto"``; docs/sources.md). A bad option raises
+    ``"azure-mqtt"``, ``"aliyun-sdk"`` or ``"auto"``; docs/sources.md), ``offline_grace_ms``
+    (flap suppression, SPEC §9: an offline is reported only once it lasted this long, confirmed
+    by :meth:`advance` or a later event of the client; default 0, off). A bad option raises
     :class:`InvalidField`.
     """
 
@@ -349,6 +397,7 @@ class StatusEngine(_Handle):
         max_id_len: int = 256,
         max_open_channels: int = 8,
         source: _Source = "aliyun",
+        offline_grace_ms: int = 0,
     ) -> None:
         # The core checks the options (the same rules and messages as every binding's).
         self._inner = _native.Engine(
@@ -359,6 +408,7 @@ class StatusEngine(_Handle):
                 max_id_len=max_id_len,
                 max_open_channels=max_open_channels,
                 source=source,
+                offline_grace_ms=offline_grace_ms,
             )
         )
 
@@ -378,6 +428,30 @@ class StatusEngine(_Handle):
         if text is not None:
             return BatchReport._from_native(self._inner.ingest_many(text, until))
         return BatchReport._from_native(self._inner.ingest_items([_body(item) for item in data], until))
+
+    # -- grace, observations, staleness (SPEC §9) ------------------------------------------
+
+    def advance(self, now_ms: int) -> List[Transition]:
+        """Tells the engine the host's time (the engine reads no clock). Every pending offline
+        whose close + ``offline_grace_ms`` ``now_ms`` reaches is confirmed: the offline
+        transitions (the close's time, channel and type), sorted by (time, client id). An earlier
+        time than before, or no grace, changes nothing: ``[]``. GIL released."""
+        return self._inner.advance(now_ms)
+
+    def observe(self, client_id: str, online: bool, time_ms: int) -> Optional[Transition]:
+        """Records an authoritative answer about ``client_id`` (e.g. from the broker's
+        ``QuerySessionByClientId``) as one more event: offline at ``time_ms`` closes every
+        channel connected at or before then; online holds the client online until a later close
+        or offline observation. Returns the transition it caused (``event_type`` ``"observe"``,
+        ``channel_id`` ``""``), if any. A bad argument raises :class:`InvalidField` (or
+        :class:`MissingField`), is counted as rejected, and changes nothing."""
+        return self._inner.observe(client_id, online, time_ms)
+
+    def stale_online(self, older_than_ms: int, now_ms: int, limit: int) -> List[StaleClient]:
+        """Online clients whose last sign of life (event or observation) is older than
+        ``now_ms - older_than_ms``, oldest first (ties by id), at most ``limit``: the few worth
+        verifying with the broker's rate-limited query API. GIL released."""
+        return [StaleClient(c, t) for (c, t) in self._inner.stale_online(older_than_ms, now_ms, limit)]
 
     # -- per-client records (SPEC §8) -----------------------------------------------------
 
@@ -451,8 +525,13 @@ class StatusStore(_Handle):
         max_id_len: int = 256,
         max_open_channels: int = 8,
         source: _Source = "aliyun",
+        offline_grace_ms: int = 0,
     ) -> "StatusStore":
-        """Opens (creating if new) the store at ``url`` with the engine's keyword options."""
+        """Opens (creating if new) the store at ``url`` with the engine's keyword options. A store
+        has no offline grace yet: ``offline_grace_ms`` > 0 raises :class:`InvalidField` (field
+        ``offlineGraceMs``), and the engine's ``advance``, ``observe`` and ``stale_online`` are not
+        store methods (a store's atomic step touches one client; those read or move every
+        client's clock)."""
         if not isinstance(url, str):
             raise TypeError("url must be str")
         obj = cls.__new__(cls)
@@ -465,6 +544,7 @@ class StatusStore(_Handle):
                 max_id_len=max_id_len,
                 max_open_channels=max_open_channels,
                 source=source,
+                offline_grace_ms=offline_grace_ms,
             ),
         )
         return obj
