@@ -183,3 +183,23 @@ fn a_big_batch_on_few_clients_is_one_commit_per_shard() {
         assert_eq!(fed, returned, "{name}: feed = returned transitions");
     }
 }
+
+#[test]
+fn a_flushed_script_cache_is_sent_again() {
+    // The step is sent with EVALSHA on a standalone server; a server without the script
+    // (restarted, flushed, failed over) answers NOSCRIPT for those shards, which ran nothing
+    // and are sent again with EVAL. Flushed between every batch here: the answers do not change.
+    let base = common::standalone();
+    let cfg = config(false);
+    let store = open(&base, &fresh_prefix("noscript"), cfg);
+    let mut flusher = redis::Client::open(base.as_str()).unwrap().get_connection().unwrap();
+    let lines = stream(12, 80, 5);
+    let mut one = StatusEngine::new(cfg).unwrap();
+    for chunk in lines.chunks(53) {
+        let _: () = redis::cmd("SCRIPT").arg("FLUSH").query(&mut flusher).unwrap();
+        let text = chunk.join("\n");
+        assert_eq!(store.ingest_many(text.as_bytes()).unwrap(), one.ingest_many(text.as_bytes()));
+    }
+    assert_same(&store, &one, "script flushed before every batch");
+    assert_eq!(store.conflicts(), 0, "a NOSCRIPT reply is not a conflict");
+}

@@ -113,6 +113,11 @@ impl Conn {
         r.map_err(|e| unavailable("Redis request failed", e))
     }
 
+    /// Whether this is a Redis Cluster (whose pipelines fail whole on any error reply).
+    pub(crate) fn cluster(&self) -> bool {
+        self.target.cluster
+    }
+
     /// One command's reply; a server error reply becomes `store_unavailable`.
     pub(crate) fn one(&self, cmd: Cmd) -> Result<Value, Error> {
         let v = self.run(std::slice::from_ref(&cmd))?.pop().unwrap_or(Value::Nil);
