@@ -119,6 +119,9 @@ fn main() {
         assert_eq!(store.count_online(None).unwrap(), engine.count_online(None));
     }
 
+    if std::env::var_os("STORE_BENCH_NO_MEMORY").is_some() {
+        return;
+    }
     let url = &urls[0];
     let n = 100_000;
     let open = memory_per_client(url, n, &["connect"]);

@@ -45,6 +45,12 @@ pub fn __fuzz_scan_log(bytes: &[u8]) -> Result<(usize, usize, bool), Error> {
     file::scan_log_image(bytes)
 }
 
+/// `invalid_field` (field `url`): nothing was ever created at `url`.
+fn no_store(url: &str, why: &str) -> Error {
+    let reason = format!("no status store at {url:?} ({why}); check the URL (`open` would create one)");
+    Error::InvalidField { field: "url", reason }
+}
+
 /// One page of the transition feed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeedPage {
@@ -119,6 +125,32 @@ impl StatusStore {
             return Ok(StatusStore { backend, group: group::GroupCommit::default() });
         }
         Err(Error::InvalidField { field: "url", reason: format!("unknown store URL scheme in {url:?}") })
+    }
+
+    /// Opens the store at `url` like [`open`](Self::open), but only if it exists: a URL where no
+    /// store was ever created (a mistyped path, prefix or database) gives `invalid_field` (field
+    /// `url`) and creates nothing. For readers such as `mqtt-status status --store URL`, which
+    /// should not answer "nobody online" from a store they just made.
+    pub fn open_existing(url: &str, config: Config) -> Result<Self, Error> {
+        if let Some(path) = url.strip_prefix("file:") {
+            let (dir, _) = file::parse_url(path)?;
+            if !std::path::Path::new(dir).join("meta").is_file() {
+                return Err(no_store(url, "no meta file there"));
+            }
+            return Self::open(url, config);
+        }
+        let schemes = ["redis://", "rediss://", "redis+cluster://", "rediss+cluster://"];
+        if schemes.iter().any(|s| url.starts_with(s)) {
+            if !config.source.is_default() {
+                return Self::open(url, config); // the same refusal as open's
+            }
+            let backend = match redis::RedisStore::open_existing(url, config)? {
+                Some(store) => Backend::Redis(store),
+                None => return Err(no_store(url, "no store metadata under that prefix")),
+            };
+            return Ok(StatusStore { backend, group: group::GroupCommit::default() });
+        }
+        Self::open(url, config)
     }
 
     /// The configuration the store judges by.

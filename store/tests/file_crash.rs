@@ -17,7 +17,7 @@ const CLIENTS: u64 = 40;
 /// The two crash tests take turns: a child forked by one test's thread holds copies of the other
 /// thread's open files until it execs, the store's locked `LOCK` among them, so the other test's
 /// next opener could briefly find the store locked (`store_locked`, rightly: see
-/// docs/store-file.md, "One process at a time").
+/// docs/store.md, "The file backend": "One process at a time").
 static TURNS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Redeliveries come from the last 400 lines (about ten events of a client back) and clients

@@ -183,3 +183,61 @@ fn a_big_batch_on_few_clients_is_one_commit_per_shard() {
         assert_eq!(fed, returned, "{name}: feed = returned transitions");
     }
 }
+
+#[test]
+fn a_flushed_script_cache_is_sent_again() {
+    // The step is sent with EVALSHA on a standalone server; a server without the script
+    // (restarted, flushed, failed over) answers NOSCRIPT for those shards, which ran nothing
+    // and are sent again with EVAL. Flushed between every batch here: the answers do not change.
+    let base = common::standalone();
+    let cfg = config(false);
+    let store = open(&base, &fresh_prefix("noscript"), cfg);
+    let mut flusher = redis::Client::open(base.as_str()).unwrap().get_connection().unwrap();
+    let lines = stream(12, 80, 5);
+    let mut one = StatusEngine::new(cfg).unwrap();
+    for chunk in lines.chunks(53) {
+        let _: () = redis::cmd("SCRIPT").arg("FLUSH").query(&mut flusher).unwrap();
+        let text = chunk.join("\n");
+        assert_eq!(store.ingest_many(text.as_bytes()).unwrap(), one.ingest_many(text.as_bytes()));
+    }
+    assert_same(&store, &one, "script flushed before every batch");
+    assert_eq!(store.conflicts(), 0, "a NOSCRIPT reply is not a conflict");
+}
+
+#[test]
+fn open_existing_refuses_a_store_that_was_never_created() {
+    // A reader (`mqtt-status status --store URL`) with a mistyped URL must not get a new, empty
+    // store answering "nobody online": invalid_field (url), and nothing is created.
+    let mut urls: Vec<(String, String)> = servers().into_iter().map(|(n, b)| (n.to_string(), b)).collect();
+    let dir = std::env::temp_dir().join(fresh_prefix("open-existing"));
+    urls.push(("file".into(), format!("file:{}", dir.display())));
+    for (name, base) in urls {
+        let cfg = config(false);
+        let url = if name == "file" { base.clone() } else { url(&base, &fresh_prefix("existing"), "") };
+        let e = StatusStore::open_existing(&url, cfg).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::InvalidField, "{name}: {e}");
+        assert!(e.to_string().contains("no status store"), "{name}: {e}");
+        // Still nothing there: the refusal created nothing.
+        assert_eq!(
+            StatusStore::open_existing(&url, cfg).unwrap_err().code(),
+            ErrorCode::InvalidField,
+            "{name}"
+        );
+        if name == "file" {
+            assert!(!dir.exists(), "open_existing created {}", dir.display());
+        }
+        // Once created, it opens, with the same configuration checks as open.
+        let lines = stream(13, 20, 3);
+        StatusStore::open(&url, cfg).unwrap().ingest_many(lines.join("\n").as_bytes()).unwrap();
+        let existing = StatusStore::open_existing(&url, cfg).unwrap();
+        assert_same(&existing, &engine(cfg, &lines), &name);
+        drop(existing); // a file store has one opener at a time
+        let other = Config { takeover: true, ..cfg };
+        assert_eq!(
+            StatusStore::open_existing(&url, other).unwrap_err().code(),
+            ErrorCode::ConfigMismatch,
+            "{name}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Cross-language multi-writer test of the status store (tests/store/multi_writer.py): builds the
+# Cross-language tests of the status store: the multi-writer race (tests/store/multi_writer.py)
+# and the crash test (tests/store/crash.py: writers SIGKILLed and restarted). Builds the
 # Rust writer and the CLI; needs the Python package in target/py-venv (scripts/ci/python.sh), the
 # npm package and native addon built and installed in tests/js (scripts/ci/js.sh), and the Redis
 # URLs in MQTT_STATUS_REDIS_URL / MQTT_STATUS_REDIS_CLUSTER_URL (scripts/ci/store.sh runs it so).
@@ -14,3 +15,4 @@ cd "$ROOT"
 cargo build -q --release -p mqtt-status-store-writer -p mqtt-status-cli
 export STORE_WRITER="$ROOT/target/release/store-writer" MQTT_STATUS_CLI="$ROOT/target/release/mqtt-status"
 target/py-venv/bin/python tests/store/multi_writer.py
+target/py-venv/bin/python tests/store/crash.py

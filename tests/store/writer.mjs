@@ -1,7 +1,9 @@
 // The Node writer of the cross-language multi-writer test (protocol: rust-writer/src/main.rs),
 // on the native backend of the installed package (tests/js/node_modules):
-//   node writer.mjs write URL OPTIONS_JSON PART SEED | snapshot URL OPTIONS_JSON OUT
-import { readFileSync, writeFileSync } from 'node:fs';
+//   node writer.mjs write URL OPTIONS_JSON PART SEED | feed URL OPTIONS_JSON PART SEED START
+//                   | snapshot URL OPTIONS_JSON OUT
+// (`feed`: from line START on, `ack N` after each call returned, then `done`: the crash test.)
+import { readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { createRequire } from 'node:module';
 
@@ -20,10 +22,28 @@ function rng(seed) {
   };
 }
 
-const [cmd, url, options, path, seed] = process.argv.slice(2);
+const [cmd, url, options, path, seed, start] = process.argv.slice(2);
 const store = await StatusStore.open(url, JSON.parse(options));
 if (cmd === 'snapshot') {
   writeFileSync(path, await store.snapshot());
+} else if (cmd === 'feed') {
+  const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l);
+  const below = rng(BigInt(seed) + BigInt(start));
+  let i = Number(start);
+  while (i < lines.length) {
+    if (below(4) === 0) {
+      await store.ingest(lines[i]);
+      i += 1;
+    } else {
+      const n = Math.min(1 + below(60), lines.length - i);
+      const report = await store.ingestMany(lines.slice(i, i + n).join('\n'));
+      if (report.errors.length) throw new Error(JSON.stringify(report.errors));
+      i += n;
+    }
+    // Synchronous on a pipe (Linux): the ack is out before the next call starts.
+    writeSync(1, `ack ${i}\n`);
+  }
+  writeSync(1, 'done\n');
 } else {
   const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l);
   const below = rng(seed);

@@ -1,6 +1,7 @@
 """The Python writer of the cross-language multi-writer test (protocol: rust-writer/src/main.rs).
 
-python writer.py write URL OPTIONS_JSON PART SEED | snapshot URL OPTIONS_JSON OUT
+python writer.py write URL OPTIONS_JSON PART SEED | feed URL OPTIONS_JSON PART SEED START
+                | snapshot URL OPTIONS_JSON OUT
 """
 
 from __future__ import annotations
@@ -34,6 +35,23 @@ def open_store(url: str, options: str) -> StatusStore:
     )
 
 
+def feed(store: StatusStore, lines: List[str], seed: int, start: int) -> None:
+    """Ingests from `start`, printing `ack N` after each call returned (the crash test)."""
+    rng = Rng(seed + start)
+    i = start
+    while i < len(lines):
+        if rng.below(4) == 0:
+            store.ingest(lines[i])
+            i += 1
+        else:
+            n = min(1 + rng.below(60), len(lines) - i)
+            report = store.ingest_many("\n".join(lines[i : i + n]))
+            assert report.errors == (), report.errors
+            i += n
+        print(f"ack {i}", flush=True)
+    print("done", flush=True)
+
+
 def main() -> None:
     cmd, url, options, path = sys.argv[1:5]
     store = open_store(url, options)
@@ -43,6 +61,9 @@ def main() -> None:
         return
     with open(path, encoding="utf-8") as f:
         lines = [l for l in f.read().split("\n") if l]
+    if cmd == "feed":
+        feed(store, lines, int(sys.argv[5]), int(sys.argv[6]))
+        return
     rng = Rng(int(sys.argv[5]))
     print("ready", flush=True)
     sys.stdin.readline()

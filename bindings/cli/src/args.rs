@@ -121,7 +121,8 @@ pub struct ReplayArgs {
 /// `mqtt-status status`.
 #[derive(Debug, Args)]
 pub struct StatusArgs {
-    /// The store to query (redis://…, redis+cluster://…, file:PATH).
+    /// The store to query (redis://…, redis+cluster://…, file:PATH); it must exist: `status`
+    /// never creates one (a URL naming no store is an error, exit 2).
     #[arg(long, value_name = "URL", required = true)]
     pub store: String,
     /// Show this client's channel table (repeatable).

@@ -12,7 +12,7 @@ use crate::answers::Query;
 use crate::args::{Format, StatusArgs};
 use crate::error::{CliError, EXIT_OK};
 use crate::render_table::thousands;
-use crate::replay::{gather, limit_for, open_store};
+use crate::replay::{gather, limit_for, policy_config};
 use crate::timefmt::format_time;
 use crate::{render_json, render_table};
 
@@ -21,7 +21,10 @@ pub const DEFAULT_FEED_LIMIT: usize = 100;
 
 /// Runs `mqtt-status status`.
 pub fn run(args: &StatusArgs) -> Result<u8, CliError> {
-    let store = open_store(&args.store, &args.policy)?;
+    // Never creates: a mistyped URL or path is an error (invalid_field, exit 2), not an empty
+    // store answering "nobody online".
+    let store = StatusStore::open_existing(&args.store, policy_config(&args.policy))
+        .map_err(|e| CliError::store(&args.store, &e))?;
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     if args.feed {

@@ -373,3 +373,31 @@ fn a_file_store_in_use_is_store_locked() {
     let memory = json(&run(&["replay", "--format", "json", SAMPLE]));
     assert_eq!(state(json(&run(&["status", "--store", &url, "--format", "json"]))), state(memory));
 }
+
+/// `status` on a store that was never created (a mistyped URL or path): an error naming
+/// invalid_field, exit 2 (the command line is at fault), and nothing is created.
+fn status_on_a_missing_store_is_an_error(url: &str) {
+    for args in [&["status", "--store", url][..], &["status", "--store", url, "--feed"]] {
+        let out = run(args);
+        assert_eq!(code(&out), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("invalid_field"), "{}", stderr(&out));
+        assert!(stderr(&out).contains("no status store"), "{}", stderr(&out));
+        assert!(out.stdout.is_empty());
+    }
+    // Still not there: `replay --store` creates it, and then `status` answers.
+    assert_eq!(code(&run(&["status", "--store", url])), Some(2));
+    ok(&run(&["replay", "--store", url, SAMPLE]));
+    ok(&run(&["status", "--store", url]));
+}
+
+#[test]
+#[ignore = "needs Redis: MQTT_STATUS_REDIS_URL (scripts/ci/store.sh sets it)"]
+fn redis_status_on_a_missing_store_is_an_error() {
+    status_on_a_missing_store_is_an_error(&store_url("missing"));
+}
+
+#[test]
+fn file_status_on_a_missing_store_is_an_error() {
+    let url = file_url("file-missing");
+    status_on_a_missing_store_is_an_error(&url);
+}

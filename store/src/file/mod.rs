@@ -6,7 +6,7 @@
 //! concurrent writers share one append and one sync (group commit, `commit.rs`). When the log
 //! outgrows its threshold it is compacted into a new snapshot generation. One process at a time:
 //! the directory's `LOCK` file is held with an exclusive lock (`store_locked` otherwise). Layouts
-//! are in `codec.rs` and `dir.rs`; docs/store-file.md has the guarantees.
+//! are in `codec.rs` and `dir.rs`; docs/store.md ("The file backend") has the guarantees.
 
 mod apply;
 mod codec;

@@ -129,14 +129,30 @@ fn parse_url(url: &str) -> Result<(Target, Options), Error> {
 impl RedisStore {
     /// Connects and checks (or, for a new store, writes) the stored layout and configuration.
     pub(crate) fn open(url: &str, config: Config) -> Result<Self, Error> {
+        // Never `None`: a missing store is created first.
+        Self::open_as(url, config, true)?
+            .ok_or_else(|| Error::StoreUnavailable { reason: "store metadata missing after creation".into() })
+    }
+
+    /// As `open`, but `None` when the store does not exist (nothing is written).
+    pub(crate) fn open_existing(url: &str, config: Config) -> Result<Option<Self>, Error> {
+        Self::open_as(url, config, false)
+    }
+
+    fn open_as(url: &str, config: Config, create: bool) -> Result<Option<Self>, Error> {
         config.validate()?;
         let (target, o) = parse_url(url)?;
         let conn = Conn::open(target)?;
         let want = Meta { format: 1, shards: o.shards.unwrap_or(DEFAULT_SHARDS), config };
         let key = format!("{{{}}}:meta", o.prefix);
         let text = serde_json::to_string(&want).expect("meta serializes");
-        conn.one(cmd("SET").arg(&key).arg(&text).arg("NX").clone())?;
+        if create {
+            conn.one(cmd("SET").arg(&key).arg(&text).arg("NX").clone())?;
+        }
         let stored = conn.one(cmd("GET").arg(&key).clone())?;
+        if !create && matches!(stored, Value::Nil) {
+            return Ok(None);
+        }
         let stored: Meta = bytes(&stored).and_then(|b| serde_json::from_slice(b).ok()).ok_or_else(|| {
             Error::InvalidSnapshot { reason: format!("store metadata {key:?} is unreadable") }
         })?;
@@ -155,7 +171,7 @@ impl RedisStore {
                 format!("the store {key:?} has {} shards, the URL asks for {:?}", stored.shards, o.shards);
             return Err(Error::ConfigMismatch { reason });
         }
-        Ok(RedisStore {
+        Ok(Some(RedisStore {
             conn,
             config,
             shards: stored.shards,
@@ -163,7 +179,7 @@ impl RedisStore {
             feed_maxlen: o.feed_maxlen,
             counters: Counters::default(),
             cache: Default::default(),
-        })
+        }))
     }
 
     pub(crate) fn config(&self) -> &Config {

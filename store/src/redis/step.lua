@@ -1,57 +1,53 @@
 -- The store's one atomic step on one shard (docs/store.md). Generic: it holds no status rule.
 -- KEYS: records hash, online zset, counts hash, feed stream (one hash tag: one slot).
 -- ARGV: n clients, n count ops, n feed pairs, feed max length, n zset adds, n zset removes; then
--- the n client ids, their n expected records ("" = absent), their n new records; the ids to add
--- to and remove from the zset; per count op (op "+" add or "M" max, field, integer); per feed
--- pair (client, "online,eventType,time,channelId").
+-- the n client ids; their n expected records ("" = absent); the n pairs (id, new record); per
+-- zset addition the pair ("0", id); the ids to remove from the zset; per count op (op "+" add
+-- or "M" max, field, integer); per feed pair (client, "online,eventType,time,channelId").
 -- Every expected record is compared first; on any mismatch nothing is written and the
 -- conflicting ids are returned. Otherwise everything is written and an empty array returned.
--- Calls are variadic (one per kind, not per client): a script's cost is mostly its calls.
+-- Calls are variadic (one per kind, not per client), and their arguments are ranges of ARGV
+-- (`unpack(ARGV, i, j)`, no Lua loop): a script's cost is mostly its calls and its loops.
 local n, ops, feed, maxlen = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
 local adds, rems = tonumber(ARGV[5]), tonumber(ARGV[6])
-local ids, a = {}, 7
-for i = 1, n do ids[i] = ARGV[a + i - 1] end
-local cur = redis.call('HMGET', KEYS[1], unpack(ids))
+local a = 7
+local cur = redis.call('HMGET', KEYS[1], unpack(ARGV, a, a + n - 1))
 local conflicts = {}
 for i = 1, n do
-  if (cur[i] or '') ~= ARGV[a + n + i - 1] then conflicts[#conflicts + 1] = ids[i] end
+  -- Lua strings are interned: this compares two pointers.
+  if (cur[i] or '') ~= ARGV[a + n + i - 1] then conflicts[#conflicts + 1] = ARGV[a + i - 1] end
 end
 if #conflicts > 0 then return conflicts end
-local pairs_ = {}
-for i = 1, n do
-  pairs_[2 * i - 1] = ids[i]
-  pairs_[2 * i] = ARGV[a + 2 * n + i - 1]
-end
-redis.call('HSET', KEYS[1], unpack(pairs_))
-a = a + 3 * n
-if adds > 0 then
-  local z = {}
-  for i = 1, adds do
-    z[2 * i - 1] = '0'
-    z[2 * i] = ARGV[a + i - 1]
-  end
-  redis.call('ZADD', KEYS[2], unpack(z))
-end
-a = a + adds
-if rems > 0 then
-  local z = {}
-  for i = 1, rems do z[i] = ARGV[a + i - 1] end
-  redis.call('ZREM', KEYS[2], unpack(z))
-end
+a = a + 2 * n
+redis.call('HSET', KEYS[1], unpack(ARGV, a, a + 2 * n - 1))
+a = a + 2 * n
+if adds > 0 then redis.call('ZADD', KEYS[2], unpack(ARGV, a, a + 2 * adds - 1)) end
+a = a + 2 * adds
+if rems > 0 then redis.call('ZREM', KEYS[2], unpack(ARGV, a, a + rems - 1)) end
 a = a + rems
-for i = 0, ops - 1 do
-  local op, field, v = ARGV[a + 3 * i], ARGV[a + 3 * i + 1], ARGV[a + 3 * i + 2]
-  if op == '+' then
-    redis.call('HINCRBY', KEYS[3], field, v)
-  elseif tonumber(redis.call('HGET', KEYS[3], field) or '-1') < tonumber(v) then
-    redis.call('HSET', KEYS[3], field, v)
+-- The counts: one read and one write for all of them. Counts stay far below 2^53 (exact in
+-- Lua's numbers); a max is written as given, so a time keeps every digit.
+if ops > 0 then
+  local fields = {}
+  for i = 0, ops - 1 do fields[i + 1] = ARGV[a + 3 * i + 1] end
+  local old = redis.call('HMGET', KEYS[3], unpack(fields))
+  local kv = {}
+  for i = 0, ops - 1 do
+    local op, v = ARGV[a + 3 * i], ARGV[a + 3 * i + 2]
+    if op == '+' then
+      kv[#kv + 1] = fields[i + 1]
+      kv[#kv + 1] = string.format('%.0f', tonumber(old[i + 1] or '0') + tonumber(v))
+    elseif tonumber(old[i + 1] or '-1') < tonumber(v) then
+      kv[#kv + 1] = fields[i + 1]
+      kv[#kv + 1] = v
+    end
   end
+  if #kv > 0 then redis.call('HSET', KEYS[3], unpack(kv)) end
 end
 a = a + 3 * ops
 -- At most 500 flips per entry: unpack takes a few thousand values at most.
 for from = 0, feed - 1, 500 do
-  local f = {}
-  for i = 1, 2 * math.min(500, feed - from) do f[i] = ARGV[a + 2 * from + i - 1] end
-  redis.call('XADD', KEYS[4], 'MAXLEN', '~', maxlen, '*', unpack(f))
+  local k = math.min(500, feed - from)
+  redis.call('XADD', KEYS[4], 'MAXLEN', '~', maxlen, '*', unpack(ARGV, a + 2 * from, a + 2 * (from + k) - 1))
 end
 return {}

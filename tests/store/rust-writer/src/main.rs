@@ -8,6 +8,11 @@
 //! then `done`.
 //!
 //! `store-writer snapshot URL OPTIONS_JSON OUT`: writes the store's `snapshot()` bytes to OUT.
+//!
+//! `store-writer feed URL OPTIONS_JSON PART SEED START` (the crash test, `crash.py`): ingests the
+//! lines of PART from index START on, the same random mix (seeded by SEED + START), and after
+//! each call returns prints `ack N` (lines before N are committed: a consumer would acknowledge
+//! them now), then `done`. The test kills it with SIGKILL and starts it again from the last ack.
 
 use std::io::{BufRead, Write};
 
@@ -46,15 +51,47 @@ fn write(store: &StatusStore, part: &str, seed: u64) -> Result<Vec<Transition>, 
     Ok(got)
 }
 
+/// The `feed` command: ingest from `start`, acknowledging each call once it returned.
+fn feed(store: &StatusStore, part: &str, seed: u64, start: usize) -> Result<(), Error> {
+    let lines: Vec<&str> = part.lines().filter(|l| !l.is_empty()).collect();
+    let mut rng = Rng((seed + start as u64) | 1);
+    let mut out = std::io::stdout().lock();
+    let mut i = start;
+    while i < lines.len() {
+        if rng.below(4) == 0 {
+            store.ingest_json(lines[i].as_bytes(), None)?;
+            i += 1;
+        } else {
+            let n = (1 + rng.below(60) as usize).min(lines.len() - i);
+            let report = store.ingest_many(lines[i..i + n].join("\n").as_bytes())?;
+            assert!(report.errors.is_empty(), "{:?}", report.errors);
+            i += n;
+        }
+        // A failed print (the test gone) ends the writer like a kill would.
+        if writeln!(out, "ack {i}").and_then(|_| out.flush()).is_err() {
+            std::process::exit(1);
+        }
+    }
+    let _ = writeln!(out, "done").and_then(|_| out.flush());
+    Ok(())
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let fail = |what: &str, e: &dyn std::fmt::Display| -> ! {
         eprintln!("store-writer: {what}: {e}");
         std::process::exit(1)
     };
-    let want = if args.get(1).map(String::as_str) == Some("write") { 6 } else { 5 };
+    let want = match args.get(1).map(String::as_str) {
+        Some("write") => 6,
+        Some("feed") => 7,
+        _ => 5,
+    };
     if args.len() != want {
-        fail("usage", &"store-writer write URL OPTIONS_JSON PART SEED | snapshot URL OPTIONS_JSON OUT");
+        fail(
+            "usage",
+            &"store-writer write URL OPTIONS_JSON PART SEED | feed URL OPTIONS_JSON PART SEED START | snapshot URL OPTIONS_JSON OUT",
+        );
     }
     let config = Config::from_json(args[3].as_bytes()).unwrap_or_else(|e| fail("options", &e));
     let store = StatusStore::open(&args[2], config).unwrap_or_else(|e| fail("open", &e));
@@ -76,6 +113,12 @@ fn main() {
                 writeln!(out, "{line}").unwrap_or_else(|e| fail("stdout", &e));
             }
             writeln!(out, "done").unwrap_or_else(|e| fail("stdout", &e));
+        }
+        "feed" => {
+            let part = std::fs::read_to_string(&args[4]).unwrap_or_else(|e| fail("read", &e));
+            let seed: u64 = args[5].parse().unwrap_or_else(|e| fail("seed", &e));
+            let start: usize = args[6].parse().unwrap_or_else(|e| fail("start", &e));
+            feed(&store, &part, seed, start).unwrap_or_else(|e| fail("ingest", &e));
         }
         other => fail("unknown command", &other),
     }
