@@ -214,6 +214,7 @@ impl StatusEngine {
 
     /// What a settled change of client `idx` (online `was`, reported `before`) reports: with no
     /// grace, the exact flip; with one, see [`grace_flip`](Self::grace_flip).
+    #[inline(always)]
     pub(crate) fn flip(&mut self, idx: u32, was: bool, flipped: bool, before: Rep, time: u64) -> Flip {
         if self.config.offline_grace_ms == 0 {
             return if flipped { Flip::Event { online: !was, since: None } } else { Flip::None };
@@ -227,7 +228,8 @@ impl StatusEngine {
             Some(i) => i,
             None => self.insert_client(n.client_id)?,
         };
-        let before = self.rep(idx);
+        // Without a grace the reported status is the exact one: nothing to read ahead.
+        let before = if self.config.offline_grace_ms == 0 { Rep::Offline } else { self.rep(idx) };
         let config = self.config;
         let client = &mut self.clients[idx as usize];
         let was = client.online;

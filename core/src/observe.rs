@@ -83,10 +83,17 @@ impl Client {
 }
 
 /// Whether a JSONL line is an observation: its first key is `observe` (the cheap test every
-/// line pays; see [`parse_line`]).
+/// line pays, a byte or two for the usual `{"` line; see [`parse_line`]).
+#[inline]
 pub(crate) fn is_observation(line: &[u8]) -> bool {
-    let rest = line.trim_ascii_start();
-    rest.strip_prefix(b"{").is_some_and(|r| r.trim_ascii_start().starts_with(b"\"observe\""))
+    match line {
+        [b'{', b'"', rest @ ..] => rest.starts_with(b"observe\""),
+        [b'{', c, ..] | [c, ..] if c.is_ascii_whitespace() => {
+            let rest = line.trim_ascii_start();
+            rest.strip_prefix(b"{").is_some_and(|r| r.trim_ascii_start().starts_with(b"\"observe\""))
+        }
+        _ => false,
+    }
 }
 
 /// An observation line `{"observe": {"clientId": "...", "online": false, "time": 1700000000000}}`:
