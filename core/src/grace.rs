@@ -352,6 +352,12 @@ mod tests {
     use crate::{Config, EventType, Notification, StatusEngine, MAX_TIME};
 
     #[test]
+    fn a_client_record_takes_80_bytes() {
+        // 72 before issue 17: the observation pointer adds 8, the pending flag fits in padding.
+        assert_eq!(core::mem::size_of::<crate::client::Client>(), 80);
+    }
+
+    #[test]
     fn the_deadline_index_stays_bounded_without_advance() {
         // One client flapping 10 000 times, nobody advancing: each close pends anew (a new
         // entry), each reconnect ends it (a stale entry left behind).
