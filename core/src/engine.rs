@@ -298,8 +298,9 @@ impl StatusEngine {
         self.ingest_checked(&n)
     }
 
-    /// Ingests one notification body (or an envelope `{"tag": …, "body": …}`) given as JSON
-    /// bytes, with the RocketMQ message tag if the caller has one.
+    /// Ingests one notification body (or an envelope `{"tag": …, "body": …}`, or an
+    /// observation `{"observe": {…}}`, see [`observe`](Self::observe)) given as JSON bytes,
+    /// with the RocketMQ message tag if the caller has one (an observation takes none).
     pub fn ingest_json(&mut self, body: &[u8], tag: Option<&str>) -> Result<Option<Transition>, Error> {
         self.ingest_json_detailed(body, tag).map(|(_, t)| t)
     }
@@ -311,6 +312,9 @@ impl StatusEngine {
         tag: Option<&str>,
     ) -> Result<(Outcome, Option<Transition>), Error> {
         let (max, source) = (self.config.max_id_len, self.config.source);
+        if crate::observe::is_observation(body) {
+            return self.ingest_observation(body, tag);
+        }
         let mut scratch = core::mem::take(&mut self.scratch);
         let r = parse::with_source_notification(source, body, tag, max, &mut scratch, |n| {
             self.ingest_checked(&n)

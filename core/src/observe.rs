@@ -186,6 +186,30 @@ impl StatusEngine {
         Ok(out)
     }
 
+    /// An observation given as a JSON body (`ingest_json`): parsed, applied and counted. A tag
+    /// is `tag_mismatch`: an observation is no broker message.
+    pub(crate) fn ingest_observation(
+        &mut self,
+        body: &[u8],
+        tag: Option<&str>,
+    ) -> Result<(Outcome, Option<Transition>), Error> {
+        let r = parse_line(body, self.config.max_id_len).and_then(|(id, online, time)| {
+            if let Some(tag) = tag {
+                return Err(Error::TagMismatch {
+                    tag: String::from(tag),
+                    event_type: String::from("observe"),
+                });
+            }
+            let (outcome, flip) = self.apply_observation(&id, online, time)?;
+            Ok((outcome, flip, id, time))
+        });
+        self.count(r.as_ref().ok().map(|&(o, f, _, _)| (o, f.online())));
+        let (outcome, flip, id, time) = r?;
+        let mut out = None;
+        self.emit(flip, &cause(&id, time), |t| out = Some(t.to_transition()));
+        Ok((outcome, out))
+    }
+
     /// Applies a checked or unchecked observation (not counted).
     pub(crate) fn apply_observation(
         &mut self,
