@@ -63,6 +63,7 @@ mod warm;
 pub use config::{Config, MAX_GRACE_MS, MAX_ID_LEN_LIMIT, MAX_OPEN_CHANNELS_LIMIT, MAX_TOMBSTONES_LIMIT};
 pub use engine::StatusEngine;
 pub use error::{Error, ErrorCode};
+pub use observe::is_observation;
 pub use options::{BatchOptions, OnlineQuery, OptionValue, OptionsArg};
 pub use parse::{with_notification, Source, MAX_TIME};
 pub use record::{record_shard, EventBatch, RECORD_VERSION};

@@ -82,10 +82,11 @@ impl Client {
     }
 }
 
-/// Whether a JSONL line is an observation: its first key is `observe` (the cheap test every
-/// line pays, a byte or two for the usual `{"` line; see [`parse_line`]).
+/// Whether a JSONL line (or an `ingest_json` body) is read as an observation: its first key is
+/// `observe`, `{"observe": {"clientId": …, "online": …, "time": …}}` (SPEC §9). The cheap test
+/// every line pays: a byte or two for the usual `{"` line.
 #[inline]
-pub(crate) fn is_observation(line: &[u8]) -> bool {
+pub fn is_observation(line: &[u8]) -> bool {
     match line {
         [b'{', b'"', rest @ ..] => rest.starts_with(b"observe\""),
         [b'{', c, ..] | [c, ..] if c.is_ascii_whitespace() => {
