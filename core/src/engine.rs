@@ -214,6 +214,7 @@ impl StatusEngine {
 
     /// What a settled change of client `idx` (online `was`, reported `before`) reports: with no
     /// grace, the exact flip; with one, see [`grace_flip`](Self::grace_flip).
+    #[inline(always)]
     pub(crate) fn flip(&mut self, idx: u32, was: bool, flipped: bool, before: Rep, time: u64) -> Flip {
         if self.config.offline_grace_ms == 0 {
             return if flipped { Flip::Event { online: !was, since: None } } else { Flip::None };
@@ -227,7 +228,8 @@ impl StatusEngine {
             Some(i) => i,
             None => self.insert_client(n.client_id)?,
         };
-        let before = self.rep(idx);
+        // Without a grace the reported status is the exact one: nothing to read ahead.
+        let before = if self.config.offline_grace_ms == 0 { Rep::Offline } else { self.rep(idx) };
         let config = self.config;
         let client = &mut self.clients[idx as usize];
         let was = client.online;
@@ -296,8 +298,9 @@ impl StatusEngine {
         self.ingest_checked(&n)
     }
 
-    /// Ingests one notification body (or an envelope `{"tag": …, "body": …}`) given as JSON
-    /// bytes, with the RocketMQ message tag if the caller has one.
+    /// Ingests one notification body (or an envelope `{"tag": …, "body": …}`, or an
+    /// observation `{"observe": {…}}`, see [`observe`](Self::observe)) given as JSON bytes,
+    /// with the RocketMQ message tag if the caller has one (an observation takes none).
     pub fn ingest_json(&mut self, body: &[u8], tag: Option<&str>) -> Result<Option<Transition>, Error> {
         self.ingest_json_detailed(body, tag).map(|(_, t)| t)
     }
@@ -309,6 +312,9 @@ impl StatusEngine {
         tag: Option<&str>,
     ) -> Result<(Outcome, Option<Transition>), Error> {
         let (max, source) = (self.config.max_id_len, self.config.source);
+        if crate::observe::is_observation(body) {
+            return self.ingest_observation(body, tag);
+        }
         let mut scratch = core::mem::take(&mut self.scratch);
         let r = parse::with_source_notification(source, body, tag, max, &mut scratch, |n| {
             self.ingest_checked(&n)

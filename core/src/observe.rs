@@ -90,11 +90,19 @@ pub fn parse_observation_line(line: &[u8], max_id_len: u32) -> Option<Result<(St
     is_observation(line).then(|| parse_line(line, max_id_len))
 }
 
-/// Whether a JSONL line is an observation: its first key is `observe` (the cheap test every
-/// line pays; see [`parse_line`]).
-pub(crate) fn is_observation(line: &[u8]) -> bool {
-    let rest = line.trim_ascii_start();
-    rest.strip_prefix(b"{").is_some_and(|r| r.trim_ascii_start().starts_with(b"\"observe\""))
+/// Whether a JSONL line (or an `ingest_json` body) is read as an observation: its first key is
+/// `observe`, `{"observe": {"clientId": …, "online": …, "time": …}}` (SPEC §9). The cheap test
+/// every line pays: a byte or two for the usual `{"` line.
+#[inline]
+pub fn is_observation(line: &[u8]) -> bool {
+    match line {
+        [b'{', b'"', rest @ ..] => rest.starts_with(b"observe\""),
+        [b'{', c, ..] | [c, ..] if c.is_ascii_whitespace() => {
+            let rest = line.trim_ascii_start();
+            rest.strip_prefix(b"{").is_some_and(|r| r.trim_ascii_start().starts_with(b"\"observe\""))
+        }
+        _ => false,
+    }
 }
 
 /// An observation line `{"observe": {"clientId": "...", "online": false, "time": 1700000000000}}`:
@@ -185,6 +193,30 @@ impl StatusEngine {
         let mut out = None;
         self.emit(flip, &cause(client_id, time_ms), |t| out = Some(t.to_transition()));
         Ok(out)
+    }
+
+    /// An observation given as a JSON body (`ingest_json`): parsed, applied and counted. A tag
+    /// is `tag_mismatch`: an observation is no broker message.
+    pub(crate) fn ingest_observation(
+        &mut self,
+        body: &[u8],
+        tag: Option<&str>,
+    ) -> Result<(Outcome, Option<Transition>), Error> {
+        let r = parse_line(body, self.config.max_id_len).and_then(|(id, online, time)| {
+            if let Some(tag) = tag {
+                return Err(Error::TagMismatch {
+                    tag: String::from(tag),
+                    event_type: String::from("observe"),
+                });
+            }
+            let (outcome, flip) = self.apply_observation(&id, online, time)?;
+            Ok((outcome, flip, id, time))
+        });
+        self.count(r.as_ref().ok().map(|&(o, f, _, _)| (o, f.online())));
+        let (outcome, flip, id, time) = r?;
+        let mut out = None;
+        self.emit(flip, &cause(&id, time), |t| out = Some(t.to_transition()));
+        Ok((outcome, out))
     }
 
     /// Applies a checked or unchecked observation (not counted).

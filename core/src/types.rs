@@ -45,22 +45,14 @@ impl EventType {
         }
     }
 
-    /// The slot of a channel's time for this type; `None` for [`Observe`](EventType::Observe),
-    /// which no channel records.
-    pub(crate) const fn slot(self) -> Option<usize> {
-        match self {
-            EventType::Connect => Some(0),
-            EventType::Disconnect => Some(1),
-            EventType::TcpClean => Some(2),
-            EventType::Observe => None,
-        }
-    }
-
-    /// [`slot`](Self::slot) of a channel event type.
+    /// The slot of a channel's time for this type (3, out of a channel's range, for
+    /// [`Observe`](EventType::Observe): no channel records one, and validation keeps it out).
     pub(crate) const fn index(self) -> usize {
-        match self.slot() {
-            Some(i) => i,
-            None => 3,
+        match self {
+            EventType::Connect => 0,
+            EventType::Disconnect => 1,
+            EventType::TcpClean => 2,
+            EventType::Observe => 3,
         }
     }
 

@@ -54,9 +54,12 @@ fn observe_is_no_notification_type_and_bad_input_changes_nothing() {
     let s = e.stats();
     assert_eq!((s.events, s.rejected, s.clients), (2, 2, 0), "advance is no input: not counted");
     assert_eq!(e.advanced_to(), None);
-    // A single body is a notification; observation lines are JSONL (batches) only.
-    let err = e.ingest_json(br#"{"observe":{"clientId":"a","online":true,"time":1}}"#, None).unwrap_err();
-    assert_eq!(err.code().as_str(), "missing_field");
+    // A single body may be an observation too, but one without a tag: it is no broker message.
+    let obs = br#"{"observe":{"clientId":"a","online":true,"time":1}}"#;
+    let err = e.ingest_json(obs, Some("connect")).unwrap_err();
+    assert_eq!(err.code().as_str(), "tag_mismatch");
+    assert!(e.ingest_json(obs, None).unwrap().is_some_and(|t| t.event_type == EventType::Observe));
+    assert_eq!((e.stats().events, e.stats().rejected, e.stats().applied), (4, 3, 1));
 }
 
 #[test]

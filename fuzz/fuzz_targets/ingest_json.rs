@@ -74,6 +74,11 @@ fuzz_target!(|data: &[u8]| {
 });
 
 fn one(e: &mut StatusEngine, body: &[u8], tag: Option<&str>) {
+    // An observation body (issue 17) is no notification: `with_notification` is no model for it
+    // (vectors observe-*, laws in core/tests pin it; not fuzzed here yet).
+    if mqtt_status::is_observation(body) {
+        return;
+    }
     let max = e.config().max_id_len;
     let (stats0, state0) = (e.stats(), state(e));
     let decoded = with_notification(body, tag, max, Owned::of);

@@ -24,6 +24,11 @@ fuzz_target!(|data: &[u8]| {
     let until = (extra & 2 != 0).then(|| u64::from(u32::arbitrary(&mut u).unwrap_or(0)) * 1000);
     let cut = u8::arbitrary(&mut u).unwrap_or(0);
     let jsonl = u.take_rest();
+    // Observation lines (issue 17) carry their time where `with_notification`, the model's
+    // `until` filter, cannot read it: not fuzzed here yet (vectors observe-*, core laws).
+    if jsonl.split(|&b| b == b'\n').any(|l| mqtt_status::is_observation(l.strip_suffix(b"\r").unwrap_or(l))) {
+        return;
+    }
     let Some(mut fresh) = engine(config) else { return };
     if extra & 1 != 0 {
         fresh.ingest_many(EXAMPLE.as_bytes()); // some lines are refused under small limits
