@@ -9,7 +9,7 @@
 //! borrowed the same way, its integers read the same way, the whole line is valid UTF-8 and
 //! valid JSON.
 
-use super::lex::Lex;
+use super::lex::{Lex, Next};
 use super::raw::{self, nested, Key, Line, Raw, Val};
 
 /// Reads `bytes` into `line`, which must start empty (after `None` it may hold some fields and
@@ -43,16 +43,10 @@ impl<'a, const QUOTED: bool> Flat<'a, QUOTED> {
     /// envelope's body (see [`nested`]), into `inner`; the position after it and the
     /// whitespace that follows.
     fn object(&self, i: usize, raw: &mut Raw<&'a str>, inner: Option<&mut Raw<&'a str>>) -> Option<usize> {
-        let b = self.0.b;
-        let mut i = self.0.ws(i);
-        if b.get(i) != Some(&b'{') {
-            return None;
+        match self.0.open(i)? {
+            Next::Member(i) => self.members(i, None, raw, inner),
+            Next::End(end) => Some(end),
         }
-        i = self.0.ws(i + 1);
-        if b.get(i) == Some(&b'}') {
-            return Some(self.0.ws(i + 1));
-        }
-        self.members(i, None, raw, inner)
     }
 
     /// An object's members from `i` to its closing brace, as in [`object`](Self::object); the
@@ -70,14 +64,11 @@ impl<'a, const QUOTED: bool> Flat<'a, QUOTED> {
                 Some(key) => key,
                 None => {
                     let (name, next) = self.0.bytes(i)?;
-                    i = self.0.ws(next);
-                    if b.get(i) != Some(&b':') {
-                        return None;
-                    }
+                    i = next;
                     Key::of(name)
                 }
             };
-            i = self.0.ws(i + 1);
+            i = self.0.colon(i)?;
             // A repeated key is rare: declined, for `de.rs` to skip it and read on.
             let slot = raw.vacant(key).ok()?;
             let value = match *b.get(i)? {
@@ -117,11 +108,9 @@ impl<'a, const QUOTED: bool> Flat<'a, QUOTED> {
             if let Some(slot) = slot {
                 *slot = Some(value);
             }
-            i = self.0.ws(i);
-            match b.get(i) {
-                Some(b',') => i = self.0.ws(i + 1),
-                Some(b'}') => return Some(self.0.ws(i + 1)),
-                _ => return None,
+            match self.0.next(i)? {
+                Next::Member(next) => i = next,
+                Next::End(end) => return Some(end),
             }
         }
     }

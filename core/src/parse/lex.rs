@@ -17,6 +17,14 @@ pub(super) struct Lex<'a, const QUOTED: bool> {
     pub(super) b: &'a [u8],
 }
 
+/// Where an object's walk goes on: a member at this position, or the object's end.
+pub(super) enum Next {
+    /// The position of a member's key.
+    Member(usize),
+    /// The position after the closing brace and the whitespace that follows.
+    End(usize),
+}
+
 impl<'a, const QUOTED: bool> Lex<'a, QUOTED> {
     /// How a quote is written.
     pub(super) const QUOTE: &'static [u8] = if QUOTED { br#"\""# } else { b"\"" };
@@ -41,6 +49,37 @@ impl<'a, const QUOTED: bool> Lex<'a, QUOTED> {
             i += 1;
         }
         i
+    }
+
+    /// An object's opening brace at (or after whitespace at) `i`: where its first member
+    /// starts, or, for `{}`, where the object and the whitespace after it end.
+    #[inline(always)]
+    pub(super) fn open(&self, i: usize) -> Option<Next> {
+        let i = self.ws(i);
+        if self.b.get(i) != Some(&b'{') {
+            return None;
+        }
+        let i = self.ws(i + 1);
+        Some(if self.b.get(i) == Some(&b'}') { Next::End(self.ws(i + 1)) } else { Next::Member(i) })
+    }
+
+    /// A key's colon at (or after whitespace at) `i`: where the value starts.
+    #[inline(always)]
+    pub(super) fn colon(&self, i: usize) -> Option<usize> {
+        let i = self.ws(i);
+        (self.b.get(i) == Some(&b':')).then(|| self.ws(i + 1))
+    }
+
+    /// What follows a member's value at (or after whitespace at) `i`: a comma and the next
+    /// member, or the closing brace (the position after it and the whitespace that follows).
+    #[inline(always)]
+    pub(super) fn next(&self, i: usize) -> Option<Next> {
+        let i = self.ws(i);
+        match self.b.get(i) {
+            Some(b',') => Some(Next::Member(self.ws(i + 1))),
+            Some(b'}') => Some(Next::End(self.ws(i + 1))),
+            _ => None,
+        }
     }
 
     /// A string without escapes at `i`: its bytes and the position after it. Keys and skipped

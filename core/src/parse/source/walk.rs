@@ -5,7 +5,7 @@
 //! escapes, numbers with a fraction or an exponent, integers of more than 18 digits, nesting
 //! deeper than [`MAX_DEPTH`] and a known key seen twice.
 
-use super::super::lex::Lex;
+use super::super::lex::{Lex, Next};
 use super::super::raw::{self, Val};
 use super::{Rec, F};
 
@@ -44,21 +44,13 @@ impl<'a> Walk<'a> {
     /// Azure's `data` when `nested`). The position after it and the whitespace that follows.
     fn object(&self, i: usize, rec: &mut Rec<&'a str>, nested: bool) -> Option<usize> {
         let b = self.0.b;
-        let mut i = self.0.ws(i);
-        if b.get(i) != Some(&b'{') {
-            return None;
-        }
-        i = self.0.ws(i + 1);
-        if b.get(i) == Some(&b'}') {
-            return Some(self.0.ws(i + 1));
-        }
+        let mut i = match self.0.open(i)? {
+            Next::Member(i) => i,
+            Next::End(end) => return Some(end),
+        };
         loop {
             let (name, next) = self.0.bytes(i)?;
-            i = self.0.ws(next);
-            if b.get(i) != Some(&b':') {
-                return None;
-            }
-            i = self.0.ws(i + 1);
+            i = self.0.colon(next)?;
             match F::of(name, nested) {
                 Some(f) => {
                     let (v, next) = self.value(i, rec, f, nested)?;
@@ -72,11 +64,9 @@ impl<'a> Walk<'a> {
                 None if b.get(i) == Some(&b'"') => i = self.0.bytes(i)?.1,
                 None => i = self.skip(i, 0)?,
             }
-            i = self.0.ws(i);
-            match b.get(i) {
-                Some(b',') => i = self.0.ws(i + 1),
-                Some(b'}') => return Some(self.0.ws(i + 1)),
-                _ => return None,
+            match self.0.next(i)? {
+                Next::Member(next) => i = next,
+                Next::End(end) => return Some(end),
             }
         }
     }
