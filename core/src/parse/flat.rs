@@ -9,8 +9,8 @@
 //! borrowed the same way, its integers read the same way, the whole line is valid UTF-8 and
 //! valid JSON.
 
+use super::lex::{Lex, Next};
 use super::raw::{self, nested, Key, Line, Raw, Val};
-use crate::scan::find_special;
 
 /// Reads `bytes` into `line`, which must start empty (after `None` it may hold some fields and
 /// must not be used).
@@ -19,7 +19,7 @@ pub(super) fn read<'a>(bytes: &'a [u8], line: &mut Line<&'a str>) -> Option<()> 
     // Validated once; every string below is a slice of it between two ASCII quotes.
     let text = core::str::from_utf8(bytes).ok()?;
     let Line { outer, inner } = line;
-    let flat = Flat::<false> { text, b: bytes };
+    let flat = Flat::<false>(Lex { text, b: bytes });
     // Nearly every envelope starts `{"tag":`: those tokens matched as bytes, the rest of the
     // object read as usual (the same reading in fewer steps, not a second one).
     const HEAD: &[u8] = br#"{"tag":"#;
@@ -35,74 +35,18 @@ pub(super) fn read<'a>(bytes: &'a [u8], line: &mut Line<&'a str>) -> Option<()> 
 /// string holding a flat object (`QUOTED = true`). There its quotes are written `\"` and it may
 /// hold no other escape and no control character (not even whitespace ones, which a string
 /// cannot hold raw), so the contents unescape to a flat object whose strings are exactly the
-/// text between each `\"` pair, which is how they are read.
-struct Flat<'a, const QUOTED: bool> {
-    text: &'a str,
-    b: &'a [u8],
-}
+/// text between each `\"` pair, which is how they are read. Its tokens are read by [`Lex`].
+struct Flat<'a, const QUOTED: bool>(Lex<'a, QUOTED>);
 
 impl<'a, const QUOTED: bool> Flat<'a, QUOTED> {
-    /// How a quote is written.
-    const QUOTE: &'static [u8] = if QUOTED { br#"\""# } else { b"\"" };
-
-    #[inline(always)]
-    fn ws(&self, mut i: usize) -> usize {
-        while match self.b.get(i) {
-            Some(b' ') => true,
-            Some(b'\t' | b'\n' | b'\r') => !QUOTED,
-            _ => false,
-        } {
-            i += 1;
-        }
-        i
-    }
-
-    /// A string without escapes at `i`; its text and the position after it.
-    #[inline(always)]
-    fn string(&self, i: usize) -> Option<(&'a str, usize)> {
-        let start = i + Self::QUOTE.len();
-        if !self.b.get(i..)?.starts_with(Self::QUOTE) {
-            return None;
-        }
-        let end = start + find_special(&self.b[start..])?;
-        if !self.b[end..].starts_with(Self::QUOTE) {
-            return None;
-        }
-        Some((self.text.get(start..end)?, end + Self::QUOTE.len()))
-    }
-
-    /// An unsigned integer of at most 18 digits at `i` (what cannot overflow and what serde_json
-    /// reads as a `u64` too); the position after it.
-    #[inline(always)]
-    fn uint(&self, i: usize) -> Option<(u64, usize)> {
-        let b = self.b;
-        let len = b[i..].iter().position(|c| !c.is_ascii_digit()).unwrap_or(b.len() - i);
-        let digits = &b[i..i + len];
-        let end = i + len;
-        if len == 0
-            || len > 18
-            || (digits[0] == b'0' && len > 1)
-            || matches!(b.get(end), Some(b'.' | b'e' | b'E'))
-        {
-            return None;
-        }
-        Some((digits.iter().fold(0, |v, &d| v * 10 + u64::from(d - b'0')), end))
-    }
-
     /// The object at (or after whitespace at) `i`, its fields put into `raw` and, for the
     /// envelope's body (see [`nested`]), into `inner`; the position after it and the
     /// whitespace that follows.
     fn object(&self, i: usize, raw: &mut Raw<&'a str>, inner: Option<&mut Raw<&'a str>>) -> Option<usize> {
-        let b = self.b;
-        let mut i = self.ws(i);
-        if b.get(i) != Some(&b'{') {
-            return None;
+        match self.0.open(i)? {
+            Next::Member(i) => self.members(i, None, raw, inner),
+            Next::End(end) => Some(end),
         }
-        i = self.ws(i + 1);
-        if b.get(i) == Some(&b'}') {
-            return Some(self.ws(i + 1));
-        }
-        self.members(i, None, raw, inner)
     }
 
     /// An object's members from `i` to its closing brace, as in [`object`](Self::object); the
@@ -114,29 +58,26 @@ impl<'a, const QUOTED: bool> Flat<'a, QUOTED> {
         raw: &mut Raw<&'a str>,
         mut inner: Option<&mut Raw<&'a str>>,
     ) -> Option<usize> {
-        let b = self.b;
+        let b = self.0.b;
         loop {
             let key = match key.take() {
                 Some(key) => key,
                 None => {
-                    let (name, next) = self.string(i)?;
-                    i = self.ws(next);
-                    if b.get(i) != Some(&b':') {
-                        return None;
-                    }
-                    Key::of(name.as_bytes())
+                    let (name, next) = self.0.bytes(i)?;
+                    i = next;
+                    Key::of(name)
                 }
             };
-            i = self.ws(i + 1);
+            i = self.0.colon(i)?;
             // A repeated key is rare: declined, for `de.rs` to skip it and read on.
             let slot = raw.vacant(key).ok()?;
             let value = match *b.get(i)? {
-                c if c == Self::QUOTE[0] => match nested(key, inner.as_deref_mut()) {
+                c if c == Lex::<QUOTED>::QUOTE[0] => match nested(key, inner.as_deref_mut()) {
                     // An envelope's body string: read in place, or declined. The quoted reader
                     // never takes a raw `"`, so it stops at the string's closing quote at the
                     // latest, which must follow the object.
                     Some(body) if !QUOTED => {
-                        let end = Flat::<true> { text: self.text, b }.object(i + 1, body, None)?;
+                        let end = Flat::<true>(Lex { text: self.0.text, b }).object(i + 1, body, None)?;
                         if b.get(end) != Some(&b'"') {
                             return None;
                         }
@@ -144,7 +85,7 @@ impl<'a, const QUOTED: bool> Flat<'a, QUOTED> {
                         Val::Object
                     }
                     _ => {
-                        let (v, next) = self.string(i)?;
+                        let (v, next) = self.0.string(i)?;
                         i = next;
                         Val::Str(v)
                     }
@@ -154,7 +95,7 @@ impl<'a, const QUOTED: bool> Flat<'a, QUOTED> {
                     Val::Null
                 }
                 b'0'..=b'9' => {
-                    let (v, next) = self.uint(i)?;
+                    let (v, next) = self.0.uint(i)?;
                     i = next;
                     Val::Uint(v)
                 }
@@ -167,11 +108,9 @@ impl<'a, const QUOTED: bool> Flat<'a, QUOTED> {
             if let Some(slot) = slot {
                 *slot = Some(value);
             }
-            i = self.ws(i);
-            match b.get(i) {
-                Some(b',') => i = self.ws(i + 1),
-                Some(b'}') => return Some(self.ws(i + 1)),
-                _ => return None,
+            match self.0.next(i)? {
+                Next::Member(next) => i = next,
+                Next::End(end) => return Some(end),
             }
         }
     }

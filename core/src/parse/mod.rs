@@ -14,6 +14,7 @@ use crate::{Error, Notification};
 mod de;
 mod envelope;
 mod flat;
+mod lex;
 mod raw;
 mod source;
 #[cfg(test)]

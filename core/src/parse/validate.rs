@@ -16,7 +16,13 @@ fn too_long(field: &'static str, max_len: u32) -> Error {
     Error::invalid(field, alloc::format!("longer than {max_len} bytes"))
 }
 
-fn id<'v, S: AsRef<str>>(v: &'v Option<Val<S>>, field: &'static str, max_len: u32) -> Result<&'v str, Error> {
+/// A required id string: present, non-empty, at most `max_len` bytes (ApsaraMQ's ids and every
+/// vendor's, through `source/check.rs`).
+pub(super) fn id<'v, S: AsRef<str>>(
+    v: &'v Option<Val<S>>,
+    field: &'static str,
+    max_len: u32,
+) -> Result<&'v str, Error> {
     match v {
         None | Some(Val::Null) => Err(Error::MissingField { field }),
         Some(Val::Str(s)) if s.as_ref().is_empty() => Err(Error::invalid(field, "must not be empty")),
@@ -28,13 +34,16 @@ fn id<'v, S: AsRef<str>>(v: &'v Option<Val<S>>, field: &'static str, max_len: u3
 
 /// An event type named by `field` (the envelope's `tag` or the body's `eventType`).
 pub(super) fn event_type(v: &str, field: &'static str) -> Result<EventType, Error> {
-    EventType::parse(v).ok_or_else(|| {
-        let mut end = v.len().min(64);
-        while !v.is_char_boundary(end) {
-            end -= 1;
-        }
-        Error::UnknownEventType { field, value: String::from(&v[..end]) }
-    })
+    EventType::parse(v).ok_or_else(|| unknown_event_type(field, v))
+}
+
+/// An unknown event type named by `field`, its value cut to 64 bytes (at a char boundary).
+pub(super) fn unknown_event_type(field: &'static str, v: &str) -> Error {
+    let mut end = v.len().min(64);
+    while !v.is_char_boundary(end) {
+        end -= 1;
+    }
+    Error::UnknownEventType { field, value: String::from(&v[..end]) }
 }
 
 fn time<S: AsRef<str>>(v: &Option<Val<S>>) -> Result<u64, Error> {
@@ -65,7 +74,9 @@ fn time<S: AsRef<str>>(v: &Option<Val<S>>) -> Result<u64, Error> {
     Ok(t)
 }
 
-fn optional_str<'v, S: AsRef<str>>(
+/// An optional string (an address): absent, `null` and `""` are none; anything else must be a
+/// string of at most `max_len` bytes. ApsaraMQ's `clientIp` and every vendor's address.
+pub(super) fn optional_str<'v, S: AsRef<str>>(
     v: &'v Option<Val<S>>,
     field: &'static str,
     max_len: u32,
