@@ -64,7 +64,7 @@ pub use config::{Config, MAX_GRACE_MS, MAX_ID_LEN_LIMIT, MAX_OPEN_CHANNELS_LIMIT
 pub use engine::StatusEngine;
 pub use error::{Error, ErrorCode};
 pub use observe::{is_observation, parse_observation_line};
-pub use options::{BatchOptions, OnlineQuery, OptionValue, OptionsArg};
+pub use options::{BatchOptions, ObserveArgs, OnlineQuery, OptionValue, OptionsArg};
 pub use parse::{with_notification, with_notification_as, Source, MAX_TIME};
 pub use record::{record_shard, EventBatch, RECORD_VERSION};
 pub use snapshot::SNAPSHOT_VERSION;

@@ -77,6 +77,16 @@ impl OptionValue {
         }
     }
 
+    /// A whole number that must be given (a time, a limit): absent is `missing_field`, anything
+    /// but an integer from 0 to 2^53 `invalid_field` (the method taking it then checks its own
+    /// range, e.g. a time at most 2^53 − 1, and says what is too large).
+    pub fn required_integer(&self, field: &'static str) -> Result<u64, Error> {
+        match self {
+            OptionValue::Absent => Err(Error::MissingField { field }),
+            v => Ok(v.integer(field, 1 << 53)?.unwrap_or(0)),
+        }
+    }
+
     /// The value of a JSON document, as a host would hand it over.
     fn from_json(v: serde_json::Value) -> Self {
         use serde_json::Value;
@@ -282,5 +292,33 @@ mod tests {
         assert_eq!(field(BatchOptions::from_json(br#"{"untill":5}"#).unwrap_err()).0, "options");
         assert_eq!(field(OptionValue::Number(f64::NAN).integer("until", 5).unwrap_err()).0, "until");
         assert_eq!(OptionValue::Other.required_text("clientId").unwrap_err().field(), Some("clientId"));
+    }
+}
+
+/// `observe`'s arguments `(clientId, online, time)` as a host hands them over, checked here so
+/// every binding rejects the same values with the same words (SPEC §9).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObserveArgs {
+    /// The observed client.
+    pub client_id: String,
+    /// What the query API answered.
+    pub online: bool,
+    /// When, in milliseconds.
+    pub time_ms: u64,
+}
+
+impl ObserveArgs {
+    /// Checks the three values: `clientId` a string, `online` a boolean (absent too is "must be
+    /// a boolean": there is no default), `time` a required whole number.
+    pub fn from_values(
+        client_id: OptionValue,
+        online: OptionValue,
+        time: OptionValue,
+    ) -> Result<Self, Error> {
+        let client_id = client_id.required_text("clientId")?;
+        let OptionValue::Bool(online) = online else {
+            return Err(Error::invalid("online", "must be a boolean"));
+        };
+        Ok(ObserveArgs { client_id, online, time_ms: time.required_integer("time")? })
     }
 }

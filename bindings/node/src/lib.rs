@@ -12,7 +12,7 @@
 use std::cell::{Ref, RefCell, RefMut};
 
 use mqtt_status::{
-    BatchOptions, Config, Error as CoreError, ErrorCode, OnlineQuery, OptionValue, OptionsArg,
+    BatchOptions, Config, Error as CoreError, ErrorCode, ObserveArgs, OnlineQuery, OptionValue, OptionsArg,
     StatusEngine as Engine, TransitionRef,
 };
 use mqtt_status_js_common::{pack_transition, PackedReport, Packer, BUSY, EVENT_TYPES, FREED};
@@ -168,30 +168,6 @@ pub(crate) fn packed_report<'e>(env: &'e Env, packed: PackedReport) -> Result<Un
     out.into_unknown(env)
 }
 
-/// A required whole-number argument (a time, a limit), checked by the core's option rules:
-/// absent is `missing_field`, anything but an integer from 0 to 2^53 `invalid_field` (the core
-/// then checks its own range, e.g. a time at most 2^53 − 1).
-pub(crate) fn required_int(v: OptionValue, field: &'static str) -> std::result::Result<u64, CoreError> {
-    match v {
-        OptionValue::Absent => Err(CoreError::MissingField { field }),
-        v => Ok(v.integer(field, 1 << 53)?.unwrap_or(0)),
-    }
-}
-
-/// `observe`'s arguments `(clientId, online, time)` as the core takes them.
-fn observation(
-    client_id: OptionValue,
-    online: OptionValue,
-    time: OptionValue,
-) -> std::result::Result<(String, bool, u64), CoreError> {
-    let id = client_id.required_text("clientId")?;
-    let online = match online {
-        OptionValue::Bool(b) => b,
-        _ => return Err(CoreError::InvalidField { field: "online", reason: "must be a boolean".into() }),
-    };
-    Ok((id, online, required_int(time, "time")?))
-}
-
 /// The raw status engine the npm package's `StatusEngine` (`pkg/api.cjs`) wraps.
 #[napi(js_name = "StatusEngine")]
 pub struct NodeStatusEngine {
@@ -302,7 +278,7 @@ impl NodeStatusEngine {
     /// sorted by (time, clientId).
     #[napi]
     pub fn advance<'e>(&self, env: &'e Env, now_ms: Unknown<'e>) -> Result<Unknown<'e>> {
-        let now = required_int(option_value(now_ms)?, "now").map_err(|e| js_error(env, &e))?;
+        let now = option_value(now_ms)?.required_integer("now").map_err(|e| js_error(env, &e))?;
         let due = self.engine_mut(env)?.advance(now).map_err(|e| js_error(env, &e))?;
         to_js(env, &due)
     }
@@ -317,10 +293,11 @@ impl NodeStatusEngine {
         online: Unknown<'e>,
         time_ms: Unknown<'e>,
     ) -> Result<Unknown<'e>> {
-        let args = observation(option_value(client_id)?, option_value(online)?, option_value(time_ms)?);
+        let args =
+            ObserveArgs::from_values(option_value(client_id)?, option_value(online)?, option_value(time_ms)?);
         let mut engine = self.engine_mut(env)?;
         let result = match args {
-            Ok((id, online, time)) => engine.observe(&id, online, time),
+            Ok(a) => engine.observe(&a.client_id, a.online, a.time_ms),
             Err(e) => Err(engine.reject_unread(e)),
         };
         drop(engine);
@@ -341,7 +318,7 @@ impl NodeStatusEngine {
         limit: Unknown<'e>,
     ) -> Result<Unknown<'e>> {
         let arg = |v: Unknown<'e>, field| -> Result<u64> {
-            required_int(option_value(v)?, field).map_err(|e| js_error(env, &e))
+            option_value(v)?.required_integer(field).map_err(|e| js_error(env, &e))
         };
         let (older, now, limit) =
             (arg(older_than_ms, "olderThanMs")?, arg(now_ms, "nowMs")?, arg(limit, "limit")?);

@@ -9,7 +9,8 @@
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use mqtt_status::{
-    BatchOptions, Config, Error, ErrorCode, OnlineQuery, OptionValue, OptionsArg, StatusEngine, TransitionRef,
+    BatchOptions, Config, Error, ErrorCode, ObserveArgs, OnlineQuery, OptionValue, OptionsArg, StatusEngine,
+    TransitionRef,
 };
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -174,14 +175,10 @@ pub(crate) fn report_tuple(py: Python<'_>, (report, owned): Batch) -> PyResult<R
     Ok((counts.0, counts.1, counts.2, counts.3, errors, PyTuple::new(py, transitions)?))
 }
 
-/// A required whole-number argument (a time, a limit) checked by the core's option rules: absent
-/// is `missing_field`, anything but an integer from 0 to 2^53 `invalid_field` on `field` (the
-/// core then checks its own range, e.g. a time at most 2^53 − 1).
+/// A required whole-number argument (a time, a limit), checked by the core
+/// ([`OptionValue::required_integer`]).
 pub(crate) fn required_int(py: Python<'_>, v: &Bound<'_, PyAny>, field: &'static str) -> PyResult<u64> {
-    match option_value(Some(v)) {
-        OptionValue::Absent => Err(to_pyerr(py, &Error::MissingField { field })),
-        value => Ok(value.integer(field, 1 << 53).map_err(|e| to_pyerr(py, &e))?.unwrap_or(0)),
-    }
+    option_value(Some(v)).required_integer(field).map_err(|e| to_pyerr(py, &e))
 }
 
 /// `until` of a batch, checked by the core (`BatchOptions`).
@@ -337,21 +334,13 @@ impl Engine {
         online: &Bound<'_, PyAny>,
         time_ms: &Bound<'_, PyAny>,
     ) -> PyResult<Option<Py<Transition>>> {
-        let args = || -> Result<(String, bool, u64), Error> {
-            let id = option_value(Some(client_id)).required_text("clientId")?;
-            let online = match option_value(Some(online)) {
-                OptionValue::Bool(b) => b,
-                _ => return Err(Error::InvalidField { field: "online", reason: "must be a boolean".into() }),
-            };
-            let time = match option_value(Some(time_ms)) {
-                OptionValue::Absent => return Err(Error::MissingField { field: "time" }),
-                // In range of the core's check (which says what is too large, and counts it).
-                value => value.integer("time", 1 << 53)?.unwrap_or(0),
-            };
-            Ok((id, online, time))
-        };
-        let result = match args() {
-            Ok((id, online, time)) => self.with(py, |e| e.observe(&id, online, time)),
+        let args = ObserveArgs::from_values(
+            option_value(Some(client_id)),
+            option_value(Some(online)),
+            option_value(Some(time_ms)),
+        );
+        let result = match args {
+            Ok(a) => self.with(py, |e| e.observe(&a.client_id, a.online, a.time_ms)),
             Err(bad) => Err(self.with(py, |e| e.reject_unread(bad))),
         };
         match result.map_err(|e| to_pyerr(py, &e))? {

@@ -16,8 +16,8 @@ use std::cell::{Ref, RefCell, RefMut};
 
 use js_sys::{Array, ArrayBuffer, Float64Array, Reflect, Uint8Array, JSON};
 use mqtt_status::{
-    BatchOptions, Config, Error, ErrorCode, OnlineQuery, OptionValue, OptionsArg, StatusEngine as Engine,
-    TransitionRef,
+    BatchOptions, Config, Error, ErrorCode, ObserveArgs, OnlineQuery, OptionValue, OptionsArg,
+    StatusEngine as Engine, TransitionRef,
 };
 use mqtt_status_js_common::{pack_transition, Packer, BUSY, EVENT_TYPES};
 use serde::Serialize;
@@ -137,25 +137,6 @@ fn snapshot_bytes(v: &JsValue) -> Result<Vec<u8>, JsValue> {
         .ok_or_else(|| js_error(&Error::InvalidSnapshot { reason: "expected a Uint8Array".into() }))
 }
 
-/// A required whole-number argument (a time, a limit), checked by the core's option rules:
-/// absent is `missing_field`, anything but an integer from 0 to 2^53 `invalid_field` (the core
-/// then checks its own range, e.g. a time at most 2^53 − 1).
-fn required_int(v: &JsValue, field: &'static str) -> Result<u64, Error> {
-    match option_value(v) {
-        OptionValue::Absent => Err(Error::MissingField { field }),
-        v => Ok(v.integer(field, 1 << 53)?.unwrap_or(0)),
-    }
-}
-
-/// `observe`'s arguments `(clientId, online, time)` as the core takes them.
-fn observation(client_id: &JsValue, online: &JsValue, time: &JsValue) -> Result<(String, bool, u64), Error> {
-    let id = option_value(client_id).required_text("clientId")?;
-    let Some(online) = online.as_bool() else {
-        return Err(Error::InvalidField { field: "online", reason: "must be a boolean".into() });
-    };
-    Ok((id, online, required_int(time, "time")?))
-}
-
 /// The stable error codes of the core, in its order (what `ERROR_CODES` in the npm package must
 /// equal; the package's tests compare them).
 #[wasm_bindgen(js_name = errorCodes)]
@@ -255,7 +236,7 @@ impl WasmStatusEngine {
     /// Tells the engine the host's time (grace, SPEC §9): the offline transitions it confirmed,
     /// sorted by (time, clientId).
     pub fn advance(&self, now_ms: JsValue) -> Result<JsValue, JsValue> {
-        let now = required_int(&now_ms, "now").map_err(|e| js_error(&e))?;
+        let now = option_value(&now_ms).required_integer("now").map_err(|e| js_error(&e))?;
         let due = self.engine_mut()?.advance(now).map_err(|e| js_error(&e))?;
         to_js(&due)
     }
@@ -263,10 +244,11 @@ impl WasmStatusEngine {
     /// Records an authoritative answer about a client (SPEC §9): the transition it caused or
     /// `null`. Bad arguments are rejected like a bad notification (counted, nothing changes).
     pub fn observe(&self, client_id: JsValue, online: JsValue, time_ms: JsValue) -> Result<JsValue, JsValue> {
-        let args = observation(&client_id, &online, &time_ms);
+        let args =
+            ObserveArgs::from_values(option_value(&client_id), option_value(&online), option_value(&time_ms));
         let mut engine = self.engine_mut()?;
         let result = match args {
-            Ok((id, online, time)) => engine.observe(&id, online, time),
+            Ok(a) => engine.observe(&a.client_id, a.online, a.time_ms),
             Err(e) => Err(engine.reject_unread(e)),
         };
         drop(engine);
@@ -285,7 +267,7 @@ impl WasmStatusEngine {
         now_ms: JsValue,
         limit: JsValue,
     ) -> Result<JsValue, JsValue> {
-        let arg = |v: &JsValue, field| required_int(v, field).map_err(|e| js_error(&e));
+        let arg = |v: &JsValue, field| option_value(v).required_integer(field).map_err(|e| js_error(&e));
         let (older, now, limit) =
             (arg(&older_than_ms, "olderThanMs")?, arg(&now_ms, "nowMs")?, arg(&limit, "limit")?);
         let stale = self.engine()?.stale_online(older, now, usize::try_from(limit).unwrap_or(usize::MAX));
