@@ -49,7 +49,21 @@ const expected = Number(opt.expect);
 const PARALLEL = 32;
 
 // The shared status state: one handle per process (it holds the connection and a record cache).
-const store = opt.bare ? null : await StatusStore.open(opt.store);
+// A store that is unavailable at start (Redis restarting, paused, failing over) is waited for,
+// as a commit's store_unavailable is: subscribing without it would only fail every message.
+// Any other error (a bad URL, another configuration: config_mismatch) is final.
+async function openStore(url) {
+  for (let delay = 250; ; delay = Math.min(delay * 2, 5000)) {
+    try {
+      return await StatusStore.open(url);
+    } catch (e) {
+      if (e.code !== 'store_unavailable') throw e;
+      console.error(`store unavailable at start (${e.message}); retrying in ${delay} ms`);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+const store = opt.bare ? null : await openStore(opt.store);
 
 // A message's identity across redeliveries: the producer's unique key (ali-ons' msgId is the
 // broker's offset id, which a redelivered copy in the retry topic does not share).

@@ -168,6 +168,20 @@ def report(args: argparse.Namespace, tally: Tally, store: Optional[mqtt_status.S
     }
 
 
+def open_store(url: str) -> mqtt_status.StatusStore:
+    """Opens the shared store, waiting while it is unavailable (Redis restarting, paused, failing
+    over), as a commit's StoreUnavailable is waited for: subscribing without it would only fail
+    every message. Any other error (a bad URL, another configuration) is final."""
+    delay = 0.25
+    while True:
+        try:
+            return mqtt_status.StatusStore.open(url)
+        except mqtt_status.StoreUnavailable as e:
+            print(f"store unavailable at start ({e}); retrying in {delay:g} s", file=sys.stderr, flush=True)
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--store", default="redis://127.0.0.1:6379", help="status store URL")
@@ -185,7 +199,7 @@ def main() -> int:
     ap.add_argument("--timeout", type=float, default=0)
     args = ap.parse_args()
 
-    store = None if args.bare else mqtt_status.StatusStore.open(args.store)
+    store = None if args.bare else open_store(args.store)
     acked_log = open(args.acked, "a", encoding="utf-8") if args.acked else None
     tally = Tally(args.expect, acked_log)
     listener = StatusListener(store, tally, args.fail_rate, args.quiet)
