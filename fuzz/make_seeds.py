@@ -84,6 +84,11 @@ def from_vectors(c):
                 c.add("ingest_json", head + tag_selector(step.get("tag")) + body)
                 if "tag" not in step:
                     bodies.append(body)
+            if "observe" in step:
+                # An observe step is the observation line `ingest_json` and a batch read too.
+                body = compact({"observe": step["observe"]})
+                c.add("ingest_json", head + b"\x00" + body)
+                bodies.append(body)
             if "ingestMany" in step:
                 many = step["ingestMany"]
                 jsonl = compact(many) if isinstance(many, str) else b"\n".join(compact(i) for i in many)
@@ -174,8 +179,9 @@ def file_log_seeds(c, lines):
     c.add("file_log", b"\x01\x00" + frame(entries[0]))
 
 
-def ev(client, kind, channel, time, ip=7):
-    """One event of the laws target: client 0-4, kind 0-2, channel 0-5, time 0-255, ip 0-5 or 7."""
+def ev(client, kind, channel, time, ip=6):
+    """One event of the laws target: client 0-4, kind 0-2, channel 0-5, time 0-255, ip 0-5 or 6
+    (none); ip 7 makes it an observation (online iff kind 0)."""
     return bytes([client | kind << 3 | ip << 5, channel, time])
 
 
@@ -183,7 +189,10 @@ def laws_seeds(c):
     flash = [ev(0, 0, 0, 10, 0), ev(0, 0, 1, 20, 1), ev(0, 2, 0, 25), ev(0, 1, 1, 30), ev(0, 2, 1, 31)]
     mixed = [ev(i % 5, i % 3, (i * 7) % 6, (i * 37) % 64, i % 8) for i in range(40)]
     late = [ev(3, 0, ch, 3 * ch) for ch in range(6)] + [ev(3, 2, ch, 3 * ch + 2) for ch in range(6)]
-    for events in (flash, mixed, late):
+    # Address bits 7 make an observation (online iff kind 0): an offline observation between a
+    # connect and its close, an online one after a close, and the same again.
+    observed = flash + [ev(0, 1, 0, 22, 7), ev(1, 0, 2, 5, 0), ev(1, 0, 0, 40, 7), ev(1, 2, 2, 30, 7)]
+    for events in (flash, mixed, late, observed):
         tail = bytes(range(0, 256, 7))  # drives permutation, duplicates and the split
         for flags in (0x00, 0x01, 0x02, 0x03, 0x10, 0x12):
             c.add("laws", bytes([flags, len(events)]) + b"".join(events) + tail)

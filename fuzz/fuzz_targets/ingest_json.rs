@@ -74,10 +74,8 @@ fuzz_target!(|data: &[u8]| {
 });
 
 fn one(e: &mut StatusEngine, body: &[u8], tag: Option<&str>) {
-    // An observation body (issue 17) is no notification: `with_notification` is no model for it
-    // (vectors observe-*, laws in core/tests pin it; not fuzzed here yet).
     if mqtt_status::is_observation(body) {
-        return;
+        return observation(e, body, tag);
     }
     let max = e.config().max_id_len;
     let (stats0, state0) = (e.stats(), state(e));
@@ -145,6 +143,51 @@ fn one(e: &mut StatusEngine, body: &[u8], tag: Option<&str>) {
             assert_eq!(state(e), state1, "a redelivery changed the state");
         }
         (r, d) => panic!("ingest_json {r:?} but with_notification {d:?}"),
+    }
+    check_consistent(e, true);
+}
+
+/// An observation body (SPEC §9): `ingest_json` is `observe` of what `parse_observation_line`
+/// reads in it, refused with a tag (`tag_mismatch`: an observation is no broker message); a
+/// refusal changes nothing but the counters; the same observation again changes nothing.
+fn observation(e: &mut StatusEngine, body: &[u8], tag: Option<&str>) {
+    let max = e.config().max_id_len;
+    let (stats0, state0) = (e.stats(), state(e));
+    let parsed = mqtt_status::parse_observation_line(body, max).expect("is_observation said so");
+    let mut model = e.clone();
+    // `None`: refused with tag_mismatch, whatever the engine holds.
+    let want = match (&parsed, tag) {
+        (Err(err), _) => Some(Err(err.clone())),
+        (Ok(_), Some(_)) => None,
+        (Ok((id, online, time)), None) => Some(model.observe(id, *online, *time)),
+    };
+    match (e.ingest_json_detailed(body, tag), want) {
+        (Err(err), want @ (None | Some(Err(_)))) => {
+            match want {
+                None => assert_eq!(err.code(), ErrorCode::TagMismatch, "{err}"),
+                Some(want) => assert_eq!(Err(err.clone()), want, "ingest_json vs parse_observation_line"),
+            }
+            check_ingest_error(&err);
+            let mut stats1 = e.stats();
+            assert_eq!((stats1.events, stats1.rejected), (stats0.events + 1, stats0.rejected + 1));
+            (stats1.events, stats1.rejected) = (stats0.events, stats0.rejected);
+            assert_eq!(stats1, stats0, "a rejected observation changed the stats");
+            assert_eq!(state(e), state0, "a rejected observation changed the state");
+        }
+        (Ok((_, transition)), Some(Ok(want))) => {
+            assert_eq!(transition, want, "ingest_json vs observe");
+            assert_eq!(e.snapshot(), model.snapshot(), "ingest_json vs observe: snapshot");
+            let (id, ..) = parsed.expect("accepted");
+            if let Some(t) = &transition {
+                assert_eq!((&*t.client_id, t.event_type), (&*id, EventType::Observe));
+                assert_eq!(e.is_online(&id), t.online);
+            }
+            let state1 = state(e);
+            let again = e.ingest_json_detailed(body, tag).expect("accepted once, refused twice");
+            assert_eq!(again.1, None, "a repeated observation gave a transition");
+            assert_eq!(state(e), state1, "a repeated observation changed the state");
+        }
+        (r, w) => panic!("ingest_json {r:?} but observe {w:?}"),
     }
     check_consistent(e, true);
 }

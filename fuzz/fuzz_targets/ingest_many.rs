@@ -14,7 +14,8 @@
 use arbitrary::{Arbitrary, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use mqtt_status::{
-    with_notification, BatchError, BatchReport, Outcome, StatusEngine, Transition, MAX_REPORTED_ERRORS,
+    is_observation, parse_observation_line, with_notification, BatchError, BatchReport, Outcome,
+    StatusEngine, Transition, MAX_REPORTED_ERRORS,
 };
 use mqtt_status_fuzz::{check_consistent, check_ingest_error, config, engine, EXAMPLE};
 
@@ -24,11 +25,6 @@ fuzz_target!(|data: &[u8]| {
     let until = (extra & 2 != 0).then(|| u64::from(u32::arbitrary(&mut u).unwrap_or(0)) * 1000);
     let cut = u8::arbitrary(&mut u).unwrap_or(0);
     let jsonl = u.take_rest();
-    // Observation lines (issue 17) carry their time where `with_notification`, the model's
-    // `until` filter, cannot read it: not fuzzed here yet (vectors observe-*, core laws).
-    if jsonl.split(|&b| b == b'\n').any(|l| mqtt_status::is_observation(l.strip_suffix(b"\r").unwrap_or(l))) {
-        return;
-    }
     let Some(mut fresh) = engine(config) else { return };
     if extra & 1 != 0 {
         fresh.ingest_many(EXAMPLE.as_bytes()); // some lines are refused under small limits
@@ -53,7 +49,13 @@ fuzz_target!(|data: &[u8]| {
             continue;
         }
         items.push((index, line));
-        if let (Some(u), Ok(t)) = (until, with_notification(line, None, max, |n| n.time)) {
+        // An observation line (SPEC §9) is read by its own parser, which gives its time.
+        let time = if is_observation(line) {
+            parse_observation_line(line, max).and_then(Result::ok).map(|(_, _, t)| t)
+        } else {
+            with_notification(line, None, max, |n| n.time).ok()
+        };
+        if let (Some(u), Some(t)) = (until, time) {
             if t > u {
                 continue;
             }

@@ -74,12 +74,23 @@ pub fn check_ingest_error(e: &Error) {
     let field = e.field();
     let ok = match e.code() {
         ErrorCode::InvalidJson => field.is_none(),
+        // `online` and `observe`: an observation line (SPEC §9).
         ErrorCode::MissingField => {
-            matches!(field, Some("clientId" | "channelId" | "eventType" | "time" | "body"))
+            matches!(field, Some("clientId" | "channelId" | "eventType" | "time" | "body" | "online"))
         }
         ErrorCode::InvalidField => matches!(
             field,
-            Some("clientId" | "channelId" | "eventType" | "tag" | "time" | "clientIp" | "body")
+            Some(
+                "clientId"
+                    | "channelId"
+                    | "eventType"
+                    | "tag"
+                    | "time"
+                    | "clientIp"
+                    | "body"
+                    | "online"
+                    | "observe"
+            )
         ),
         ErrorCode::UnknownEventType => matches!(field, Some("eventType" | "tag")),
         ErrorCode::TagMismatch => field == Some("tag"),
