@@ -54,6 +54,7 @@ mod parse;
 mod query;
 mod record;
 mod scan;
+mod seal;
 mod snapshot;
 mod stale;
 mod transitions;
@@ -67,6 +68,8 @@ pub use observe::{is_observation, parse_observation_line};
 pub use options::{BatchOptions, ObserveArgs, OnlineQuery, OptionValue, OptionsArg};
 pub use parse::{with_notification, with_notification_as, Source, MAX_TIME};
 pub use record::{record_shard, EventBatch, RECORD_VERSION};
+#[doc(hidden)]
+pub use seal::{__seal_record, __seal_snapshot};
 pub use snapshot::SNAPSHOT_VERSION;
 pub use transitions::{TransitionIter, Transitions};
 pub use types::{

@@ -34,7 +34,7 @@ fn corrupt(client_id: &str, reason: &dyn core::fmt::Display) -> Error {
 }
 
 /// The checksummed prefix: id length and id, which the record itself leaves out.
-fn id_prefix(client_id: &str) -> Vec<u8> {
+pub(crate) fn id_prefix(client_id: &str) -> Vec<u8> {
     let mut buf = Vec::with_capacity(client_id.len() + 64);
     put_bytes(&mut buf, client_id.as_bytes());
     buf
