@@ -400,8 +400,10 @@ impl Engine {
         to_json(&self.with(py, |e| e.stats()))
     }
 
+    /// The snapshot, GIL released: a large engine takes long to encode (seconds for a million
+    /// clients), and other threads must not stall meanwhile (tests/test_gil.py).
     fn snapshot<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
-        let bytes = self.with(py, |e| e.snapshot());
+        let bytes = py.detach(|| self.lock().snapshot());
         PyBytes::new(py, &bytes)
     }
 
