@@ -42,7 +42,8 @@ fn samples() -> Vec<StatusEngine> {
         .map(|&config| {
             let mut e = StatusEngine::new(config).unwrap();
             for (client_id, channel_id, event_type, time, client_ip) in events {
-                e.ingest(Notification { client_id, channel_id, event_type, time, client_ip }).unwrap();
+                e.ingest(Notification { client_id, channel_id, event_type, time, client_ip, reason: None })
+                    .unwrap();
             }
             if config.offline_grace_ms > 0 {
                 e.observe("solo", true, 170).unwrap();
