@@ -462,30 +462,6 @@ mod tests {
     }
 
     #[test]
-    fn version_3_only_with_a_reason_and_a_reason_only_on_a_close() {
-        // Client "a", channel "c" connected at 1, closed at `close` (0 = none), reason `why`.
-        let one_channel = |close: u8, why: &[u8]| {
-            let mut body = MAGIC.to_vec();
-            body.extend_from_slice(&[SNAPSHOT_VERSION, 0, 8, 0x80, 0x02, 0, 0]);
-            body.extend_from_slice(&[0; 7]);
-            body.extend_from_slice(&[1, 1, b'a', 0, 0, 0, 0, 1, 1, 1, b'c', 2, 0, close, 0]);
-            body.push(why.len() as u8);
-            body.extend_from_slice(why);
-            seal(body)
-        };
-        let err = StatusEngine::restore(&one_channel(0, b"x")).unwrap_err();
-        assert_eq!(err, Error::snapshot("reason without a tcpclean"));
-        let err = StatusEngine::restore(&one_channel(4, b"")).unwrap_err();
-        assert_eq!(err, Error::snapshot("version 3 snapshot of a state version 1 holds"));
-        let err = StatusEngine::restore(&one_channel(4, b"\xff")).unwrap_err();
-        assert_eq!(err, Error::snapshot("reason is not UTF-8"));
-        let bytes = one_channel(4, b"x");
-        let e = StatusEngine::restore(&bytes).unwrap();
-        assert_eq!(e.client("a").unwrap().channels[0].reason.as_deref(), Some("x"));
-        assert_eq!(e.snapshot(), bytes);
-    }
-
-    #[test]
     fn the_default_open_limit_is_the_configs() {
         assert_eq!(DEFAULT_OPEN, Config::default().max_open_channels);
     }
