@@ -102,6 +102,11 @@ export interface ChannelStatus {
   /** Time it closed under the active policy; null when open, superseded or closed only by inference. */
   closeTime: number | null;
   clientIp: string | null;
+  /**
+   * Why it closed, when its close carried a reason (AWS `disconnectReason`, EMQX `reason`, Azure
+   * `disconnectionReason`). Absent otherwise.
+   */
+  reason?: string;
 }
 
 /** Everything known about one client. */

@@ -103,8 +103,14 @@ fn measure(engine: &mut StatusEngine, text: &[u8], decoded: &[(String, String, b
     let mut n = 0;
     for (client, channel, connect, time) in decoded {
         let event_type = if *connect { EventType::Connect } else { EventType::TcpClean };
-        let note =
-            Notification { client_id: client, channel_id: channel, event_type, time: *time, client_ip: None };
+        let note = Notification {
+            client_id: client,
+            channel_id: channel,
+            event_type,
+            time: *time,
+            client_ip: None,
+            reason: None,
+        };
         n += usize::from(engine.ingest(note).unwrap().is_some());
     }
     n

@@ -367,6 +367,11 @@ impl Client {
         self.dropped_connects = self.dropped_connects.saturating_add(connects);
     }
 
+    /// Whether some channel keeps a close's reason (what needs snapshot and record version 3).
+    pub(crate) fn has_reason(&self) -> bool {
+        self.channels.as_slice().iter().any(|c| c.reason().is_some())
+    }
+
     pub(crate) fn connects(&self) -> u64 {
         let live = self.channels.as_slice().iter().filter(|c| c.connect_time().is_some()).count();
         u64::from(self.dropped_connects) + live as u64

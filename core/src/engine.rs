@@ -237,11 +237,11 @@ impl StatusEngine {
         // unrestorable (restore rejects empty strings) and differ from the parsed path.
         let ip = || n.client_ip.filter(|ip| !ip.is_empty()).map(Ip::new);
         let changed = match client.find(n.channel_id) {
-            Some(i) => client.channels.as_mut_slice()[i].apply(n.event_type, n.time, ip),
+            Some(i) => client.channels.as_mut_slice()[i].apply(n.event_type, n.time, ip, n.reason),
             None if client.is_late(n.time) => return Ok((Outcome::Late, Flip::None)),
             None => {
                 let mut ch = Channel::new(ChannelKey::new(n.channel_id));
-                ch.apply(n.event_type, n.time, ip);
+                ch.apply(n.event_type, n.time, ip, n.reason);
                 client.channels.push(ch);
                 true
             }

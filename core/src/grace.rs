@@ -368,8 +368,15 @@ mod tests {
             for (event_type, time) in
                 [(EventType::Connect, k as u64 * 10), (EventType::TcpClean, k as u64 * 10 + 5)]
             {
-                e.ingest(Notification { client_id: "a", channel_id, event_type, time, client_ip: None })
-                    .unwrap();
+                e.ingest(Notification {
+                    client_id: "a",
+                    channel_id,
+                    event_type,
+                    time,
+                    client_ip: None,
+                    reason: None,
+                })
+                .unwrap();
             }
             // Twice the one live entry, plus the slack a sweep waits for.
             assert!(e.pending_index.len() <= 2 + 1024 + 1, "{} entries", e.pending_index.len());

@@ -52,6 +52,7 @@ mod observe;
 mod options;
 mod parse;
 mod query;
+mod reason;
 mod record;
 mod scan;
 mod seal;

@@ -170,7 +170,14 @@ fn check_time(time: u64) -> Result<(), Error> {
 
 /// The event an observation stands for in a transition: no channel, type `observe`.
 pub(crate) fn cause(client_id: &str, time: u64) -> Notification<'_> {
-    Notification { client_id, channel_id: "", event_type: EventType::Observe, time, client_ip: None }
+    Notification {
+        client_id,
+        channel_id: "",
+        event_type: EventType::Observe,
+        time,
+        client_ip: None,
+        reason: None,
+    }
 }
 
 impl StatusEngine {

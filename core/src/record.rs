@@ -25,9 +25,21 @@ use crate::{parse, BatchError, Config, Error, EventType, Notification, StatusEng
 
 /// Newest version of the per-client record layout written by this crate: version 2 adds the
 /// client's observations (two optional times after the dropped connects, as in a version 2
-/// snapshot) and is written only for a client that has one, so other records keep their
-/// version 1 bytes; both load.
-pub const RECORD_VERSION: u8 = 2;
+/// snapshot), version 3 also each channel's close reason (as in a version 3 snapshot). Each is
+/// written only for a client that needs it (version 3: a reason; else 2: an observation), so
+/// other records keep their version 1 bytes; all load.
+pub const RECORD_VERSION: u8 = 3;
+
+/// The oldest record version that holds `client`.
+fn needed_version(client: &Client) -> u8 {
+    if client.has_reason() {
+        RECORD_VERSION
+    } else if client.obs.is_some() {
+        2
+    } else {
+        1
+    }
+}
 
 fn corrupt(client_id: &str, reason: &dyn core::fmt::Display) -> Error {
     Error::snapshot(alloc::format!("record of client {client_id:?}: {reason}"))
@@ -53,9 +65,9 @@ impl StatusEngine {
         let mut buf = id_prefix(client_id);
         let start = buf.len();
         let client = &self.clients[idx as usize];
-        let v2 = client.obs.is_some();
-        buf.push(if v2 { RECORD_VERSION } else { 1 });
-        write_client(&mut buf, client, &mut Vec::new(), v2);
+        let version = needed_version(client);
+        buf.push(version);
+        write_client(&mut buf, client, &mut Vec::new(), version);
         let sum = hash_bytes(&buf);
         buf.extend_from_slice(&sum.to_le_bytes());
         buf.drain(..start);
@@ -91,7 +103,7 @@ impl StatusEngine {
         if record.len() < 1 + 8 {
             return Err(corrupt(client_id, &"truncated"));
         }
-        if record[0] != 1 && record[0] != RECORD_VERSION {
+        if !(1..=RECORD_VERSION).contains(&record[0]) {
             return Err(corrupt(client_id, &alloc::format!("unsupported record version {}", record[0])));
         }
         let (body, sum) = record.split_at(record.len() - 8);
@@ -104,13 +116,16 @@ impl StatusEngine {
         }
         let mut r = Reader { bytes: body, pos: 1 };
         let base = Client::new(0, 0, NO_GROUP);
-        let v2 = record[0] == RECORD_VERSION;
-        let client = read_client(&mut r, &self.config, &base, v2).map_err(|e| corrupt(client_id, &e))?;
+        let version = record[0];
+        let client = read_client(&mut r, &self.config, &base, version).map_err(|e| corrupt(client_id, &e))?;
         if r.pos != body.len() {
             return Err(corrupt(client_id, &"trailing bytes"));
         }
-        if client.obs.is_some() != v2 {
-            return Err(corrupt(client_id, &"version 2 record without observations"));
+        let needed = needed_version(&client);
+        if needed != version {
+            // One state, one encoding.
+            let why = alloc::format!("version {version} record of a state version {needed} holds");
+            return Err(corrupt(client_id, &why));
         }
         Ok(client)
     }
@@ -139,6 +154,7 @@ struct Ev {
     client: (u32, u32),
     channel: (u32, u32),
     ip: Option<(u32, u32)>,
+    reason: Option<(u32, u32)>,
     event_type: EventType,
     time: u64,
 }
@@ -179,8 +195,9 @@ impl EventBatch {
                 (start, s.len() as u32)
             };
             let (client, channel) = (span(n.client_id), span(n.channel_id));
-            let ip = n.client_ip.filter(|ip| !ip.is_empty()).map(span);
-            Ev { index, client, channel, ip, event_type: n.event_type, time: n.time }
+            let ip = n.client_ip.filter(|ip| !ip.is_empty()).map(&mut span);
+            let reason = n.reason.filter(|r| !r.is_empty()).map(span);
+            Ev { index, client, channel, ip, reason, event_type: n.event_type, time: n.time }
         });
         match r {
             Ok(ev) => {
@@ -222,6 +239,7 @@ impl EventBatch {
             event_type: e.event_type,
             time: e.time,
             client_ip: e.ip.map(|s| self.span(s)),
+            reason: e.reason.map(|s| self.span(s)),
         };
         (e.index, n)
     }

@@ -16,13 +16,14 @@ fn zero_bytes(x: u64) -> u64 {
 }
 
 /// For eight bytes (little-endian), the high bit of each byte that is `\`, `"` or below 0x20
-/// (what ends a run of plain string content); the lowest bit set is exact.
+/// (what ends a run of plain string content); the lowest bit set is exact. Flipping bit 1 maps
+/// `"` (0x22) to 0x20 and keeps every control byte below 0x20 (and nothing else below 0x21), so
+/// one "less than 0x21" test finds both: 9 operations a word instead of 13.
 #[inline(always)]
 fn special(x: u64) -> u64 {
     const BACKSLASH: u64 = LO * b'\\' as u64;
-    const QUOTE: u64 = LO * b'"' as u64;
-    const SPACE: u64 = LO * 0x20;
-    zero_bytes(x ^ BACKSLASH) | zero_bytes(x ^ QUOTE) | (x.wrapping_sub(SPACE) & !x & HI)
+    let y = x ^ (LO * 0x02);
+    zero_bytes(x ^ BACKSLASH) | (y.wrapping_sub(LO * 0x21) & !y & HI)
 }
 
 /// Position of the first byte that `mark` flags in its word (eight bytes a step, the lowest
@@ -58,7 +59,7 @@ pub(crate) fn find_byte(s: &[u8], byte: u8) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::{find_byte, find_special};
+    use super::{find_byte, find_special, special};
 
     #[test]
     fn find_special_finds_the_first() {
@@ -75,6 +76,24 @@ mod tests {
                 let mut v = alloc::vec![0x80u8; len];
                 v[at] = b' ';
                 assert_eq!(find_special(&v), None);
+            }
+        }
+    }
+
+    #[test]
+    fn special_flags_exactly_the_first_special_byte_of_a_word() {
+        let is = |c: u8| c == b'"' || c == b'\\' || c < 0x20;
+        // Every byte value at every position, after and before every other byte value.
+        for pos in 0..8 {
+            for c in 0..=255u8 {
+                for other in 0..=255u8 {
+                    let mut w = [other; 8];
+                    w[pos] = c;
+                    let want = w.iter().position(|&b| is(b));
+                    let z = special(u64::from_le_bytes(w));
+                    let got = (z != 0).then(|| (z.trailing_zeros() / 8) as usize);
+                    assert_eq!(got, want, "{w:?}");
+                }
             }
         }
     }

@@ -16,6 +16,11 @@
 //! state without a grace, an `advance` or an observation keeps its version 1 bytes; both
 //! versions restore.
 //!
+//! Version 3 (issue 18) adds, per channel after its address, its close's reason (length + text,
+//! 0 for none; only a channel with a `tcpclean` has one). It holds everything version 2 does
+//! and is written only when some channel has a reason, so every state without reasons keeps
+//! its bytes; all three versions restore.
+//!
 //! Every value has exactly one encoding (varints minimal, optional fields present only when they
 //! must be), and `restore` refuses any other, so an accepted snapshot re-snapshots to its bytes.
 
@@ -27,14 +32,16 @@ use crate::engine::Counters;
 use crate::hash::hash_bytes;
 use crate::ids::{ChannelKey, Ip, IpRef, KeyRef};
 use crate::parse::MAX_TIME;
-use crate::{Config, Error, StatusEngine};
+use crate::{Config, Error, EventType, StatusEngine};
 
 const MAGIC: &[u8; 8] = b"MQSTATUS";
-/// Newest version of the snapshot layout written by this crate (version 1 is still written for
-/// a state that needs nothing newer; both restore).
-pub const SNAPSHOT_VERSION: u8 = 2;
+/// Newest version of the snapshot layout written by this crate (an older one is still written
+/// for a state that needs nothing newer; all restore).
+pub const SNAPSHOT_VERSION: u8 = 3;
 /// The layout before grace and observations.
 const V1: u8 = 1;
+/// With grace, the `advance` time and observations.
+const V2: u8 = 2;
 
 /// `maxOpenChannels` of a snapshot whose flags do not say otherwise: the default (snapshots
 /// written before the option existed carry none and restore with it).
@@ -62,8 +69,9 @@ impl StatusEngine {
     pub fn snapshot(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(32 + self.ids.len() + self.clients.len() * 24);
         out.extend_from_slice(MAGIC);
-        let v2 = self.needs_v2();
-        out.push(if v2 { SNAPSHOT_VERSION } else { V1 });
+        let version = self.needs_version();
+        let v2 = version >= V2;
+        out.push(version);
         let c = &self.config;
         let open_limit = (c.max_open_channels != DEFAULT_OPEN).then_some(c.max_open_channels);
         out.push(
@@ -88,7 +96,7 @@ impl StatusEngine {
         let mut chans: Vec<&Channel> = Vec::new();
         for &i in self.sorted().iter() {
             put_bytes(&mut out, self.id_bytes(i));
-            write_client(&mut out, &self.clients[i as usize], &mut chans, v2);
+            write_client(&mut out, &self.clients[i as usize], &mut chans, version);
         }
         let sum = hash_bytes(&out);
         out.extend_from_slice(&sum.to_le_bytes());
@@ -102,7 +110,7 @@ impl StatusEngine {
             return Err(Error::snapshot("not an mqtt-status snapshot"));
         }
         let version = bytes[MAGIC.len()];
-        if version != V1 && version != SNAPSHOT_VERSION {
+        if !(V1..=SNAPSHOT_VERSION).contains(&version) {
             return Err(Error::snapshot(alloc::format!("unsupported snapshot version {version}")));
         }
         let (body, sum) = bytes.split_at(bytes.len() - 8);
@@ -112,37 +120,48 @@ impl StatusEngine {
             return Err(Error::snapshot("checksum mismatch (corrupt or truncated)"));
         }
         let mut r = Reader { bytes: body, pos: MAGIC.len() + 1 };
-        let engine = read_engine(&mut r, version == SNAPSHOT_VERSION)?;
+        let engine = read_engine(&mut r, version)?;
         if r.pos != body.len() {
             return Err(Error::snapshot("trailing bytes"));
         }
-        if engine.needs_v2() != (version == SNAPSHOT_VERSION) {
-            // One state, one encoding: version 2 only for what version 1 cannot hold.
-            return Err(Error::snapshot("version 2 snapshot of a state version 1 holds"));
+        let needed = engine.needs_version();
+        if needed != version {
+            // One state, one encoding: a newer version only for what an older one cannot hold.
+            return Err(Error::snapshot(alloc::format!(
+                "version {version} snapshot of a state version {needed} holds"
+            )));
         }
         Ok(engine)
     }
 
-    /// Whether the state holds something only version 2 can (a grace, an `advance`, an
-    /// observation).
-    fn needs_v2(&self) -> bool {
-        self.config.offline_grace_ms > 0
+    /// The oldest version that holds the state: 3 with a reason, else 2 with a grace, an
+    /// `advance` or an observation, else 1.
+    fn needs_version(&self) -> u8 {
+        if self.clients.iter().any(Client::has_reason) {
+            SNAPSHOT_VERSION
+        } else if self.config.offline_grace_ms > 0
             || self.advanced_to != NONE
             || self.clients.iter().any(|c| c.obs.is_some())
+        {
+            V2
+        } else {
+            V1
+        }
     }
 }
 
 /// One client's encoding after its id (horizon, dropped connects, channels sorted by key): the
-/// part a snapshot and a per-client record (`record.rs`) share. `chans` is a reusable buffer.
+/// part a snapshot and a per-client record (`record.rs`) share, in layout `version` (both
+/// number them alike: 2 adds the observations, 3 the reasons). `chans` is a reusable buffer.
 pub(crate) fn write_client<'c>(
     out: &mut Vec<u8>,
     client: &'c Client,
     chans: &mut Vec<&'c Channel>,
-    v2: bool,
+    version: u8,
 ) {
     put_time(out, client.horizon);
     put(out, client.dropped_connects.into());
-    if v2 {
+    if version >= V2 {
         put_time(out, client.obs_off());
         put_time(out, client.obs_on());
     }
@@ -175,6 +194,9 @@ pub(crate) fn write_client<'c>(
                 out.push(2);
                 put_bytes(out, t.as_bytes());
             }
+        }
+        if version > V2 {
+            put_bytes(out, ch.reason().unwrap_or_default().as_bytes());
         }
     }
 }
@@ -248,7 +270,8 @@ impl<'a> Reader<'a> {
     }
 }
 
-fn read_engine(r: &mut Reader<'_>, v2: bool) -> Result<StatusEngine, Error> {
+fn read_engine(r: &mut Reader<'_>, version: u8) -> Result<StatusEngine, Error> {
+    let v2 = version >= V2;
     let flags = r.byte()?;
     if flags > 7 {
         return Err(Error::snapshot("unknown config flags"));
@@ -292,7 +315,7 @@ fn read_engine(r: &mut Reader<'_>, v2: bool) -> Result<StatusEngine, Error> {
         }
         prev = Some(id);
         let idx = engine.insert_client(id).map_err(|e| Error::snapshot(alloc::format!("{e}")))?;
-        let client = read_client(r, &config, &engine.clients[idx as usize], v2)?;
+        let client = read_client(r, &config, &engine.clients[idx as usize], version)?;
         engine.clients[idx as usize] = client;
         engine.settle(idx, false);
         if config.offline_grace_ms > 0 {
@@ -308,12 +331,12 @@ pub(crate) fn read_client(
     r: &mut Reader<'_>,
     config: &Config,
     base: &Client,
-    v2: bool,
+    version: u8,
 ) -> Result<Client, Error> {
     let mut client = base.clone();
     client.horizon = r.time()?;
     client.dropped_connects = r.small(u32::MAX.into(), "dropped connects")?;
-    if v2 {
+    if version >= V2 {
         let obs = crate::observe::Obs { off: r.time()?, on: r.time()? };
         client.join_obs(&obs);
     }
@@ -362,6 +385,15 @@ pub(crate) fn read_client(
             _ => return Err(Error::snapshot("unknown address tag")),
         };
         ch.set_ip(ip);
+        if version > V2 {
+            let len = r.small(config.max_id_len.into(), "reason length")?;
+            let text = core::str::from_utf8(r.take(len as usize)?)
+                .map_err(|_| Error::snapshot("reason is not UTF-8"))?;
+            if len > 0 && ch.times[EventType::TcpClean.index()] == NONE {
+                return Err(Error::snapshot("reason without a tcpclean"));
+            }
+            ch.set_reason(Some(text));
+        }
         client.channels.push(ch);
     }
     let before = client.channels.as_slice().len();
@@ -413,10 +445,14 @@ mod tests {
     fn version_2_only_for_what_version_1_cannot_hold() {
         // An empty engine in version 2 (grace 0, no advance): refused, it has one encoding.
         let mut body = MAGIC.to_vec();
-        body.extend_from_slice(&[SNAPSHOT_VERSION, 0, 8, 0x80, 0x02, 0, 0]);
+        body.extend_from_slice(&[V2, 0, 8, 0x80, 0x02, 0, 0]);
         body.extend_from_slice(&[0; 8]);
         let err = StatusEngine::restore(&seal(body.clone())).unwrap_err();
         assert_eq!(err, Error::snapshot("version 2 snapshot of a state version 1 holds"));
+        body[MAGIC.len()] = SNAPSHOT_VERSION;
+        let err = StatusEngine::restore(&seal(body.clone())).unwrap_err();
+        assert_eq!(err, Error::snapshot("version 3 snapshot of a state version 1 holds"));
+        body[MAGIC.len()] = V2;
         // The same with a grace of 1 ms is what such an engine writes.
         body[MAGIC.len() + 5] = 1;
         let e = StatusEngine::restore(&seal(body.clone())).unwrap();

@@ -2,12 +2,14 @@
 //! 16: non-minimal varints used to be accepted and written back differently). Valid snapshots
 //! are mutated — each byte replaced by every value, every value inserted at each position, each
 //! byte deleted, each byte extended into a two-byte varint — with the checksum recomputed, so
-//! that the content checks are what is tested. Version 2 (grace, observations) included.
+//! that the content checks are what is tested. Version 2 (grace, observations) and version 3
+//! (close reasons) included.
 
 use alloc::vec::Vec;
 
+use super::{MAGIC, SNAPSHOT_VERSION};
 use crate::hash::hash_bytes;
-use crate::{Config, EventType, Notification, StatusEngine};
+use crate::{Config, Error, EventType, Notification, StatusEngine};
 
 fn seal(mut body: Vec<u8>) -> Vec<u8> {
     let sum = hash_bytes(&body);
@@ -36,13 +38,25 @@ fn samples() -> Vec<StatusEngine> {
         Config { max_open_channels: 2, tombstones_per_client: 1, max_id_len: 200, ..Config::default() },
         // Version 2: a grace, an `advance` watermark, observations (issue 17).
         Config { offline_grace_ms: 1000, tombstones_per_client: 1, ..Config::default() },
+        // Version 3: close reasons, a documented code and other text (issue 18).
+        Config { tombstones_per_client: 2, ..Config::default() },
     ];
     configs
         .iter()
-        .map(|&config| {
+        .enumerate()
+        .map(|(k, &config)| {
             let mut e = StatusEngine::new(config).unwrap();
             for (client_id, channel_id, event_type, time, client_ip) in events {
-                e.ingest(Notification { client_id, channel_id, event_type, time, client_ip }).unwrap();
+                let reason = match (k, channel_id) {
+                    (4, "c1") => Some("normal"),
+                    (4, "y") => Some("gateway restarted"),
+                    _ => None,
+                };
+                e.ingest(Notification { client_id, channel_id, event_type, time, client_ip, reason })
+                    .unwrap();
+            }
+            if k == 4 {
+                assert_eq!(e.snapshot()[MAGIC.len()], SNAPSHOT_VERSION, "the reasons sample is version 3");
             }
             if config.offline_grace_ms > 0 {
                 e.observe("solo", true, 170).unwrap();
@@ -102,4 +116,28 @@ fn every_accepted_mutation_re_snapshots_to_its_bytes() {
     }
     // Many mutations are valid snapshots of other states (another time, counter, id byte).
     assert!(accepted > 1000, "only {accepted} accepted: the mutations do not reach the content");
+}
+
+#[test]
+fn version_3_only_with_a_reason_and_a_reason_only_on_a_close() {
+    // Client "a", channel "c" connected at 1, closed at `close` (0 = none), reason `why`.
+    let one_channel = |close: u8, why: &[u8]| {
+        let mut body = MAGIC.to_vec();
+        body.extend_from_slice(&[SNAPSHOT_VERSION, 0, 8, 0x80, 0x02, 0, 0]);
+        body.extend_from_slice(&[0; 7]);
+        body.extend_from_slice(&[1, 1, b'a', 0, 0, 0, 0, 1, 1, 1, b'c', 2, 0, close, 0]);
+        body.push(why.len() as u8);
+        body.extend_from_slice(why);
+        seal(body)
+    };
+    let err = StatusEngine::restore(&one_channel(0, b"x")).unwrap_err();
+    assert_eq!(err, Error::snapshot("reason without a tcpclean"));
+    let err = StatusEngine::restore(&one_channel(4, b"")).unwrap_err();
+    assert_eq!(err, Error::snapshot("version 3 snapshot of a state version 1 holds"));
+    let err = StatusEngine::restore(&one_channel(4, b"\xff")).unwrap_err();
+    assert_eq!(err, Error::snapshot("reason is not UTF-8"));
+    let bytes = one_channel(4, b"x");
+    let e = StatusEngine::restore(&bytes).unwrap();
+    assert_eq!(e.client("a").unwrap().channels[0].reason.as_deref(), Some("x"));
+    assert_eq!(e.snapshot(), bytes);
 }

@@ -84,6 +84,10 @@ pub struct Notification<'a> {
     pub time: u64,
     /// `ip:port` of the client, when the broker sent one (`Some("")` counts as absent).
     pub client_ip: Option<&'a str>,
+    /// Why the connection closed, as the broker says (AWS `disconnectReason`, EMQX `reason`,
+    /// Azure `disconnectionReason`; ApsaraMQ gives none): kept by a `tcpclean` only, at most
+    /// `max_id_len` bytes (`Some("")` counts as absent).
+    pub reason: Option<&'a str>,
 }
 
 /// A client's online status flipped; returned by the ingest call whose event caused it.
@@ -192,6 +196,10 @@ pub struct ChannelStatus {
     pub close_time: Option<u64>,
     /// `ip:port` of the connection, if any event carried one.
     pub client_ip: Option<String>,
+    /// Why it closed, if its close (`tcpclean`) carried a reason: that of the earliest close,
+    /// the smallest at equal times. Omitted when absent (`reason` in JSON).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// Everything known about one client.

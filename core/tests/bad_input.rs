@@ -138,6 +138,7 @@ fn bad_notifications() {
         event_type: EventType::Connect,
         time: 1,
         client_ip: None,
+        reason: None,
     };
     let cases = [
         (Notification { client_id: "", ..n }, "clientId"),
@@ -147,6 +148,7 @@ fn bad_notifications() {
         (Notification { time: MAX_TIME + 1, ..n }, "time"),
         (Notification { time: u64::MAX, ..n }, "time"),
         (Notification { client_ip: Some(&long), ..n }, "clientIp"),
+        (Notification { reason: Some(&long), event_type: EventType::TcpClean, ..n }, "reason"),
     ];
     let mut e = StatusEngine::new(Config { max_id_len: 8, ..Config::default() }).unwrap();
     e.ingest(n).unwrap();
@@ -182,6 +184,7 @@ fn empty_client_ip_counts_as_absent() {
         event_type: EventType::Connect,
         time: 1,
         client_ip: Some(""),
+        reason: None,
     };
     let mut e = StatusEngine::default();
     e.ingest(n).unwrap();

@@ -16,7 +16,7 @@ fn ev(
     event_type: EventType,
     time: u64,
 ) -> Notification<'static> {
-    Notification { client_id: client, channel_id: channel, event_type, time, client_ip: None }
+    Notification { client_id: client, channel_id: channel, event_type, time, client_ip: None, reason: None }
 }
 
 #[test]
@@ -130,6 +130,7 @@ fn stale_online_selects_the_oldest_like_a_full_sort() {
             event_type: EventType::Connect,
             time,
             client_ip: None,
+            reason: None,
         })
         .unwrap();
     }

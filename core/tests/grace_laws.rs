@@ -47,7 +47,7 @@ fn stream() -> impl Strategy<Value = Vec<Ev>> {
 
 fn notification(e: &Ev) -> Notification<'static> {
     let (client_id, channel_id) = (CLIENTS[e.client], CHANNELS[e.channel]);
-    Notification { client_id, channel_id, event_type: e.kind, time: e.time, client_ip: None }
+    Notification { client_id, channel_id, event_type: e.kind, time: e.time, client_ip: None, reason: None }
 }
 
 /// Each client's flips as (online, time), in order.

@@ -20,6 +20,8 @@ struct Ev {
     kind: EventType,
     time: u64,
     ip: Option<u8>,
+    /// A close's reason (`tcpclean` only), from [`REASONS`].
+    reason: Option<u8>,
 }
 
 const CLIENTS: [&str; 4] = ["GID_a@@@d1", "GID_a@@@d2", "GID_b@@@d1", "solo"];
@@ -36,6 +38,8 @@ const CHANNELS: [&str; 10] = [
     "~",
 ];
 const IPS: [&str; 3] = ["10.0.0.1:1883", "10.0.0.2:40000", "192.168.XX.XX:133XX"];
+/// Known codes (kept as one byte), other text (boxed), and the empty string (none).
+const REASONS: [&str; 4] = ["normal", "kicked", "some other reason", ""];
 
 impl Ev {
     /// An observation (`kind` Observe): online iff its channel number is even.
@@ -59,6 +63,7 @@ impl Ev {
             event_type: self.kind,
             time: self.time,
             client_ip: self.ip.map(|i| IPS[i as usize]),
+            reason: self.reason.map(|i| REASONS[i as usize]),
         }
     }
 
@@ -77,6 +82,18 @@ impl Ev {
                 .to_string();
         }
         let n = self.notification();
+        if let Some(reason) = n.reason {
+            // A close with a reason is written as an AWS `disconnected` (the engines read
+            // `auto`), so the JSON paths carry reasons too.
+            let mut line = serde_json::json!({
+                "clientId": n.client_id, "sessionIdentifier": n.channel_id,
+                "eventType": "disconnected", "timestamp": n.time, "disconnectReason": reason,
+            });
+            if let Some(ip) = n.client_ip {
+                line["ipAddress"] = ip.into();
+            }
+            return line.to_string();
+        }
         let mut body = serde_json::json!({
             "clientId": n.client_id, "channelId": n.channel_id,
             "eventType": n.event_type.as_str(), "time": n.time,
@@ -95,8 +112,13 @@ fn event() -> impl Strategy<Value = Ev> {
         2 => Just(EventType::TcpClean),
         1 => Just(EventType::Observe),
     ];
-    let any = (0..4u8, 0..10u8, kind, 0..40u64, proptest::option::of(0..3u8))
-        .prop_map(|(client, channel, kind, time, ip)| Ev { client, channel, kind, time, ip });
+    let reason = proptest::option::of(0..REASONS.len() as u8);
+    let any = (0..4u8, 0..10u8, kind, 0..40u64, proptest::option::of(0..3u8), reason).prop_map(
+        |(client, channel, kind, time, ip, reason)| {
+            let reason = reason.filter(|_| kind == EventType::TcpClean);
+            Ev { client, channel, kind, time, ip, reason }
+        },
+    );
     // Connects without closes for one client: many open channels, more than maxOpenChannels.
     let open = (0..10u8, 0..40u64).prop_map(|(channel, time)| Ev {
         client: 3,
@@ -104,6 +126,7 @@ fn event() -> impl Strategy<Value = Ev> {
         kind: EventType::Connect,
         time,
         ip: None,
+        reason: None,
     });
     prop_oneof![3 => any, 1 => open]
 }
@@ -126,6 +149,8 @@ fn config() -> impl Strategy<Value = Config> {
             max_open_channels,
             tombstones_per_client: 10,
             offline_grace_ms,
+            // Reads the ApsaraMQ bodies and the AWS closes that carry reasons (`Ev::json`).
+            source: mqtt_status::Source::Auto,
             ..Config::default()
         },
     )
@@ -389,6 +414,30 @@ proptest! {
             online += u64::from(want);
         }
         prop_assert_eq!(e.count_online(None), online);
+    }
+
+    #[test]
+    fn each_close_shows_the_smallest_time_and_reason(config in config(), evs in events()) {
+        // The naive model of a reason: per channel, the smallest (time, reason) of its
+        // tcpcleans, no reason (or "") smallest; nothing is compacted (ten channels per client).
+        let e = run(config, &evs);
+        for (c, id) in CLIENTS.iter().enumerate() {
+            let mut want: BTreeMap<&str, (u64, Option<&str>)> = BTreeMap::new();
+            for ev in evs.iter().filter(|ev| ev.client as usize == c && ev.kind == EventType::TcpClean) {
+                let r = ev.reason.map(|i| REASONS[i as usize]).filter(|r| !r.is_empty());
+                let slot = want.entry(CHANNELS[ev.channel as usize]).or_insert((ev.time, r));
+                *slot = (*slot).min((ev.time, r));
+            }
+            let got: BTreeMap<String, Option<String>> = e
+                .client(id)
+                .map(|s| s.channels.into_iter().map(|ch| (ch.channel_id, ch.reason)).collect())
+                .unwrap_or_default();
+            for (ch, reason) in &got {
+                let model = want.get(ch.as_str()).and_then(|w| w.1);
+                prop_assert_eq!(reason.as_deref(), model, "{} {}", id, ch);
+            }
+            prop_assert!(want.keys().all(|ch| got.contains_key(*ch)));
+        }
     }
 
     #[test]

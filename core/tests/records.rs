@@ -24,6 +24,7 @@ fn note(e: &Ev) -> Notification<'static> {
         event_type: e.2,
         time: e.3,
         client_ip: e.4.map(|i| IPS[i as usize]),
+        reason: None,
     }
 }
 

@@ -143,14 +143,17 @@ export function renderClient(id, status, judged, at, drawLanesInto) {
   view.append(lanes);
   drawLanesInto(lanes);
   if (status) {
+    // A close reason column only when some close carried one (AWS, EMQX, Azure logs).
+    const reasons = status.channels.some((c) => c.reason != null);
     const t = table('channels', 'Channels as of the selected time, oldest first (engine.client(id).channels)',
-      ['channel', 'state', 'connect', 'disconnect', 'close', 'client ip']);
+      ['channel', 'state', 'connect', 'disconnect', 'close', 'client ip', ...(reasons ? ['close reason'] : [])]);
     for (const c of byFirstTime(status.channels)) {
       const tr = t.tBodies[0].insertRow();
       textCell(tr, c.channelId, 'mono');
       textCell(tr, c.state, `state state-${c.state}`);
       for (const v of [c.connectTime, c.disconnectTime, c.closeTime]) timeCell(tr, v);
       textCell(tr, c.clientIp ?? '—', 'mono ip');
+      if (reasons) textCell(tr, c.reason ?? '—', 'mono reason');
     }
     view.append(h('div', { class: 'scroll' }, t));
   }

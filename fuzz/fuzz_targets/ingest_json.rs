@@ -47,6 +47,7 @@ impl Owned {
             event_type: self.event_type,
             time: self.time,
             client_ip: self.client_ip.as_deref(),
+            reason: None,
         }
     }
 }

@@ -82,6 +82,7 @@ impl Ev {
             event_type: self.kind,
             time: self.time,
             client_ip: self.ip.map(|i| IPS[i]),
+            reason: None,
         }
     }
 

@@ -255,6 +255,7 @@ test('a log in another broker format replays with the source picker, like replay
   await replayed(replays);
   // tests/sources/: generated traffic (redeliveries, reordering, malformed lines); auto.jsonl mixes
   // every format, one per client.
+  let sawReason = false;
   for (const format of ['emqx', 'azure-mqtt', 'auto']) {
     const log = path.join(root, 'tests/sources', `${format}.jsonl`);
     replays = await page.getAttribute('body', 'data-replays');
@@ -279,12 +280,17 @@ test('a log in another broker format replays with the source picker, like replay
     await page.fill('#client-id', id);
     await page.press('#client-id', 'Enter');
     await page.waitForSelector('#client-view table.channels', { timeout: WAIT });
+    // ... with each close's reason in a last column when some close carried one (issue 18).
     const channels = await page.$$eval('#client-view table.channels tbody tr',
-      (trs) => trs.map((tr) => [tr.cells[0].textContent, tr.cells[1].textContent]));
-    assert.deepEqual(channels.sort(), client.channels.map((c) => [c.channelId, c.state]).sort(), `${format}: ${id}`);
+      (trs) => trs.map((tr) => [tr.cells[0].textContent, tr.cells[1].textContent, tr.cells[6]?.textContent ?? null]));
+    const reasons = client.channels.some((c) => c.reason != null);
+    const wantChannels = client.channels.map((c) => [c.channelId, c.state, reasons ? (c.reason ?? '—') : null]);
+    assert.deepEqual(channels.sort(), wantChannels.sort(), `${format}: ${id}`);
+    if (['aws', 'emqx', 'azure-mqtt'].includes(format)) sawReason ||= reasons;
     const verdicts = await page.$$eval('#client-view .verdict', (els) => els.map((e) => e.textContent));
     assert.ok(verdicts.includes('applied') && !verdicts.some((v) => v.startsWith('rejected')), `${format}: ${verdicts}`);
   }
+  assert.ok(sawReason, 'a client of a vendor log shows a close reason');
   assert.deepEqual(pageErrors, []);
 });
 

@@ -121,6 +121,11 @@ for (const [name, { StatusEngine }] of Object.entries(BACKENDS)) {
     const [pending, pendingStats] = [g.client(A), g.stats()];
     const back = g.ingest(ev('c2', 'connect', 5000));
     const stale = g.staleOnline(0, 6000, 5);
+    // A close that carried a reason (issue 18: other brokers' formats) shows it.
+    const r = new StatusEngine({ source: 'aws' });
+    r.ingest({ clientId: A, sessionIdentifier: 's1', eventType: 'disconnected', timestamp: 3, disconnectReason: 'CONNECTION_LOST' });
+    const closed = r.client(A).channels[0];
+    assert.equal(closed.reason, 'CONNECTION_LOST', `reason (${name})`);
     assert.deepEqual(stale, [{ clientId: A, lastSeen: 5000 }], `staleOnline (${name})`);
     const answers = [
       ['Transition', t],
@@ -131,6 +136,7 @@ for (const [name, { StatusEngine }] of Object.entries(BACKENDS)) {
       ['ClientStatus', c],
       ['ClientStatus', pending],
       ['ChannelStatus', c.channels[0]],
+      ['ChannelStatus', closed],
       ['GroupCount', e.groups()[0]],
       ['Stats', e.stats()],
       ['Stats', pendingStats],

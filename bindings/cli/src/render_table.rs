@@ -217,10 +217,23 @@ pub fn render_client(out: &mut impl Write, st: &ClientStatus) -> io::Result<()> 
         opt_time(st.horizon)
     )?;
     let w = st.channels.iter().map(|ch| ch.channel_id.len()).max().unwrap_or(0).max(7);
+    // A close reason column only when some close carried one (other tables keep their bytes).
+    let reasons = st.channels.iter().any(|ch| ch.reason.is_some());
+    let ip = |ch: &mqtt_status::ChannelStatus| ch.client_ip.as_deref().unwrap_or("-").to_string();
+    let iw = st.channels.iter().map(|ch| ip(ch).chars().count()).max().unwrap_or(0).max(2);
+    let tail = |ip: &str, reason: &str| match reasons {
+        true => format!("{ip:<iw$}  {reason}"),
+        false => ip.to_string(),
+    };
     writeln!(
         out,
-        "  {:<w$}  {:<10}  {:<24}  {:<24}  {:<24}  ip",
-        "channel", "state", "connect", "disconnect", "close"
+        "  {:<w$}  {:<10}  {:<24}  {:<24}  {:<24}  {}",
+        "channel",
+        "state",
+        "connect",
+        "disconnect",
+        "close",
+        tail("ip", "reason")
     )?;
     // Chronological (the core sorts by channelId), which reads better for a person.
     let mut channels: Vec<_> = st.channels.iter().collect();
@@ -238,7 +251,7 @@ pub fn render_client(out: &mut impl Write, st: &ClientStatus) -> io::Result<()> 
             opt_time(ch.connect_time),
             opt_time(ch.disconnect_time),
             opt_time(ch.close_time),
-            ch.client_ip.as_deref().unwrap_or("-")
+            tail(&ip(ch), ch.reason.as_deref().unwrap_or("-"))
         )?;
     }
     Ok(())

@@ -125,3 +125,38 @@ fn source_with_restore_or_a_store_is_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("source"));
 }
+
+#[test]
+fn a_client_shows_its_close_reasons_in_table_and_json() {
+    let dir = scratch("sources-why");
+    let log = dir.join("aws.jsonl");
+    let line = |s: &str, t: u64, ev: &str, reason: &str| {
+        format!(
+            r#"{{"clientId":"dev-1","sessionIdentifier":"{s}","eventType":"{ev}","timestamp":{t},"disconnectReason":"{reason}"}}"#
+        )
+    };
+    let text = [
+        line("s1", 1000, "connected", ""),
+        line("s1", 2000, "disconnected", "MQTT_KEEP_ALIVE_TIMEOUT"),
+        line("s2", 3000, "connected", ""),
+    ]
+    .join("\n");
+    std::fs::write(&log, text).unwrap();
+    let path = log.to_str().unwrap();
+    let table = ok(&run(&["replay", "--source", "aws", "--client", "dev-1", path]));
+    let header = table.lines().find(|l| l.trim_start().starts_with("channel")).unwrap();
+    assert!(header.trim_end().ends_with("ip  reason"), "{table}");
+    let s1 = table.lines().find(|l| l.trim_start().starts_with("s1 ")).unwrap();
+    assert!(s1.trim_end().ends_with("-   MQTT_KEEP_ALIVE_TIMEOUT"), "{table}");
+    let s2 = table.lines().find(|l| l.trim_start().starts_with("s2 ")).unwrap();
+    assert!(s2.trim_end().ends_with("-   -"), "{table}");
+    let doc = replay_json(&["--source", "aws", "--client", "dev-1", path]);
+    let chans = &doc["clients"]["dev-1"]["channels"];
+    assert_eq!(chans[0]["reason"], "MQTT_KEEP_ALIVE_TIMEOUT");
+    assert!(chans[1].get("reason").is_none(), "{chans}");
+    // Without reasons the table has no reason column.
+    std::fs::write(&log, line("s1", 1000, "connected", "")).unwrap();
+    let table = ok(&run(&["replay", "--source", "aws", "--client", "dev-1", path]));
+    let header = table.lines().find(|l| l.trim_start().starts_with("channel")).unwrap();
+    assert!(header.trim_end().ends_with("  ip"), "{table}");
+}

@@ -141,7 +141,7 @@ fn fields<'v, S: AsRef<str>>(
     };
     let time = time(&raw.time)?;
     let client_ip = optional_str(&raw.client_ip, "clientIp", max_len)?;
-    Ok(Notification { client_id, channel_id, event_type, time, client_ip })
+    Ok(Notification { client_id, channel_id, event_type, time, client_ip, reason: None })
 }
 
 /// Validates `n` as if it had been parsed (ids non-empty and within `max_len`, time in range).
@@ -163,6 +163,9 @@ pub(crate) fn check(n: &Notification<'_>, max_len: u32) -> Result<(), Error> {
     }
     if n.client_ip.is_some_and(|ip| ip.len() > max_len as usize) {
         return Err(too_long("clientIp", max_len));
+    }
+    if n.reason.is_some_and(|r| r.len() > max_len as usize) {
+        return Err(too_long("reason", max_len));
     }
     Ok(())
 }

@@ -155,7 +155,8 @@ class _Answer:
     names (``open_channels`` <-> ``openChannels``), so a field is declared once, in its class.
 
     ``_OPTIONAL`` names the fields whose key the JSON API leaves out when they are ``None`` (the
-    grace fields of SPEC §9: absent with no grace, so those answers are what they always were)."""
+    grace fields of SPEC §9: absent with no grace, and a channel's close reason: absent when
+    there is none, so those answers are what they always were)."""
 
     __slots__ = ()
     _OPTIONAL: ClassVar[FrozenSet[str]] = frozenset()
@@ -185,6 +186,11 @@ class ChannelStatus(_Answer):
     disconnect_time: Optional[int]
     close_time: Optional[int]
     client_ip: Optional[str]
+    reason: Optional[str] = None
+    """Why the channel closed, if its close carried a reason (AWS ``disconnectReason``, EMQX
+    ``reason``, Azure ``disconnectionReason``); else ``None``, and absent from ``to_dict()``."""
+
+    _OPTIONAL: ClassVar[FrozenSet[str]] = frozenset({"reason"})
 
 
 @dataclass(frozen=True)

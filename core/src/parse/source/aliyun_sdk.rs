@@ -24,7 +24,7 @@ pub(super) fn resolve<S: AsRef<str>>(rec: &Rec<S>, max: u32) -> Result<Notificat
         v => uint(v, "time")?,
     };
     let client_ip = optional(rec.field(F::ClientIp)?, "clientIp", max)?;
-    Ok(Notification { client_id, channel_id, event_type, time, client_ip })
+    Ok(Notification { client_id, channel_id, event_type, time, client_ip, reason: None })
 }
 
 fn digits(s: &str) -> Result<u64, Error> {

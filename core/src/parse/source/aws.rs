@@ -1,12 +1,12 @@
 //! AWS IoT Core lifecycle events (`$aws/events/presence/connected|disconnected/<clientId>`).
 //!
 //! `sessionIdentifier` names the connection (a new one per connect, the same in its
-//! disconnect); `connected` opens it, `disconnected` (any `disconnectReason`) closes it;
+//! disconnect); `connected` opens it, `disconnected` (any `disconnectReason`, kept) closes it;
 //! `timestamp` is in milliseconds. AWS documents that these messages may arrive out of order
 //! and duplicated, which is what the channel judgment absorbs.
 
 use super::super::raw::Val;
-use super::check::{id, optional, optional_text, text, uint, unknown};
+use super::check::{id, optional, text, uint, unknown};
 use super::{Rec, F};
 use crate::{Error, EventType, Notification};
 
@@ -22,11 +22,10 @@ pub(super) fn resolve<S: AsRef<str>>(rec: &Rec<S>, max: u32) -> Result<Notificat
     };
     let time = uint(rec.field(F::Timestamp)?, "timestamp")?;
     let client_ip = optional(rec.field(F::IpAddress)?, "ipAddress", max)?;
-    // Read and checked, not yet kept (docs/sources.md).
-    optional_text(rec.field(F::DisconnectReason)?, "disconnectReason")?;
+    let reason = optional(rec.field(F::DisconnectReason)?, "disconnectReason", max)?;
     let version = rec.field(F::VersionNumber)?;
     if !matches!(version, None | Some(Val::Null)) {
         uint(version, "versionNumber")?;
     }
-    Ok(Notification { client_id, channel_id, event_type, time, client_ip })
+    Ok(Notification { client_id, channel_id, event_type, time, client_ip, reason })
 }

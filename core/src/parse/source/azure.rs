@@ -8,7 +8,7 @@
 //! next. Times are RFC 3339 strings, read to milliseconds.
 
 use super::super::raw::Val;
-use super::check::{id, optional_text, text, uint, unknown};
+use super::check::{id, optional, text, uint, unknown};
 use super::time::rfc3339_ms;
 use super::{Digits, Rec, F};
 use crate::{Error, EventType, Notification};
@@ -47,12 +47,13 @@ pub(super) fn resolve<'v, S: AsRef<str>>(
             .ok_or_else(|| Error::invalid(t_name, "must be an RFC 3339 time from 1970 on"))?,
         Some(_) => return Err(Error::invalid(t_name, "must be an RFC 3339 time string")),
     };
-    optional_text(rec.field(F::DisconnectionReason)?, "disconnectionReason")?; // read, not yet kept
+    let reason = optional(rec.field(F::DisconnectionReason)?, "disconnectionReason", max)?;
     Ok(Notification {
         client_id,
         channel_id: rec.decimal(F::SequenceNumber, sequence, digits),
         event_type,
         time,
         client_ip: None,
+        reason,
     })
 }

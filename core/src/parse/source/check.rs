@@ -4,24 +4,16 @@ use super::super::raw::Val;
 use super::super::validate::MAX_TIME;
 use crate::Error;
 
-// Ids, optional addresses and unknown event types are checked as ApsaraMQ's fields are: one
+// Ids, optional strings (addresses, reasons) and unknown event types are checked as ApsaraMQ's fields are: one
 // statement of each rule, in `validate.rs`.
 pub(super) use super::super::validate::{id, optional_str as optional, unknown_event_type as unknown};
 
-/// A required string whose value is checked by the caller (an event type, a reason).
+/// A required string whose value is checked by the caller (an event type).
 pub(super) fn text<'v, S: AsRef<str>>(v: &'v Option<Val<S>>, field: &'static str) -> Result<&'v str, Error> {
     match v {
         None | Some(Val::Null) => Err(Error::MissingField { field }),
         Some(Val::Str(s)) => Ok(s.as_ref()),
         Some(_) => Err(Error::invalid(field, "must be a string")),
-    }
-}
-
-/// An optional string (a reason): absent and `null` are none; anything else must be a string.
-pub(super) fn optional_text<S: AsRef<str>>(v: &Option<Val<S>>, field: &'static str) -> Result<(), Error> {
-    match v {
-        None | Some(Val::Null) => Ok(()),
-        _ => text(v, field).map(drop),
     }
 }
 

@@ -8,7 +8,7 @@
 //! session. A disconnect without `connected_at` (older EMQX) cannot say which connection
 //! ended and is refused with `missing_field` `connected_at` (why: docs/sources.md).
 
-use super::check::{id, optional, optional_text, text, uint, unknown};
+use super::check::{id, optional, text, uint, unknown};
 use super::{Digits, Rec, F};
 use crate::{Error, EventType, Notification};
 
@@ -57,12 +57,13 @@ pub(super) fn resolve<'v, S: AsRef<str>>(
         Some(ip) => Some(ip),
         None => optional(ipaddress, "ipaddress", max)?,
     };
-    optional_text(rec.field(F::Reason)?, "reason")?; // read and checked, not yet kept (docs/sources.md)
+    let reason = optional(rec.field(F::Reason)?, "reason", max)?;
     Ok(Notification {
         client_id,
         channel_id: rec.decimal(F::ConnectedAt, connected_at, digits),
         event_type,
         time,
         client_ip,
+        reason,
     })
 }
