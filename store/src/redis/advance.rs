@@ -133,11 +133,8 @@ impl RedisStore {
                 let p0 = scratch.stats().pending_offline.unwrap_or(0);
                 let confirmed = scratch.advance(*to)?;
                 let p1 = scratch.stats().pending_offline.unwrap_or(0);
-                let mut step = Step {
-                    advance_check: Some(adv.clone()),
-                    due_check: Some((*to, ids.len())),
-                    ..Step::default()
-                };
+                let mut step =
+                    Step { advance_check: Some(adv.clone()), due_check: Some(*to), ..Step::default() };
                 // The records are compared (written back unchanged): a client changed since it
                 // was read is judged again.
                 for (id, rec) in ids.iter().zip(&records) {

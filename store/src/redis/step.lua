@@ -3,8 +3,8 @@
 -- seen zset (online ids by last sign of life); one hash tag: one slot.
 -- ARGV: n clients, n count ops, n feed pairs, feed max length, n zset adds, n zset removes,
 -- the advance time judged with ("-": not checked; "": none), n pending adds, n pending removes,
--- n seen adds, n seen removes, due check ("-": none, else a time T: the pending zset must hold
--- exactly the next argument's number of ids due by T); then the n client ids; their n expected
+-- n seen adds, n seen removes, due check ("-": none, else a time T: the ids of the pending zset
+-- due by T must be exactly the pending ids to remove, in the zset's order); then the n client ids; their n expected
 -- records ("" = absent); the n pairs (id, new record); per zset addition the pair ("0", id);
 -- the ids to remove from the zset; per pending addition the pair (deadline, id); the pending
 -- ids to remove; per seen addition the pair (time, id); the seen ids to remove; per count op
@@ -17,7 +17,7 @@
 local n, ops, feed, maxlen = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
 local adds, rems = tonumber(ARGV[5]), tonumber(ARGV[6])
 local padds, prems, sadds, srems = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
-local a = 14
+local a = 13
 local conflicts = {}
 if n > 0 then
   local cur = redis.call('HMGET', KEYS[1], unpack(ARGV, a, a + n - 1))
@@ -27,8 +27,15 @@ if n > 0 then
   end
 end
 if ARGV[7] ~= '-' and (redis.call('HGET', KEYS[3], 'a') or '') ~= ARGV[7] then conflicts[#conflicts + 1] = 'a' end
-if ARGV[12] ~= '-' and redis.call('ZCOUNT', KEYS[5], '-inf', ARGV[12]) ~= tonumber(ARGV[13]) then
-  conflicts[#conflicts + 1] = 'p'
+if ARGV[12] ~= '-' then
+  local due = redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', ARGV[12])
+  local at = a + 4 * n + 2 * adds + rems + 2 * padds
+  local same = #due == prems
+  for i = 1, prems do
+    if not same then break end
+    same = due[i] == ARGV[at + i - 1]
+  end
+  if not same then conflicts[#conflicts + 1] = 'p' end
 end
 if #conflicts > 0 then return conflicts end
 a = a + 2 * n
