@@ -298,6 +298,19 @@ impl StatusStore {
         dispatch!(self, s => s.stale_online(older_than_ms, now_ms, limit))
     }
 
+    /// Counts an input a binding refused before it reached the store (e.g. `observe` arguments
+    /// of the wrong type) as one rejected by this handle, as the engine's `reject_unread`; returns
+    /// the error to raise.
+    pub fn reject_unread(&self, error: Error) -> Error {
+        match &self.backend {
+            Backend::File(s) => s.reject_unread(error),
+            Backend::Redis(s) => {
+                s.count_rejected(1);
+                error
+            }
+        }
+    }
+
     /// Compare-and-set conflicts this handle met and retried (a measure of contention).
     pub fn conflicts(&self) -> u64 {
         match &self.backend {

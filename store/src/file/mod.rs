@@ -321,6 +321,14 @@ impl FileStore {
         }
     }
 
+    /// Counts an input refused before reaching the store (see `StatusStore::reject_unread`).
+    pub(crate) fn reject_unread(&self, error: Error) -> Error {
+        match self.read() {
+            Ok(mut state) => state.engine.reject_unread(error),
+            Err(_) => error,
+        }
+    }
+
     /// Online clients with no sign of life for `older_than_ms` before `now_ms`, oldest first.
     pub(crate) fn stale_online(
         &self,
