@@ -108,8 +108,7 @@ fn main() {
     println!("in-memory engine: {mem_rate:>9.0} events/s, {mem_cpu:.2} us CPU/event");
 
     for url in urls {
-        let store =
-            StatusStore::open(&format!("{url}?prefix={}", prefix("speed")), config).unwrap();
+        let store = StatusStore::open(&format!("{url}?prefix={}", prefix("speed")), config).unwrap();
         let (t, cpu, srv) = (Instant::now(), own_cpu(), server_cpu(url));
         for b in &batches {
             store.ingest_many(b.as_bytes()).unwrap();
