@@ -184,6 +184,18 @@ function bind(raw) {
       return this.#raw.transitions(after, limit);
     }
 
+    async advance(nowMs) {
+      return this.#raw.advance(nowMs);
+    }
+
+    async observe(clientId, online, timeMs) {
+      return this.#raw.observe(clientId, online, timeMs);
+    }
+
+    async staleOnline(olderThanMs, nowMs, limit) {
+      return this.#raw.staleOnline(olderThanMs, nowMs, limit);
+    }
+
     async close() {
       return this.#raw.close();
     }

@@ -306,9 +306,8 @@ export interface FeedPage {
  * Native backend only: in WebAssembly (`mqtt-status/web`, `MQTT_STATUS_BACKEND=wasm`),
  * `StatusStore.open` rejects with code `store_unavailable` ("no status store in WebAssembly: …").
  *
- * No offline grace yet: `offlineGraceMs` > 0 rejects with `invalid_field`, and the engine's
- * `advance`, `observe` and `staleOnline` are not store methods (a store's atomic step touches
- * one client; those move or read every client's clock).
+ * With `offlineGraceMs`, `advance`, `observe` and `staleOnline` answer as the engine's
+ * (docs/store.md, "Grace, observations and staleness").
  */
 export declare class StatusStore {
   private constructor();
@@ -331,6 +330,15 @@ export declare class StatusStore {
   loadSnapshot(bytes: Uint8Array | ArrayBuffer): Promise<void>;
   /** Up to `limit` (default 1000) flips recorded after the cursor `after` (absent: from the oldest kept). */
   transitions(after?: string | null, limit?: number | null): Promise<FeedPage>;
+  /**
+   * Tells the store the host's time: the pending offlines `nowMs` confirms, committed and entered
+   * in the feed (each returned to exactly one handle), sorted by (time, clientId).
+   */
+  advance(nowMs: number): Promise<Transition[]>;
+  /** Records an authoritative answer about a client, committed; the transition it caused or null. */
+  observe(clientId: string, online: boolean, timeMs: number): Promise<Transition | null>;
+  /** Online clients with no sign of life for `olderThanMs` before `nowMs`, oldest first. */
+  staleOnline(olderThanMs: number, nowMs: number, limit: number): Promise<StaleClient[]>;
   /**
    * Closes the handle once the calls running on it have ended: a file store's lock and a Redis
    * store's connections are released; every later call rejects with an `Error` with `.code`

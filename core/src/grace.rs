@@ -341,6 +341,13 @@ impl StatusEngine {
         Ok(out)
     }
 
+    /// The time the client's offline is pending since (as `client()`'s `pendingOfflineSince`),
+    /// without building its status: for stores that index pending deadlines.
+    pub fn pending_offline_since(&self, client_id: &str) -> Option<u64> {
+        let since = self.pending_of(self.find_client(client_id)?);
+        (since != NONE).then_some(since)
+    }
+
     /// The latest `advance` time, if any.
     pub fn advanced_to(&self) -> Option<u64> {
         (self.advanced_to != NONE).then_some(self.advanced_to)

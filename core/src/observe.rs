@@ -202,6 +202,22 @@ impl StatusEngine {
         Ok(out)
     }
 
+    /// [`observe`](Self::observe) that also says whether the observation was new (`Applied`)
+    /// or already known (`Duplicate`): for stores, which report batches as the engine does.
+    pub fn observe_detailed(
+        &mut self,
+        client_id: &str,
+        online: bool,
+        time_ms: u64,
+    ) -> Result<(Outcome, Option<Transition>), Error> {
+        let r = self.apply_observation(client_id, online, time_ms);
+        self.count(r.as_ref().ok().map(|&(o, f)| (o, f.online())));
+        let (outcome, flip) = r?;
+        let mut out = None;
+        self.emit(flip, &cause(client_id, time_ms), |t| out = Some(t.to_transition()));
+        Ok((outcome, out))
+    }
+
     /// An observation given as a JSON body (`ingest_json`): parsed, applied and counted. A tag
     /// is `tag_mismatch`: an observation is no broker message.
     pub(crate) fn ingest_observation(

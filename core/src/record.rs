@@ -157,6 +157,8 @@ struct Ev {
     reason: Option<(u32, u32)>,
     event_type: EventType,
     time: u64,
+    /// For an observation (`event_type` [`EventType::Observe`], no channel): its answer.
+    online: bool,
 }
 
 /// A batch parsed and validated once, owning its events, so a store can apply it to records as
@@ -187,6 +189,9 @@ impl EventBatch {
     /// is kept, a bad one recorded as a [`BatchError`] and returned.
     pub fn push(&mut self, index: u64, item: &[u8], tag: Option<&str>, max_id_len: u32) -> Option<Error> {
         self.items += 1;
+        if crate::observe::is_observation(item) {
+            return self.push_observation(index, item, tag, max_id_len);
+        }
         let text = &mut self.text;
         let r = parse::with_notification(item, tag, max_id_len, |n| {
             let mut span = |s: &str| {
@@ -197,7 +202,7 @@ impl EventBatch {
             let (client, channel) = (span(n.client_id), span(n.channel_id));
             let ip = n.client_ip.filter(|ip| !ip.is_empty()).map(&mut span);
             let reason = n.reason.filter(|r| !r.is_empty()).map(span);
-            Ev { index, client, channel, ip, reason, event_type: n.event_type, time: n.time }
+            Ev { index, client, channel, ip, reason, event_type: n.event_type, time: n.time, online: false }
         });
         match r {
             Ok(ev) => {
@@ -209,6 +214,39 @@ impl EventBatch {
                 Some(e)
             }
         }
+    }
+
+    /// An observation line or body (`{"observe": {…}}`, read as the engine reads it: a tag is
+    /// `tag_mismatch`), kept as an event of type [`EventType::Observe`].
+    fn push_observation(&mut self, index: u64, item: &[u8], tag: Option<&str>, max: u32) -> Option<Error> {
+        let r = crate::observe::parse_line(item, max).and_then(|parsed| match tag {
+            Some(tag) => {
+                Err(Error::TagMismatch { tag: String::from(tag), event_type: String::from("observe") })
+            }
+            None => Ok(parsed),
+        });
+        match r {
+            Ok((id, online, time)) => {
+                let start = self.text.len() as u32;
+                self.text.push_str(&id);
+                let client = (start, id.len() as u32);
+                let channel = (start, 0);
+                let (event_type, ip, reason) = (EventType::Observe, None, None);
+                self.events.push(Ev { index, client, channel, ip, reason, event_type, time, online });
+                None
+            }
+            Err(e) => {
+                crate::batch::reject_into(&mut self.errors, &mut self.rejected, index, &e);
+                Some(e)
+            }
+        }
+    }
+
+    /// Event `i`'s observation `(online, time)` if it is one (`{"observe": …}`), to apply with
+    /// [`StatusEngine::observe_detailed`] rather than as a notification.
+    pub fn observation(&self, i: usize) -> Option<(bool, u64)> {
+        let e = &self.events[i];
+        (e.event_type == EventType::Observe).then_some((e.online, e.time))
     }
 
     fn span(&self, (start, len): (u32, u32)) -> &str {
@@ -230,7 +268,9 @@ impl EventBatch {
         self.items
     }
 
-    /// Event `i` (in input order) and its item index.
+    /// Event `i` (in input order) and its item index. An observation (see
+    /// [`observation`](Self::observation)) comes out as a notification of type `observe` with an
+    /// empty channel id, which [`StatusEngine::ingest`] refuses.
     pub fn event(&self, i: usize) -> (u64, Notification<'_>) {
         let e = &self.events[i];
         let n = Notification {

@@ -34,4 +34,11 @@ impl StatusEngine {
             .map(|(last_seen, id)| StaleClient { client_id: String::from(id), last_seen })
             .collect()
     }
+
+    /// The client's last sign of life (the latest time of its events and observations), as
+    /// [`stale_online`](Self::stale_online) orders clients; `None` for an unknown client. For
+    /// stores that keep an index of online clients by it.
+    pub fn last_seen(&self, client_id: &str) -> Option<u64> {
+        self.find_client(client_id).and_then(|i| self.clients[i as usize].last_event_time())
+    }
 }

@@ -31,7 +31,9 @@ mod file;
 mod group;
 mod redis;
 
-use mqtt_status::{BatchReport, ClientStatus, Config, Error, EventBatch, GroupCount, Stats, Transition};
+use mqtt_status::{
+    BatchReport, ClientStatus, Config, Error, EventBatch, GroupCount, StaleClient, Stats, Transition,
+};
 
 pub use crate::redis::{DEFAULT_FEED_MAXLEN, DEFAULT_PREFIX, DEFAULT_SHARDS};
 
@@ -107,11 +109,6 @@ impl StatusStore {
             // log's replay read the aliyun format only so far (docs/store.md).
             let reason = "a status store reads the aliyun format only (for now)".into();
             return Err(Error::InvalidField { field: "source", reason });
-        }
-        if config.offline_grace_ms > 0 {
-            // The store's feed and atomic step do not carry pending offlines yet (issue 17).
-            let reason = "a status store has no offline grace (for now)".into();
-            return Err(Error::InvalidField { field: "offlineGraceMs", reason });
         }
         if let Some(path) = url.strip_prefix("file:") {
             let (path, options) = file::parse_url(path)?;
@@ -271,6 +268,47 @@ impl StatusStore {
     /// oldest kept).
     pub fn transitions(&self, after: Option<&str>, limit: Option<usize>) -> Result<FeedPage, Error> {
         dispatch!(self, s => s.transitions(after, limit))
+    }
+
+    /// Tells the store the host's time is now `now_ms` (SPEC §9, grace): every pending offline
+    /// whose `close + offlineGraceMs` it reaches is confirmed, entered in the feed and returned
+    /// (sorted by time, then clientId), exactly once among all handles. Monotone: a time not
+    /// later than the store's latest `advance` confirms nothing. No grace: does nothing.
+    /// `invalid_field` (`now`) beyond 2^53 − 1.
+    pub fn advance(&self, now_ms: u64) -> Result<Vec<Transition>, Error> {
+        dispatch!(self, s => s.advance(now_ms))
+    }
+
+    /// Records an authoritative answer about a client (the broker's query API), as
+    /// [`StatusEngine::observe`](mqtt_status::StatusEngine::observe): one more event, durably;
+    /// its transition if it flipped the shared status.
+    pub fn observe(&self, client_id: &str, online: bool, time_ms: u64) -> Result<Option<Transition>, Error> {
+        dispatch!(self, s => s.observe(client_id, online, time_ms))
+    }
+
+    /// Online clients with no event or observation for longer than `older_than_ms` before
+    /// `now_ms`: oldest first (ties by clientId), at most `limit`, as
+    /// [`StatusEngine::stale_online`](mqtt_status::StatusEngine::stale_online).
+    pub fn stale_online(
+        &self,
+        older_than_ms: u64,
+        now_ms: u64,
+        limit: usize,
+    ) -> Result<Vec<StaleClient>, Error> {
+        dispatch!(self, s => s.stale_online(older_than_ms, now_ms, limit))
+    }
+
+    /// Counts an input a binding refused before it reached the store (e.g. `observe` arguments
+    /// of the wrong type) as one rejected by this handle, as the engine's `reject_unread`; returns
+    /// the error to raise.
+    pub fn reject_unread(&self, error: Error) -> Error {
+        match &self.backend {
+            Backend::File(s) => s.reject_unread(error),
+            Backend::Redis(s) => {
+                s.count_rejected(1);
+                error
+            }
+        }
     }
 
     /// Compare-and-set conflicts this handle met and retried (a measure of contention).

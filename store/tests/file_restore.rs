@@ -226,3 +226,113 @@ fn unreadable_directory_is_store_unavailable() {
     let err = StatusStore::open(&url(&file, ""), Config::default()).err().unwrap();
     assert_eq!(err.code(), ErrorCode::StoreUnavailable, "{err}");
 }
+
+/// One call of the grace run: what the store and the engine are both fed.
+enum Call {
+    Json(String),
+    Many(Vec<String>),
+    Observe(String, bool, u64),
+    Advance(u64),
+}
+
+/// The `"time":N` of a line, if it has one (the stream holds a few bad lines).
+fn line_time(line: &str) -> Option<u64> {
+    let rest = &line[line.find("\"time\":")? + 7..];
+    rest[..rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len())].parse().ok()
+}
+
+#[test]
+fn grace_observations_and_advances_survive_reopens_and_compactions() {
+    let mut since_seen = false;
+    for seed in 0..3u64 {
+        let config = Config {
+            takeover: seed % 2 == 0,
+            tombstones_per_client: 4,
+            offline_grace_ms: [300, 2_000, 10_000][seed as usize],
+            ..Config::default()
+        };
+        let lines = stream(seed + 10, 40, 1_500);
+        let ids = client_ids(40);
+        let mut rng = Rng::new(seed ^ 0x9ace);
+        let mut calls = Vec::new();
+        let mut at = 0;
+        let mut t = 0;
+        while at < lines.len() {
+            t = line_time(&lines[at]).unwrap_or(t);
+            match rng.below(10) {
+                0 => calls.push(Call::Advance(t.saturating_sub(rng.below(2_000)))),
+                1 => {
+                    let id = ids[rng.below(ids.len() as u64) as usize].clone();
+                    calls.push(Call::Observe(id, rng.chance(50), t.saturating_sub(rng.below(3_000))));
+                }
+                2..=5 => {
+                    calls.push(Call::Json(lines[at].clone()));
+                    at += 1;
+                }
+                _ => {
+                    let n = (1 + rng.below(30) as usize).min(lines.len() - at);
+                    let mut chunk = lines[at..at + n].to_vec();
+                    // An observation line inside a batch.
+                    let id = &ids[rng.below(ids.len() as u64) as usize];
+                    chunk.insert(
+                        rng.below(n as u64) as usize,
+                        format!(
+                            r#"{{"observe":{{"clientId":"{id}","online":{},"time":{t}}}}}"#,
+                            rng.chance(50)
+                        ),
+                    );
+                    calls.push(Call::Many(chunk));
+                    at += n;
+                }
+            }
+        }
+        let mut one = StatusEngine::new(config).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let url = url(dir.path(), "?compact_bytes=3000");
+        let mut store = StatusStore::open(&url, config).unwrap();
+        let (mut want, mut got) = (Vec::new(), Vec::new());
+        for call in &calls {
+            if rng.chance(5) {
+                drop(store);
+                store = StatusStore::open(&url, config).unwrap();
+            }
+            match call {
+                Call::Json(l) => {
+                    want.extend(one.ingest_json(l.as_bytes(), None).ok().flatten());
+                    got.extend(store.ingest_json(l.as_bytes(), None).ok().flatten());
+                }
+                Call::Many(chunk) => {
+                    let text = chunk.join("\n");
+                    want.extend(one.ingest_many(text.as_bytes()).transitions.to_vec());
+                    got.extend(store.ingest_many(text.as_bytes()).unwrap().transitions.to_vec());
+                }
+                Call::Observe(id, online, t) => {
+                    want.extend(one.observe(id, *online, *t).unwrap());
+                    got.extend(store.observe(id, *online, *t).unwrap());
+                }
+                Call::Advance(now) => {
+                    want.extend(one.advance(*now).unwrap());
+                    got.extend(store.advance(*now).unwrap());
+                }
+            }
+        }
+        assert_eq!(got, want, "seed {seed}: the calls' transitions are the engine's");
+        since_seen |= want.iter().any(|t| t.offline_since.is_some());
+        drop(store);
+        let store = StatusStore::open(&url, config).unwrap();
+        assert_eq!(view_store(&store, &ids), view_engine(&one, &ids), "seed {seed}");
+        assert!(one.stats().pending_offline.is_some());
+        assert_eq!(feed(&store), want, "seed {seed}: the feed (offlineSince and observe entries kept)");
+        let now = one.stats().max_time.unwrap() + 1;
+        for older in [0, 1_000, 10_000] {
+            assert_eq!(store.stale_online(older, now, 15).unwrap(), one.stale_online(older, now, 15));
+        }
+        assert!(
+            std::fs::read_dir(dir.path())
+                .unwrap()
+                .any(|e| { e.unwrap().file_name().to_string_lossy().starts_with("snap-") }),
+            "seed {seed}: compacted"
+        );
+    }
+    assert!(since_seen, "a reconnect ended a pending offline (offlineSince) somewhere");
+}

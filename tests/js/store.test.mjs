@@ -232,6 +232,64 @@ describe('StatusStore (native backend)', () => {
   });
 });
 
+describe('StatusStore grace, observe, advance, staleOnline (SPEC §9)', () => {
+  const ev = (cid, ch, kind, t) => JSON.stringify({ clientId: cid, channelId: ch, eventType: kind, time: t });
+  for (const backend of ['file', ...SERVERS]) {
+    test(`${backend}: the same calls as one engine give the same answers`, async () => {
+      const dir = backend === 'file' ? mkdtempSync(join(tmpdir(), 'mqs-grace-')) : null;
+      const url = dir ? `file:${join(dir, 'store')}` : fresh(server(backend), 'grace');
+      const store = await native.StatusStore.open(url, { offlineGraceMs: 1000 });
+      const one = new native.StatusEngine({ offlineGraceMs: 1000 });
+      const calls = [
+        ['ingest', ev('GID_a@@@d1', 'c1', 'connect', 1000)],
+        ['ingest', ev('GID_a@@@d2', 'c1', 'connect', 1100)],
+        ['ingest', ev('GID_a@@@d1', 'c1', 'tcpclean', 2000)],
+        ['advance', 2500],
+        ['many', `${ev('GID_a@@@d3', 'k', 'connect', 2600)}\n{"observe":{"clientId":"GID_a@@@d2","online":true,"time":2700}}`],
+        ['advance', 3000],
+        ['observe', ['GID_a@@@d3', false, 2800]],
+        ['ingest', ev('GID_a@@@d3', 'k2', 'connect', 5000)],
+      ];
+      const got = [];
+      const want = [];
+      for (const [kind, arg] of calls) {
+        if (kind === 'ingest') {
+          got.push([await store.ingest(arg)].filter(Boolean));
+          want.push([one.ingest(arg)].filter(Boolean));
+        } else if (kind === 'advance') {
+          got.push(await store.advance(arg));
+          want.push(one.advance(arg));
+        } else if (kind === 'many') {
+          got.push((await store.ingestMany(arg)).transitions);
+          want.push(one.ingestMany(arg).transitions);
+        } else {
+          got.push([await store.observe(...arg)].filter(Boolean));
+          want.push([one.observe(...arg)].filter(Boolean));
+        }
+      }
+      const plain = (x) => JSON.parse(JSON.stringify(x));
+      assert.deepEqual(plain(got), plain(want));
+      assert.deepEqual(got[5].map((t) => t.clientId), ['GID_a@@@d1']);
+      assert.equal(got[7][0].offlineSince, 2800);
+      for (const cid of ['GID_a@@@d1', 'GID_a@@@d2', 'GID_a@@@d3']) {
+        assert.deepEqual(await store.client(cid), one.client(cid), cid);
+      }
+      assert.deepEqual(await store.staleOnline(1000, 6000, 10), one.staleOnline(1000, 6000, 10));
+      assert.deepEqual((await store.staleOnline(1000, 6000, 10)).map((s) => s.clientId), ['GID_a@@@d2']);
+      assert.equal((await store.stats()).pendingOffline, 0);
+      // Per client, in order (shards' entries interleave by their clocks, not by call order).
+      const byClient = (ts) => [...ts].sort((a, b) => (a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0));
+      const feed = (await store.transitions()).entries.map((e) => e.transition);
+      assert.deepEqual(plain(byClient(feed)), plain(byClient(want.flat())));
+      await assert.rejects(store.observe('GID_a@@@d1', 'yes', 1), { code: 'invalid_field', field: 'online' });
+      await assert.rejects(store.advance(-1), { code: 'invalid_field' });
+      assert.equal((await store.stats()).rejected, 1);
+      await store.close();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+  }
+});
+
 describe('StatusStore (WebAssembly backend)', () => {
   test('open rejects: no status store in WebAssembly', async () => {
     await assert.rejects(wasm.StatusStore.open(server(SERVERS[0])), (e) => {

@@ -144,9 +144,10 @@ impl Sink for StatusEngine {
     }
 }
 
-/// A status store as a replay's sink: each chunk goes in batches of [`STORE_BATCH_LINES`].
+/// A status store as a replay's sink: each chunk goes in batches of [`STORE_BATCH_LINES`]. The
+/// second field counts the transitions that carry `offline_since` (see [`Sink::unreported_offlines`]).
 #[derive(Debug)]
-pub struct StoreSink<'a>(pub &'a StatusStore);
+pub struct StoreSink<'a>(pub &'a StatusStore, pub u64);
 
 impl Sink for StoreSink<'_> {
     fn lines(&mut self, chunk: &[u8], at: Option<u64>) -> Result<BatchReport, (u64, Error)> {
@@ -162,6 +163,7 @@ impl Sink for StoreSink<'_> {
                 .map_or(rest.len(), |(i, _)| i + 1);
             let (batch, tail) = rest.split_at(cut);
             let r = self.0.ingest_many(batch).map_err(|e| (done, e))?;
+            self.1 += r.transitions.iter().filter(|t| t.offline_since.is_some()).count() as u64;
             report.applied += r.applied;
             report.duplicates += r.duplicates;
             report.late += r.late;
@@ -180,6 +182,10 @@ impl Sink for StoreSink<'_> {
         // Counted by the handle as rejected (`events`, `rejected`) without a round trip.
         let stand_in = self.0.ingest_json(b"", None);
         debug_assert!(stand_in.is_err());
+    }
+
+    fn unreported_offlines(&self) -> u64 {
+        self.1
     }
 }
 
@@ -329,7 +335,14 @@ pub fn run(args: &ReplayArgs) -> Result<u8, CliError> {
                 ));
             }
             let store = open_store(url, &args.policy)?;
-            let result = replay(&mut StoreSink(&store), &sources, None, max_line, !args.no_progress)?;
+            let mut result = replay(&mut StoreSink(&store, 0), &sources, None, max_line, !args.no_progress)?;
+            // As in memory: with a grace, the store's clock is advanced to the latest event time
+            // it holds (`advance` is monotone: a live store's later host time is unaffected);
+            // the offlines it confirms enter the feed. Nothing happens with no grace.
+            if let Some(end) = store.stats().map_err(|e| CliError::store(url, &e))?.max_time {
+                let confirmed = store.advance(end).map_err(|e| CliError::store(url, &e))?;
+                result.confirmed_at_end = confirmed.len() as u64;
+            }
             if let Some(path) = &args.save {
                 let bytes = store.snapshot().map_err(|e| CliError::store(url, &e))?;
                 std::fs::write(path, bytes).map_err(|e| CliError::writing(path, &e))?;

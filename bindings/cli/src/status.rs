@@ -124,6 +124,10 @@ pub fn render_feed(out: &mut impl Write, url: &str, page: &FeedPage, format: For
                 t.event_type.as_str(),
                 t.channel_id
             )?;
+            if let Some(since) = t.offline_since {
+                // A reconnect that ended an offline nobody reported (grace, docs/semantics.md).
+                writeln!(out, "  {:<w$}  (offline since {}, unreported)", "", format_time(since))?;
+            }
         }
     }
     writeln!(out, "\nnext: --feed --after {}", page.next)

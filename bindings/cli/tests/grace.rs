@@ -142,7 +142,7 @@ fn observation_lines_are_replayed_and_checked() {
 }
 
 #[test]
-fn a_grace_conflicting_with_a_snapshot_and_a_store_with_a_grace_are_refused() {
+fn a_grace_conflicting_with_a_snapshot_is_refused_and_a_store_takes_one() {
     let dir = scratch("grace-refused");
     let snap = dir.join("s.bin");
     let input = dir.join("in.jsonl");
@@ -151,12 +151,13 @@ fn a_grace_conflicting_with_a_snapshot_and_a_store_with_a_grace_are_refused() {
     let out = run(&["replay", "--restore", snap.to_str().unwrap(), "--grace", "2000"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--grace 2000 (snapshot: 1000)"));
+    // A status store keeps a grace (observation lines included): the same document as in memory.
     let store = format!("file:{}", dir.join("store").display());
-    let out = run(&["replay", input.to_str().unwrap(), "--store", &store, "--grace", "1000"]);
-    assert_ne!(out.status.code(), Some(0));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("offlineGraceMs"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let args = ["replay", input.to_str().unwrap(), "--grace", "1000", "--format", "json"];
+    let memory: serde_json::Value = serde_json::from_str(&ok(&run(&args))).unwrap();
+    let stored: serde_json::Value =
+        serde_json::from_str(&ok(&run(&[&args[..], &["--store", &store]].concat()))).unwrap();
+    let mut stored = stored.as_object().unwrap().clone();
+    assert_eq!(stored.remove("store").unwrap(), store.as_str());
+    assert_eq!(serde_json::Value::Object(stored), memory);
 }

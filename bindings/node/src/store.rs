@@ -40,6 +40,11 @@ enum Op {
     Snapshot,
     LoadSnapshot(Vec<u8>),
     Transitions(Option<String>, Option<usize>),
+    Advance(u64),
+    Observe(String, bool, u64),
+    /// Observe arguments the core refused: counted as rejected by the store, then the error.
+    RejectUnread(CoreError),
+    Stale(u64, u64, usize),
     Close,
 }
 
@@ -57,6 +62,8 @@ enum Out {
     Bytes(Vec<u8>),
     Unit,
     Page(FeedPage),
+    /// A list or one transition as plain objects (the engine's `advance` / `observe` answers).
+    Plain(serde_json::Value),
 }
 
 /// A finished call's result (opaque to JavaScript: `resolve` converts it).
@@ -107,7 +114,16 @@ fn run(store: Option<&StatusStore>, op: Op) -> std::result::Result<Out, CoreErro
             Out::Unit
         }
         Op::Transitions(after, limit) => Out::Page(s()?.transitions(after.as_deref(), limit)?),
+        Op::Advance(now) => Out::Plain(plain(&s()?.advance(now)?)),
+        Op::Observe(id, online, time) => Out::Plain(plain(&s()?.observe(&id, online, time)?)),
+        Op::RejectUnread(e) => return Err(s()?.reject_unread(e)),
+        Op::Stale(older, now, limit) => Out::Plain(plain(&s()?.stale_online(older, now, limit)?)),
     })
+}
+
+/// An answer as a JSON value (serializing the core's answer types cannot fail).
+fn plain(v: &impl serde::Serialize) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or_default()
 }
 
 impl<'t> ScopedTask<'t> for StoreTask {
@@ -152,6 +168,7 @@ impl<'t> ScopedTask<'t> for StoreTask {
             Out::Stats(s) => to_js(env, &s),
             Out::Bytes(b) => Uint8Array::from(b).into_unknown(env),
             Out::Unit => ().into_unknown(env),
+            Out::Plain(v) => to_js(env, &v),
             Out::Page(page) => {
                 let entries: Vec<_> = page
                     .entries
@@ -296,6 +313,54 @@ impl NodeStatusStore {
         let op = match raw_bytes(&env, bytes)?.filter(|_| !is_string) {
             Some(b) => Op::LoadSnapshot(b),
             None => Op::Fail(CoreError::InvalidSnapshot { reason: "expected a Uint8Array".into() }),
+        };
+        Ok(self.task(op))
+    }
+
+    /// `advance(nowMs)` (SPEC §9): the offlines it confirmed, once committed and fed (each to
+    /// exactly one handle of the store).
+    #[napi(ts_return_type = "Promise<Transition[]>")]
+    pub fn advance(&self, now_ms: Unknown<'_>) -> Result<AsyncTask<StoreTask>> {
+        Ok(self.task(or_fail(option_value(now_ms)?.required_integer("now"), Op::Advance)))
+    }
+
+    /// `observe(clientId, online, timeMs)` (SPEC §9), committed: the transition it caused or
+    /// `null`. Bad arguments reject like a bad notification (counted, nothing changes).
+    #[napi(ts_return_type = "Promise<Transition | null>")]
+    pub fn observe(
+        &self,
+        client_id: Unknown<'_>,
+        online: Unknown<'_>,
+        time_ms: Unknown<'_>,
+    ) -> Result<AsyncTask<StoreTask>> {
+        let args = mqtt_status::ObserveArgs::from_values(
+            option_value(client_id)?,
+            option_value(online)?,
+            option_value(time_ms)?,
+        );
+        Ok(self.task(match args {
+            Ok(a) => Op::Observe(a.client_id, a.online, a.time_ms),
+            Err(e) => Op::RejectUnread(e),
+        }))
+    }
+
+    /// Online clients with no sign of life for `olderThanMs` before `nowMs`, oldest first, at
+    /// most `limit`: `[{clientId, lastSeen}]`, from the store's index.
+    #[napi(js_name = "staleOnline", ts_return_type = "Promise<StaleClient[]>")]
+    pub fn stale_online(
+        &self,
+        older_than_ms: Unknown<'_>,
+        now_ms: Unknown<'_>,
+        limit: Unknown<'_>,
+    ) -> Result<AsyncTask<StoreTask>> {
+        let arg = |v: Unknown<'_>, field| -> Result<std::result::Result<u64, CoreError>> {
+            Ok(option_value(v)?.required_integer(field))
+        };
+        let op = match (arg(older_than_ms, "olderThanMs")?, arg(now_ms, "nowMs")?, arg(limit, "limit")?) {
+            (Ok(older), Ok(now), Ok(limit)) => {
+                Op::Stale(older, now, usize::try_from(limit).unwrap_or(usize::MAX))
+            }
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => Op::Fail(e),
         };
         Ok(self.task(op))
     }

@@ -135,6 +135,54 @@ impl Store {
         report_tuple(py, (report, transitions))
     }
 
+    /// `advance(now_ms)` (SPEC §9): the offlines it confirmed, once committed and fed (each to
+    /// exactly one handle of the store).
+    fn advance(&self, py: Python<'_>, now_ms: &Bound<'_, PyAny>) -> PyResult<Vec<Py<Transition>>> {
+        let now = crate::required_int(py, now_ms, "now")?;
+        let due = self.call(py, |s| s.advance(now))?;
+        due.into_iter().map(|t| Transition::new_untracked(py, t).map(Bound::unbind)).collect()
+    }
+
+    /// `observe(client_id, online, time_ms)` (SPEC §9), committed; the transition it caused. A
+    /// bad argument is rejected like a bad notification: typed, counted, no change.
+    fn observe(
+        &self,
+        py: Python<'_>,
+        client_id: &Bound<'_, PyAny>,
+        online: &Bound<'_, PyAny>,
+        time_ms: &Bound<'_, PyAny>,
+    ) -> PyResult<Option<Py<Transition>>> {
+        let args = mqtt_status::ObserveArgs::from_values(
+            crate::option_value(Some(client_id)),
+            crate::option_value(Some(online)),
+            crate::option_value(Some(time_ms)),
+        );
+        let result = match args {
+            Ok(a) => self.call(py, |s| s.observe(&a.client_id, a.online, a.time_ms))?,
+            Err(bad) => return Err(to_pyerr(py, &self.call(py, |s| Ok(s.reject_unread(bad)))?)),
+        };
+        match result {
+            Some(t) => Transition::new_untracked(py, t).map(|t| Some(t.unbind())),
+            None => Ok(None),
+        }
+    }
+
+    /// `[(client_id, last_seen), …]`: online clients with no sign of life for `older_than_ms`
+    /// before `now_ms`, oldest first, at most `limit` (from the store's index).
+    fn stale_online(
+        &self,
+        py: Python<'_>,
+        older_than_ms: &Bound<'_, PyAny>,
+        now_ms: &Bound<'_, PyAny>,
+        limit: &Bound<'_, PyAny>,
+    ) -> PyResult<Vec<(String, u64)>> {
+        let older = crate::required_int(py, older_than_ms, "olderThanMs")?;
+        let now = crate::required_int(py, now_ms, "nowMs")?;
+        let limit = usize::try_from(crate::required_int(py, limit, "limit")?).unwrap_or(usize::MAX);
+        let stale = self.call(py, |s| s.stale_online(older, now, limit))?;
+        Ok(stale.into_iter().map(|s| (s.client_id, s.last_seen)).collect())
+    }
+
     /// Whether the client is online in the shared state (an id that is not valid Unicode
     /// cannot be any client's: `False`).
     fn is_online(&self, py: Python<'_>, client_id: &Bound<'_, PyString>) -> PyResult<bool> {

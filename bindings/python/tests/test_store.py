@@ -321,3 +321,60 @@ def test_the_file_backend_through_the_same_api(stream: List[str], tmp_path: Path
     redis = StatusStore.open(fresh_url(server(SERVERS[0]), "from-file"), tombstones_per_client=TOMBS)
     redis.load_snapshot(snap)
     assert_same(redis, one, "file -> redis")
+
+
+@pytest.mark.parametrize("backend", ["file", *SERVERS])
+def test_grace_advance_observe_and_stale_online_answer_like_one_engine(backend: str, tmp_path: Path) -> None:
+    """SPEC §9 on a store: the same calls into a store (file, standalone, cluster) and into one
+    engine give the same transitions, pending offlines, stale clients and stats; the feed holds the
+    confirmed offline and the observation's flip; a bad observe argument is typed and counted."""
+    url = f"file:{tmp_path / 'grace'}" if backend == "file" else fresh_url(server(backend), "grace")
+    store = StatusStore.open(url, offline_grace_ms=1000)
+    one = StatusEngine(offline_grace_ms=1000)
+
+    def ev(cid: str, ch: str, kind: str, t: int) -> str:
+        return f'{{"clientId":"{cid}","channelId":"{ch}","eventType":"{kind}","time":{t}}}'
+
+    calls: List[Tuple[str, object]] = [
+        ("ingest", ev("GID_a@@@d1", "c1", "connect", 1000)),
+        ("ingest", ev("GID_a@@@d2", "c1", "connect", 1100)),
+        ("ingest", ev("GID_a@@@d1", "c1", "tcpclean", 2000)),  # pending until 3000
+        ("advance", 2500),
+        ("many", ev("GID_a@@@d3", "k", "connect", 2600) + '\n{"observe":{"clientId":"GID_a@@@d2","online":true,"time":2700}}'),
+        ("advance", 3000),  # confirms d1
+        ("observe", ("GID_a@@@d3", False, 2800)),  # closes d3's channel: pending until 3800
+        ("ingest", ev("GID_a@@@d3", "k2", "connect", 5000)),  # after the grace: offlineSince 2800
+    ]
+    returned: List[List[Transition]] = []
+    expected: List[List[Transition]] = []
+    for kind, arg in calls:
+        for h, out in ((store, returned), (one, expected)):
+            if kind == "ingest":
+                t = h.ingest(str(arg))
+                out.append([t] if t else [])
+            elif kind == "advance":
+                assert isinstance(arg, int)
+                out.append(h.advance(arg))
+            elif kind == "many":
+                out.append(list(h.ingest_many(str(arg)).transitions))
+            else:
+                assert isinstance(arg, tuple)
+                cid, online, time_ms = arg
+                t = h.observe(cid, online, time_ms)
+                out.append([t] if t else [])
+    assert returned == expected
+    assert any(t.offline_since == 2800 for ts in returned for t in ts)
+    assert [t.client_id for t in returned[5]] == ["GID_a@@@d1"]
+    for cid in ("GID_a@@@d1", "GID_a@@@d2", "GID_a@@@d3"):
+        assert store.client(cid) == one.client(cid), cid
+    assert store.stale_online(1000, 6000, 10) == one.stale_online(1000, 6000, 10)
+    assert [s.client_id for s in store.stale_online(1000, 6000, 10)] == ["GID_a@@@d2"]
+    assert store.stats().pending_offline == one.stats().pending_offline == 0
+    # Per client, in order (shards' entries interleave by their clocks, not by call order).
+    feed = sorted((e.transition for e in store.transitions().entries), key=lambda t: t.client_id)
+    assert feed == sorted((t for ts in expected for t in ts), key=lambda t: t.client_id)
+    with pytest.raises(InvalidField) as e:
+        store.observe("GID_a@@@d1", "yes", 1)  # type: ignore[arg-type]
+    assert e.value.field == "online"
+    assert store.stats().rejected == 1
+    store.close()

@@ -107,18 +107,24 @@ def test_engine_and_store_answer_alike(tmp_path: Path) -> None:
         assert StatusEngine.restore(store.snapshot()).online_clients() == engine.online_clients()
 
 
-def test_a_store_refuses_a_grace_typed_and_has_no_grace_methods(tmp_path: Path) -> None:
-    """A store has no offline grace yet (the core store refuses it): the error is the typed
-    ``InvalidField`` on ``offlineGraceMs``, and nothing is created; ``advance``, ``observe`` and
-    ``stale_online`` are engine methods only (they move or read every client's clock, a store's
-    atomic step touches one client)."""
-    from mqtt_status import InvalidField
+def test_a_store_takes_a_grace_and_has_the_grace_methods(tmp_path: Path) -> None:
+    """A store keeps an offline grace (SPEC §9, issue 17): the grace survives reopening, and
+    ``advance``, ``observe`` and ``stale_online`` answer as the engine's; a store opened with
+    another grace is ``ConfigMismatch``."""
+    from mqtt_status import ConfigMismatch
 
-    path = tmp_path / "store"
-    with pytest.raises(InvalidField) as e:
-        StatusStore.open(f"file:{path}", offline_grace_ms=30_000)
-    assert (e.value.code, e.value.field) == ("invalid_field", "offlineGraceMs")
-    with StatusStore.open(f"file:{path}", offline_grace_ms=0) as store:
-        assert store.config["offline_grace_ms"] == 0
-        for name in ("advance", "observe", "stale_online"):
-            assert not hasattr(store, name) and hasattr(StatusEngine(), name), name
+    url = f"file:{tmp_path / 'store'}"
+    body = '{"clientId":"GID_a@@@d1","channelId":"c1","eventType":"%s","time":%d}'
+    with StatusStore.open(url, offline_grace_ms=30_000) as store:
+        assert store.config["offline_grace_ms"] == 30_000
+        assert store.ingest(body % ("connect", 1000)) is not None
+        assert store.ingest(body % ("tcpclean", 2000)) is None  # pending
+        assert store.stats().pending_offline == 1
+    with pytest.raises(ConfigMismatch):
+        StatusStore.open(url, offline_grace_ms=0)
+    with StatusStore.open(url, offline_grace_ms=30_000) as store:
+        client = store.client("GID_a@@@d1")
+        assert client is not None and client.pending_offline_since == 2000
+        assert [t.time for t in store.advance(32_000)] == [2000]
+        assert store.observe("GID_a@@@d2", True, 5000) is not None
+        assert [s.client_id for s in store.stale_online(1000, 9000, 5)] == ["GID_a@@@d2"]

@@ -28,6 +28,8 @@ pub(crate) enum Done {
     Batch(BatchReport),
     /// `load_snapshot`.
     Merged(Result<(), Error>),
+    /// `advance`: the offlines it confirmed.
+    Advanced(Result<Vec<Transition>, Error>),
 }
 
 impl State {
@@ -66,6 +68,22 @@ impl State {
                 Done::Batch(report)
             }
             Entry::Merge(bytes) => Done::Merged(self.merge(bytes)),
+            Entry::Advance(now) => {
+                let r = self.engine.advance(now);
+                if let Ok(confirmed) = &r {
+                    for t in confirmed {
+                        self.feed.push(t.into());
+                    }
+                }
+                Done::Advanced(r)
+            }
+            Entry::Observe { client_id, online, time } => {
+                let r = self.engine.observe(client_id, online, time);
+                if let Ok(Some(t)) = &r {
+                    self.feed.push(t.into());
+                }
+                Done::One(r)
+            }
         }
     }
 

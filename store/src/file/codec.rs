@@ -8,6 +8,8 @@
 //! - 2 `many`: bytes — one `ingest_many` (the JSONL as given)
 //! - 3 `items`: count, then per item tag, bytes — one `ingest_items`
 //! - 4 `merge`: bytes — one `load_snapshot` (the engine snapshot merged in)
+//! - 5 `advance`: varint time — one `advance(now_ms)` that moved the watermark
+//! - 6 `observe`: id (bytes), online (1 byte, 0 or 1), varint time — one `observe`
 //!
 //! where bytes are a varint length and the bytes, and a tag is a varint 0 (none) or length + 1
 //! and the text. The input is logged as given and replayed through the same engine calls, so a
@@ -29,6 +31,8 @@ const JSON: u8 = 1;
 const MANY: u8 = 2;
 const ITEMS: u8 = 3;
 const MERGE: u8 = 4;
+const ADVANCE: u8 = 5;
+const OBSERVE: u8 = 6;
 
 /// One logged call, borrowing from a frame body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +45,10 @@ pub(crate) enum Entry<'a> {
     Items(Vec<(&'a [u8], Option<&'a str>)>),
     /// `load_snapshot(bytes)`.
     Merge(&'a [u8]),
+    /// `advance(now_ms)`.
+    Advance(u64),
+    /// `observe(client_id, online, time_ms)`.
+    Observe { client_id: &'a str, online: bool, time: u64 },
 }
 
 pub(crate) fn corrupt(what: impl std::fmt::Display) -> Error {
@@ -106,6 +114,23 @@ pub(crate) fn merge_entry(snapshot: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(snapshot.len() + 12);
     out.push(MERGE);
     put_bytes(&mut out, snapshot);
+    out
+}
+
+/// Encodes one `advance` call.
+pub(crate) fn advance_entry(now_ms: u64) -> Vec<u8> {
+    let mut out = vec![ADVANCE];
+    put_varint(&mut out, now_ms);
+    out
+}
+
+/// Encodes one `observe` call.
+pub(crate) fn observe_entry(client_id: &str, online: bool, time_ms: u64) -> Vec<u8> {
+    let mut out = Vec::with_capacity(client_id.len() + 16);
+    out.push(OBSERVE);
+    put_bytes(&mut out, client_id.as_bytes());
+    out.push(u8::from(online));
+    put_varint(&mut out, time_ms);
     out
 }
 
@@ -193,6 +218,16 @@ impl<'a> Reader<'a> {
                 Some(Entry::Items(items))
             }
             MERGE => Some(Entry::Merge(self.bytes()?)),
+            ADVANCE => Some(Entry::Advance(self.varint()?)),
+            OBSERVE => {
+                let client_id = self.text()?;
+                let online = match self.u8()? {
+                    0 => false,
+                    1 => true,
+                    _ => return None,
+                };
+                Some(Entry::Observe { client_id, online, time: self.varint()? })
+            }
             _ => None,
         }
     }

@@ -31,7 +31,6 @@ fn event_code(e: EventType) -> u8 {
         EventType::Connect => 0,
         EventType::Disconnect => 1,
         EventType::TcpClean => 2,
-        // A store applies no observations yet (issue 17): never written.
         EventType::Observe => 3,
     }
 }
@@ -82,8 +81,13 @@ impl Feed {
         put_varint(out, self.entries.len() as u64);
         for (seq, t) in &self.entries {
             put_varint(out, *seq);
-            out.push(u8::from(t.online) | (event_code(t.event_type) << 1));
+            // Bit 3: an `offlineSince` follows the time (a reconnect after an unreported offline).
+            let since = u8::from(t.offline_since.is_some()) << 3;
+            out.push(u8::from(t.online) | (event_code(t.event_type) << 1) | since);
             put_varint(out, t.time);
+            if let Some(since) = t.offline_since {
+                put_varint(out, since);
+            }
             put_bytes(out, t.client_id.as_bytes());
             put_bytes(out, t.channel_id.as_bytes());
         }
@@ -98,27 +102,25 @@ impl Feed {
         for _ in 0..n {
             let seq = r.varint()?;
             let flags = r.u8()?;
-            let event_type = match flags >> 1 {
+            let event_type = match (flags >> 1) & 3 {
                 0 => EventType::Connect,
                 1 => EventType::Disconnect,
                 2 => EventType::TcpClean,
-                _ => return None,
+                _ => EventType::Observe,
             };
+            if flags >> 4 != 0 {
+                return None;
+            }
             let time = r.varint()?;
+            let offline_since = if flags & 8 != 0 { Some(r.varint()?) } else { None };
             let client_id = r.text()?.to_owned();
             let channel_id = r.text()?.to_owned();
             if seq <= last || seq >= next {
                 return None;
             }
             last = seq;
-            let t = Transition {
-                client_id,
-                online: flags & 1 == 1,
-                time,
-                channel_id,
-                event_type,
-                offline_since: None,
-            };
+            let t =
+                Transition { client_id, online: flags & 1 == 1, time, channel_id, event_type, offline_since };
             feed.entries.push_back((seq, t));
         }
         while feed.entries.len() > max {

@@ -255,7 +255,13 @@ impl FileStore {
     /// Ingests one body or envelope, durably; its transition if the client flipped.
     pub(crate) fn ingest_json(&self, body: &[u8], tag: Option<&str>) -> Result<Option<Transition>, Error> {
         // A rejected event changes no state: it is counted and returned without touching disk.
-        if mqtt_status::with_notification(body, tag, self.config.max_id_len, |_| ()).is_err() {
+        let max = self.config.max_id_len;
+        let valid = if mqtt_status::is_observation(body) {
+            tag.is_none() && matches!(mqtt_status::parse_observation_line(body, max), Some(Ok(_)))
+        } else {
+            mqtt_status::with_notification(body, tag, max, |_| ()).is_ok()
+        };
+        if !valid {
             return self.read()?.engine.ingest_json(body, tag);
         }
         match self.commit(codec::json_entry(body, tag))? {
@@ -278,6 +284,59 @@ impl FileStore {
             Done::Batch(r) => Ok(r),
             other => Err(mismatch(&other)),
         }
+    }
+
+    /// `advance(now_ms)`, durably when it moves the watermark: the offlines it confirmed.
+    pub(crate) fn advance(&self, now_ms: u64) -> Result<Vec<Transition>, Error> {
+        {
+            let mut state = self.read()?;
+            let moves = state.engine.advanced_to().is_none_or(|a| now_ms > a);
+            // A bad time, no grace or a time already passed: the engine answers (nothing changes,
+            // nothing to log).
+            if now_ms > mqtt_status::MAX_TIME || self.config.offline_grace_ms == 0 || !moves {
+                return state.engine.advance(now_ms);
+            }
+        }
+        match self.commit(codec::advance_entry(now_ms))? {
+            Done::Advanced(r) => r,
+            other => Err(mismatch(&other)),
+        }
+    }
+
+    /// `observe(client_id, online, time_ms)`, durably; its transition if the client flipped.
+    pub(crate) fn observe(
+        &self,
+        client_id: &str,
+        online: bool,
+        time_ms: u64,
+    ) -> Result<Option<Transition>, Error> {
+        let bad_id = client_id.is_empty() || client_id.len() > self.config.max_id_len as usize;
+        if bad_id || time_ms > mqtt_status::MAX_TIME {
+            // Rejected and counted by the engine, as `ingest_json` rejects: nothing logged.
+            return self.read()?.engine.observe(client_id, online, time_ms);
+        }
+        match self.commit(codec::observe_entry(client_id, online, time_ms))? {
+            Done::One(r) => r,
+            other => Err(mismatch(&other)),
+        }
+    }
+
+    /// Counts an input refused before reaching the store (see `StatusStore::reject_unread`).
+    pub(crate) fn reject_unread(&self, error: Error) -> Error {
+        match self.read() {
+            Ok(mut state) => state.engine.reject_unread(error),
+            Err(_) => error,
+        }
+    }
+
+    /// Online clients with no sign of life for `older_than_ms` before `now_ms`, oldest first.
+    pub(crate) fn stale_online(
+        &self,
+        older_than_ms: u64,
+        now_ms: u64,
+        limit: usize,
+    ) -> Result<Vec<mqtt_status::StaleClient>, Error> {
+        Ok(self.read()?.engine.stale_online(older_than_ms, now_ms, limit))
     }
 
     /// Whether the client is online.

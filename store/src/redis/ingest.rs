@@ -7,15 +7,10 @@ use std::collections::HashMap;
 use mqtt_status::{BatchReport, Error, EventBatch, Outcome, StatusEngine, Transition};
 use redis::{cmd, Cmd, ServerErrorKind, Value};
 
-use super::conn::{check, items, unavailable};
+use super::conn::{bytes, check, items, unavailable};
+use super::step::Step;
 use super::{bulk_list, bump, RedisStore, MAX_ATTEMPTS};
 
-const STEP: &str = include_str!("step.lua");
-/// The script's SHA1, for `EVALSHA` (computed once).
-fn step_sha() -> &'static str {
-    static SHA: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    SHA.get_or_init(|| redis::Script::new(STEP).get_hash().to_string())
-}
 /// Most records a handle keeps from its last commits.
 const CACHE_MAX: usize = 65_536;
 /// Most clients in one script call (Lua's `unpack` takes a few thousand values at most).
@@ -39,31 +34,6 @@ struct Applied {
     records: Vec<Option<Vec<u8>>>,
     outcomes: [u64; 3],
     flips: Vec<(u64, Transition)>,
-}
-
-/// A transition as a feed value (the client id is the field): `online,eventType,time,channelId`
-/// (the channel id last, so it may hold commas).
-fn feed_value(t: &Transition) -> String {
-    // Built by hand: `format!` cost ~2 000 instructions a flip (callgrind).
-    let mut v = String::with_capacity(32 + t.channel_id.len());
-    v.push_str(if t.online { "1," } else { "0," });
-    v.push_str(t.event_type.as_str());
-    v.push(',');
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    let mut n = t.time;
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    v.push_str(std::str::from_utf8(&digits[i..]).unwrap_or_default());
-    v.push(',');
-    v.push_str(&t.channel_id);
-    v
 }
 
 impl RedisStore {
@@ -103,7 +73,10 @@ impl RedisStore {
             let mut flips = Vec::new();
             for &i in &share.events {
                 let (index, n) = batch.event(i);
-                let (outcome, flip) = scratch.ingest_detailed(n)?;
+                let (outcome, flip) = match batch.observation(i) {
+                    Some((online, time)) => scratch.observe_detailed(n.client_id, online, time)?,
+                    None => scratch.ingest_detailed(n)?,
+                };
                 outcomes[match outcome {
                     Outcome::Applied => 0,
                     Outcome::Duplicate => 1,
@@ -154,6 +127,19 @@ impl RedisStore {
             let mut records: Vec<Vec<Option<Vec<u8>>>> = Vec::with_capacity(pending.len());
             let mut reads: Vec<Cmd> = Vec::new();
             let mut missing: Vec<Vec<usize>> = Vec::with_capacity(pending.len());
+            // With a grace, each share is judged with its shard's advance time (cached like the
+            // records; the step checks it, so a stale one is a conflict and is read again).
+            let mut advance: Vec<Option<String>> = Vec::with_capacity(pending.len());
+            if self.config.offline_grace_ms > 0 {
+                let known = self.advanced.lock().unwrap_or_else(|p| p.into_inner());
+                for share in &pending {
+                    let cached = known.get(&share.shard).filter(|_| attempts == 1).cloned();
+                    if cached.is_none() {
+                        reads.push(cmd("HGET").arg(self.key(share.shard, "n")).arg("a").clone());
+                    }
+                    advance.push(cached);
+                }
+            }
             {
                 let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
                 for share in &pending {
@@ -182,15 +168,24 @@ impl RedisStore {
                 }
             }
             let mut replies = self.conn.run(&reads)?.into_iter();
+            for (share, adv) in pending.iter().zip(&mut advance) {
+                if adv.is_none() {
+                    let v = check(replies.next().unwrap_or(Value::Nil))?;
+                    let text = bytes(&v).map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
+                    self.advanced.lock().unwrap_or_else(|p| p.into_inner()).insert(share.shard, text.clone());
+                    *adv = Some(text);
+                }
+            }
             let mut applied = Vec::with_capacity(pending.len());
-            for ((share, recs), miss) in pending.iter().zip(&mut records).zip(&missing) {
+            for (k, ((share, recs), miss)) in pending.iter().zip(&mut records).zip(&missing).enumerate() {
                 if !miss.is_empty() {
                     let got = bulk_list(&check(replies.next().unwrap_or(Value::Nil))?);
                     for (&k, r) in miss.iter().zip(got) {
                         recs[k] = r;
                     }
                 }
-                applied.push(self.apply_share(share, recs, &change, full_script)?);
+                let adv = advance.get(k).cloned().flatten();
+                applied.push(self.apply_share(share, recs, adv, &change, full_script)?);
             }
             let wrote: Vec<bool> = applied.iter().map(|a| a.step.is_some()).collect();
             let steps: Vec<Cmd> = applied.iter_mut().filter_map(|a| a.step.take()).collect();
@@ -254,114 +249,112 @@ impl RedisStore {
         bump(&c.went_offline, report.transitions.len() as u64 - up);
     }
 
-    /// Loads the share's records into a scratch engine, lets `change` work on it, and builds the
-    /// compare-and-set call (none if no record changed).
+    /// Loads the share's records into a scratch engine (judging pending offlines with the
+    /// shard's advance time `adv`, `Some("")` for none, with a grace), lets `change` work on it,
+    /// and builds the compare-and-set call (none if no record changed).
     fn apply_share<F>(
         &self,
         share: &Share,
         records: &mut [Option<Vec<u8>>],
+        adv: Option<String>,
         change: &F,
         full_script: bool,
     ) -> Result<Applied, Error>
     where
         F: Fn(&Share, &mut StatusEngine) -> Result<Effect, Error>,
     {
-        let mut scratch = StatusEngine::new(self.config)?;
+        let mut scratch = self.scratch(adv.as_deref())?;
         for (id, rec) in share.ids.iter().zip(records.iter()) {
             if let Some(rec) = rec {
                 scratch.load_record(id, rec)?;
             }
         }
         let (s0, g0) = (scratch.stats(), scratch.groups());
-        let was: Vec<bool> = share.ids.iter().map(|id| scratch.is_online(id)).collect();
+        let grace = self.config.offline_grace_ms;
+        // Per client before the change: online, last sign of life, pending since.
+        let was: Vec<(bool, Option<u64>, Option<u64>)> = share
+            .ids
+            .iter()
+            .map(|id| (scratch.is_online(id), scratch.last_seen(id), scratch.pending_offline_since(id)))
+            .collect();
         let (outcomes, flips) = change(share, &mut scratch)?;
-        // Per changed client: id, expected record, new record, zset change.
-        let mut clients: Vec<[&[u8]; 4]> = Vec::new();
         let mut news: Vec<Option<Vec<u8>>> = share.ids.iter().map(|id| scratch.client_record(id)).collect();
+        let mut step = Step { advance_check: adv.filter(|_| grace > 0), ..Step::default() };
         for (k, id) in share.ids.iter().enumerate() {
             let (old, new) = (records[k].as_deref(), news[k].as_deref());
             let Some(new) = new.filter(|n| Some(*n) != old) else { continue };
-            let now = scratch.is_online(id);
-            let z: &[u8] = match (was[k], now) {
-                (false, true) => b"+",
-                (true, false) => b"-",
-                _ => b"",
-            };
-            clients.push([id.as_bytes(), old.unwrap_or_default(), new, z]);
+            let id = id.as_bytes();
+            step.clients.push([id, old.unwrap_or_default(), new]);
+            let name = &share.ids[k];
+            let (was_on, was_seen, was_pending) = was[k];
+            let now_on = scratch.is_online(name);
+            match (was_on, now_on) {
+                (false, true) => step.online_adds.push(id),
+                (true, false) => step.online_rems.push(id),
+                _ => {}
+            }
+            // The seen index holds the online clients by their last sign of life.
+            let seen = scratch.last_seen(name);
+            match (was_on, now_on) {
+                (_, true) if !was_on || seen != was_seen => step.seen_adds.push((seen.unwrap_or(0), id)),
+                (true, false) => step.seen_rems.push(id),
+                _ => {}
+            }
+            if grace > 0 {
+                let pending = scratch.pending_offline_since(name);
+                match (was_pending, pending) {
+                    (a, Some(p)) if a != Some(p) => step.pending_adds.push((p + grace, id)),
+                    (Some(_), None) => step.pending_rems.push(id),
+                    _ => {}
+                }
+            }
         }
-        if clients.is_empty() {
+        if step.clients.is_empty() {
             let records = records.iter_mut().map(Option::take).collect();
             return Ok(Applied { step: None, records, outcomes, flips: Vec::new() });
         }
         // Count deltas of this shard: the scratch engine's totals after minus before.
         let (s1, g1) = (scratch.stats(), scratch.groups());
-        let mut ops: Vec<(&str, String, i128)> = Vec::new();
         let d = |a: u64, b: u64| i128::from(b) - i128::from(a);
         for (f, v) in [
             ("k", d(s0.clients, s1.clients)),
             ("o", d(s0.online, s1.online)),
             ("c", d(s0.open_channels, s1.open_channels)),
             ("t", d(s0.tombstones, s1.tombstones)),
+            ("p", d(s0.pending_offline.unwrap_or(0), s1.pending_offline.unwrap_or(0))),
         ] {
             if v != 0 {
-                ops.push(("+", f.to_string(), v));
+                step.ops.push(("+", f.to_string(), v));
             }
         }
         for g in &g1 {
             let before = g0.iter().find(|x| x.group_id == g.group_id);
             let (o, k) = before.map_or((0, 0), |b| (b.online, b.known));
             if g.online != o {
-                ops.push(("+", format!("go:{}", g.group_id), d(o, g.online)));
+                step.ops.push(("+", format!("go:{}", g.group_id), d(o, g.online)));
             }
             if g.known != k {
-                ops.push(("+", format!("gk:{}", g.group_id), d(k, g.known)));
+                step.ops.push(("+", format!("gk:{}", g.group_id), d(k, g.known)));
             }
         }
         if let Some(m) = s1.max_time {
-            ops.push(("M", "m".to_string(), i128::from(m)));
+            step.ops.push(("M", "m".to_string(), i128::from(m)));
         }
-        // Sized up front: growing a command of a few hundred KB by doubling copied it repeatedly.
-        let args = 12 + 5 * clients.len() + 3 * ops.len() + 2 * flips.len();
-        let bytes: usize = STEP.len()
-            + clients.iter().map(|x| 2 * x[0].len() + x[1].len() + x[2].len() + 8).sum::<usize>()
-            + flips.iter().map(|(_, t)| 2 * t.client_id.len() + 48).sum::<usize>()
-            + 32 * ops.len();
-        let mut c = Cmd::with_capacity(args, bytes);
-        if full_script {
-            c.arg("EVAL").arg(STEP);
-        } else {
-            c.arg("EVALSHA").arg(step_sha());
-        }
-        c.arg(4);
-        for kind in ["r", "o", "n", "f"] {
-            c.arg(self.key(share.shard, kind));
-        }
-        let adds: Vec<&[u8]> = clients.iter().filter(|x| x[3] == b"+").map(|x| x[0]).collect();
-        let rems: Vec<&[u8]> = clients.iter().filter(|x| x[3] == b"-").map(|x| x[0]).collect();
-        c.arg(clients.len()).arg(ops.len()).arg(flips.len()).arg(self.feed_maxlen);
-        c.arg(adds.len()).arg(rems.len());
-        for cl in &clients {
-            c.arg(cl[0]);
-        }
-        for cl in &clients {
-            c.arg(cl[1]);
-        }
-        for cl in &clients {
-            c.arg(cl[0]).arg(cl[2]);
-        }
-        for id in adds {
-            c.arg("0").arg(id);
-        }
-        c.arg(rems);
-        for (op, field, v) in &ops {
-            c.arg(*op).arg(field).arg(v.to_string());
-        }
-        for (_, t) in &flips {
-            c.arg(&t.client_id).arg(feed_value(t));
-        }
-        drop(clients);
+        let c = step.command(self, share.shard, &flips, full_script);
+        drop(step);
         let after =
             news.iter_mut().zip(records.iter_mut()).map(|(n, old)| n.take().or_else(|| old.take())).collect();
         Ok(Applied { step: Some(c), records: after, outcomes, flips })
+    }
+
+    /// An engine to judge one shard's clients in: with a grace, advanced to the shard's advance
+    /// time `adv` (`""` or `None`: never advanced) before any record is loaded, so that pending
+    /// offlines are judged as the whole-store engine would.
+    pub(super) fn scratch(&self, adv: Option<&str>) -> Result<StatusEngine, Error> {
+        let mut scratch = StatusEngine::new(self.config)?;
+        if let Some(t) = adv.and_then(|a| a.parse::<u64>().ok()) {
+            scratch.advance(t)?;
+        }
+        Ok(scratch)
     }
 }

@@ -4,12 +4,16 @@
 //! [`record_shard`](mqtt_status::record_shard)`(id, S)`, and every key of shard `s` carries the
 //! hash tag `{prefix:s}`, so each atomic step touches one slot:
 //! `{p:s}:r` hash id -> record, `{p:s}:o` zset of online ids (score 0, ordered by id),
-//! `{p:s}:n` hash of counts, `{p:s}:f` stream of transitions. `{p}:meta` holds the format,
-//! S and the configuration.
+//! `{p:s}:n` hash of counts (and the shard's advance time `a`), `{p:s}:f` stream of
+//! transitions, `{p:s}:p` zset of pending offlines by deadline (with a grace), `{p:s}:l` zset
+//! of the online ids by last sign of life (`stale_online`). `{p}:meta` holds the format, S and
+//! the configuration.
 
+mod advance;
 mod conn;
 mod ingest;
 mod query;
+mod step;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -62,7 +66,13 @@ pub(crate) struct RedisStore {
     pub(crate) counters: Counters,
     /// Records as this handle last committed or read them (see `ingest.rs`).
     cache: std::sync::Mutex<std::collections::HashMap<String, Vec<u8>>>,
+    /// Each shard's advance time as this handle last read or wrote it (`""`: none), with a grace.
+    advanced: std::sync::Mutex<std::collections::HashMap<u32, String>>,
 }
+
+/// The layout version in `{prefix}:meta`: 2 added the pending and seen indexes (issue 17); a
+/// version 1 store lacks them, so it is refused rather than answered from half an index.
+const FORMAT: u32 = 2;
 
 /// Options read from a store URL's query string.
 struct Options {
@@ -143,7 +153,7 @@ impl RedisStore {
         config.validate()?;
         let (target, o) = parse_url(url)?;
         let conn = Conn::open(target)?;
-        let want = Meta { format: 1, shards: o.shards.unwrap_or(DEFAULT_SHARDS), config };
+        let want = Meta { format: FORMAT, shards: o.shards.unwrap_or(DEFAULT_SHARDS), config };
         let key = format!("{{{}}}:meta", o.prefix);
         let text = serde_json::to_string(&want).expect("meta serializes");
         if create {
@@ -156,9 +166,14 @@ impl RedisStore {
         let stored: Meta = bytes(&stored).and_then(|b| serde_json::from_slice(b).ok()).ok_or_else(|| {
             Error::InvalidSnapshot { reason: format!("store metadata {key:?} is unreadable") }
         })?;
-        if stored.format != 1 {
+        if stored.format != FORMAT {
+            let hint = if stored.format == 1 {
+                " (made before the pending and staleness indexes: load its snapshot into a new prefix)"
+            } else {
+                ""
+            };
             return Err(Error::InvalidSnapshot {
-                reason: format!("store format {} is not supported", stored.format),
+                reason: format!("store format {} is not supported{hint}", stored.format),
             });
         }
         if stored.config != config {
@@ -179,6 +194,7 @@ impl RedisStore {
             feed_maxlen: o.feed_maxlen,
             counters: Counters::default(),
             cache: Default::default(),
+            advanced: Default::default(),
         }))
     }
 

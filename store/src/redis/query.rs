@@ -19,7 +19,7 @@ const PAGE: usize = 1000;
 
 impl RedisStore {
     /// One command per shard, pipelined; the checked replies in shard order.
-    fn each_shard(&self, make: impl Fn(u32) -> Cmd) -> Result<Vec<Value>, Error> {
+    pub(super) fn each_shard(&self, make: impl Fn(u32) -> Cmd) -> Result<Vec<Value>, Error> {
         let cmds: Vec<Cmd> = (0..self.shards).map(make).collect();
         self.conn.run(&cmds)?.into_iter().map(check).collect()
     }
@@ -30,10 +30,16 @@ impl RedisStore {
     }
 
     pub(crate) fn client(&self, client_id: &str) -> Result<Option<ClientStatus>, Error> {
-        let r = self.key(self.shard_of(client_id), "r");
-        let v = self.conn.one(cmd("HGET").arg(r).arg(client_id).clone())?;
-        let Some(rec) = bytes(&v) else { return Ok(None) };
-        let mut e = StatusEngine::new(self.config)?;
+        let shard = self.shard_of(client_id);
+        let reads = [
+            cmd("HGET").arg(self.key(shard, "r")).arg(client_id).clone(),
+            cmd("HGET").arg(self.key(shard, "n")).arg("a").clone(),
+        ];
+        let replies = self.conn.run(&reads)?.into_iter().map(check).collect::<Result<Vec<_>, _>>()?;
+        let Some(rec) = replies.first().and_then(bytes) else { return Ok(None) };
+        // Judged with the shard's advance time, for `pendingOfflineSince`.
+        let adv = replies.get(1).and_then(bytes).map(|b| String::from_utf8_lossy(b).into_owned());
+        let mut e = self.scratch(adv.as_deref())?;
         e.load_record(client_id, rec)?;
         Ok(e.client(client_id))
     }
@@ -130,7 +136,7 @@ impl RedisStore {
     }
 
     pub(crate) fn stats(&self) -> Result<Stats, Error> {
-        let fields = ["k", "o", "c", "t", "m"];
+        let fields = ["k", "o", "c", "t", "m", "p"];
         let replies = self.each_shard(|s| cmd("HMGET").arg(self.key(s, "n")).arg(&fields[..]).clone())?;
         let c = &self.counters;
         let get = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
@@ -154,13 +160,21 @@ impl RedisStore {
             if v.get(4).and_then(bytes).is_some() {
                 s.max_time = s.max_time.max(Some(n(4)));
             }
+            s.pending_offline = Some(s.pending_offline.unwrap_or(0) + n(5));
+        }
+        if self.config.offline_grace_ms == 0 {
+            s.pending_offline = None;
         }
         Ok(s)
     }
 
-    /// Every record, read shard by shard with `HSCAN`, in one engine.
+    /// Every record, read shard by shard with `HSCAN`, in one engine (advanced to the latest
+    /// shard's advance time first, as the whole-store engine is).
     fn engine(&self) -> Result<StatusEngine, Error> {
-        let mut e = StatusEngine::new(self.config)?;
+        let times = self.each_shard(|s| cmd("HGET").arg(self.key(s, "n")).arg("a").clone())?;
+        let latest =
+            times.iter().filter_map(|v| String::from_utf8_lossy(bytes(v)?).parse::<u64>().ok()).max();
+        let mut e = self.scratch(latest.map(|t| t.to_string()).as_deref())?;
         for s in 0..self.shards {
             let key = self.key(s, "r");
             let mut cursor = b"0".to_vec();
@@ -192,6 +206,11 @@ impl RedisStore {
         if theirs.config() != &self.config {
             let reason = format!("the snapshot has {:?}, the store {:?}", theirs.config(), self.config);
             return Err(Error::ConfigMismatch { reason });
+        }
+        // The advance time joins by max, before the clients settle against it (as the
+        // engine's merge): offlines it confirms stop being pending, unreported.
+        if let Some(t) = theirs.advanced_to() {
+            self.advance_shards(t, false)?;
         }
         let mut shares: Vec<Share> =
             (0..self.shards).map(|shard| Share { shard, events: vec![], ids: vec![] }).collect();
@@ -316,8 +335,14 @@ fn feed_transition(kv: &[Value]) -> Result<Transition, Error> {
     let mut parts = v.splitn(4, ',');
     let mut next = || parts.next().ok_or_else(|| bad_feed("flip"));
     let online = next()? == "1";
-    let event_type = mqtt_status::EventType::parse(next()?).ok_or_else(|| bad_feed("event type"))?;
-    let time = next()?.parse().map_err(|_| bad_feed("time"))?;
+    let event_type = match next()? {
+        "observe" => mqtt_status::EventType::Observe,
+        other => mqtt_status::EventType::parse(other).ok_or_else(|| bad_feed("event type"))?,
+    };
+    let time_part = next()?;
+    let (time, since) = time_part.split_once(':').map_or((time_part, None), |(t, s)| (t, Some(s)));
+    let time = time.parse().map_err(|_| bad_feed("time"))?;
+    let offline_since = since.map(|s| s.parse().map_err(|_| bad_feed("offlineSince"))).transpose()?;
     let channel_id = next()?.to_string();
     Ok(Transition {
         client_id: String::from_utf8_lossy(id).into_owned(),
@@ -325,6 +350,6 @@ fn feed_transition(kv: &[Value]) -> Result<Transition, Error> {
         time,
         channel_id,
         event_type,
-        offline_since: None,
+        offline_since,
     })
 }

@@ -169,6 +169,17 @@ pub fn assert_same(store: &StatusStore, e: &StatusEngine, at: &str) {
         assert_eq!(store.is_online(id).unwrap(), e.is_online(id), "{at}: is_online {id}");
     }
     assert_eq!(store.client("nobody").unwrap(), None);
+    // Staleness, at a few thresholds and limits around the stream's times.
+    let now = e.stats().max_time.unwrap_or(0) + 1;
+    for (older, limit) in [(0, 10_000), (60_000, 7), (600_000, 1), (u64::MAX, 5), (300_000, 0)] {
+        let (got, want) = (store.stale_online(older, now, limit).unwrap(), e.stale_online(older, now, limit));
+        assert_eq!(got, want, "{at}: stale_online({older}, {now}, {limit})");
+    }
+}
+
+/// Whether the client is reported online: exactly online, or offline but still pending (grace).
+pub fn reported_online(e: &StatusEngine, id: &str) -> bool {
+    e.client(id).is_some_and(|c| c.online || c.pending_offline_since.is_some())
 }
 
 /// Reads the whole feed, page by page.
@@ -186,15 +197,23 @@ pub fn feed(store: &StatusStore) -> Vec<mqtt_status::Transition> {
 }
 
 /// The feed has one entry per flip of the shared state: per client, entries alternate starting
-/// with online, and the last one is the client's final status.
+/// with online, and the last one is the client's final reported status (with a grace, a pending
+/// offline is still online).
 pub fn assert_feed_tracks(feed: &[mqtt_status::Transition], e: &StatusEngine, at: &str) {
     let mut last: std::collections::HashMap<&str, bool> = Default::default();
     for t in feed {
         let was = last.insert(&t.client_id, t.online).unwrap_or(false);
+        if t.offline_since.is_some() {
+            // A reconnect that ends an offline nobody reported (grace): it stands for that
+            // offline and the online at once, so the client was reported online before it.
+            assert!(was && t.online, "{at}: {} reconnect with offlineSince after offline", t.client_id);
+            continue;
+        }
         assert_ne!(was, t.online, "{at}: {} flipped to {} twice in a row", t.client_id, t.online);
     }
     for id in e.client_ids() {
-        assert_eq!(last.get(id).copied().unwrap_or(false), e.is_online(id), "{at}: feed ends wrong for {id}");
+        let reported = reported_online(e, id);
+        assert_eq!(last.get(id).copied().unwrap_or(false), reported, "{at}: feed ends wrong for {id}");
     }
     assert!(last.keys().all(|id| e.client(id).is_some()), "{at}: feed names an unknown client");
 }

@@ -376,6 +376,33 @@ class _Handle:
         ``StatusEngine.restore`` reads it)."""
         return self._inner.snapshot()
 
+    # -- grace, observations, staleness (SPEC §9) -------------------------------------------
+
+    def advance(self, now_ms: int) -> List[Transition]:
+        """Tells the engine the host's time (the engine reads no clock). Every pending offline
+        whose close + ``offline_grace_ms`` ``now_ms`` reaches is confirmed: the offline
+        transitions (the close's time, channel and type), sorted by (time, client id). An earlier
+        time than before, or no grace, changes nothing: ``[]``. GIL released. On a store, the
+        confirmed offlines are committed and entered in its feed, each returned to exactly one
+        of the store's handles."""
+        return self._inner.advance(now_ms)
+
+    def observe(self, client_id: str, online: bool, time_ms: int) -> Optional[Transition]:
+        """Records an authoritative answer about ``client_id`` (e.g. from the broker's
+        ``QuerySessionByClientId``) as one more event: offline at ``time_ms`` closes every
+        channel connected at or before then; online holds the client online until a later close
+        or offline observation. Returns the transition it caused (``event_type`` ``"observe"``,
+        ``channel_id`` ``""``), if any. A bad argument raises :class:`InvalidField` (or
+        :class:`MissingField`), is counted as rejected, and changes nothing."""
+        return self._inner.observe(client_id, online, time_ms)
+
+    def stale_online(self, older_than_ms: int, now_ms: int, limit: int) -> List[StaleClient]:
+        """Online clients whose last sign of life (event or observation) is older than
+        ``now_ms - older_than_ms``, oldest first (ties by id), at most ``limit``: the few worth
+        verifying with the broker's rate-limited query API. GIL released (a store answers from
+        its index of online clients by last sign of life)."""
+        return [StaleClient(c, t) for (c, t) in self._inner.stale_online(older_than_ms, now_ms, limit)]
+
 
 class StatusEngine(_Handle):
     """The presence engine. Thread-safe: one engine may be shared by threads.
@@ -434,30 +461,6 @@ class StatusEngine(_Handle):
         if text is not None:
             return BatchReport._from_native(self._inner.ingest_many(text, until))
         return BatchReport._from_native(self._inner.ingest_items([_body(item) for item in data], until))
-
-    # -- grace, observations, staleness (SPEC §9) ------------------------------------------
-
-    def advance(self, now_ms: int) -> List[Transition]:
-        """Tells the engine the host's time (the engine reads no clock). Every pending offline
-        whose close + ``offline_grace_ms`` ``now_ms`` reaches is confirmed: the offline
-        transitions (the close's time, channel and type), sorted by (time, client id). An earlier
-        time than before, or no grace, changes nothing: ``[]``. GIL released."""
-        return self._inner.advance(now_ms)
-
-    def observe(self, client_id: str, online: bool, time_ms: int) -> Optional[Transition]:
-        """Records an authoritative answer about ``client_id`` (e.g. from the broker's
-        ``QuerySessionByClientId``) as one more event: offline at ``time_ms`` closes every
-        channel connected at or before then; online holds the client online until a later close
-        or offline observation. Returns the transition it caused (``event_type`` ``"observe"``,
-        ``channel_id`` ``""``), if any. A bad argument raises :class:`InvalidField` (or
-        :class:`MissingField`), is counted as rejected, and changes nothing."""
-        return self._inner.observe(client_id, online, time_ms)
-
-    def stale_online(self, older_than_ms: int, now_ms: int, limit: int) -> List[StaleClient]:
-        """Online clients whose last sign of life (event or observation) is older than
-        ``now_ms - older_than_ms``, oldest first (ties by id), at most ``limit``: the few worth
-        verifying with the broker's rate-limited query API. GIL released."""
-        return [StaleClient(c, t) for (c, t) in self._inner.stale_online(older_than_ms, now_ms, limit)]
 
     # -- per-client records (SPEC §8) -----------------------------------------------------
 
@@ -533,11 +536,9 @@ class StatusStore(_Handle):
         source: _Source = "aliyun",
         offline_grace_ms: int = 0,
     ) -> "StatusStore":
-        """Opens (creating if new) the store at ``url`` with the engine's keyword options. A store
-        has no offline grace yet: ``offline_grace_ms`` > 0 raises :class:`InvalidField` (field
-        ``offlineGraceMs``), and the engine's ``advance``, ``observe`` and ``stale_online`` are not
-        store methods (a store's atomic step touches one client; those read or move every
-        client's clock)."""
+        """Opens (creating if new) the store at ``url`` with the engine's keyword options,
+        ``offline_grace_ms`` included: :meth:`advance`, :meth:`observe` and :meth:`stale_online`
+        answer as the engine's (``docs/store.md``, "Grace, observations and staleness")."""
         if not isinstance(url, str):
             raise TypeError("url must be str")
         obj = cls.__new__(cls)
