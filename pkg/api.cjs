@@ -184,6 +184,10 @@ function bind(raw) {
       return this.#raw.transitions(after, limit);
     }
 
+    async groupCommits() {
+      return this.#raw.groupCommits();
+    }
+
     async close() {
       return this.#raw.close();
     }

@@ -40,6 +40,7 @@ enum Op {
     Snapshot,
     LoadSnapshot(Vec<u8>),
     Transitions(Option<String>, Option<usize>),
+    GroupCommits,
     Close,
 }
 
@@ -107,6 +108,7 @@ fn run(store: Option<&StatusStore>, op: Op) -> std::result::Result<Out, CoreErro
             Out::Unit
         }
         Op::Transitions(after, limit) => Out::Page(s()?.transitions(after.as_deref(), limit)?),
+        Op::GroupCommits => Out::Count(s()?.group_commits()),
     })
 }
 
@@ -298,6 +300,14 @@ impl NodeStatusStore {
             None => Op::Fail(CoreError::InvalidSnapshot { reason: "expected a Uint8Array".into() }),
         };
         Ok(self.task(op))
+    }
+
+    /// Commits this handle made for ingest calls: fewer than the calls when calls overlapped
+    /// (group commit: concurrent `ingest` / `ingestMany` calls share commits, each still getting
+    /// its own result).
+    #[napi(js_name = "groupCommits", ts_return_type = "Promise<number>")]
+    pub fn group_commits(&self) -> AsyncTask<StoreTask> {
+        self.task(Op::GroupCommits)
     }
 
     /// Closes the handle once the calls running on it have ended: a file store's lock and a Redis
