@@ -59,7 +59,20 @@ const expected = Number(opt.expect);
 const PARALLEL = 32;
 
 // The shared status state: one handle per process (it holds the connection and a record cache).
-const store = opt.bare ? null : await StatusStore.open(opt.store);
+const store = opt.bare ? null : await openStore();
+
+/** Opens the store, waiting for Redis (an instance started during an outage must not die). */
+async function openStore() {
+  for (let delay = 250; ; delay = Math.min(2 * delay, 5000)) {
+    try {
+      return await StatusStore.open(opt.store);
+    } catch (e) {
+      if (e.code !== 'store_unavailable') throw e;
+      console.error(`store unavailable (${e.message}); opening again in ${delay} ms`);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
 
 // A message's identity across redeliveries: the producer's unique key (ali-ons' msgId is the
 // broker's offset id, which a redelivered copy in the retry topic does not share).
@@ -84,6 +97,15 @@ function flush() {
 // batches of the other consumer loops (--in-flight) are in their own calls, in flight at the
 // same time: the store commits them together (group commit) and gives each call its own report.
 let queued = [];
+const NEWLINE = Buffer.from('\n');
+const CLOSE = Buffer.from('}');
+const prefixes = new Map();
+/** `{"tag":TAG,"body":` as bytes, made once per tag. */
+function prefix(tag) {
+  let p = prefixes.get(tag);
+  if (!p) prefixes.set(tag, (p = Buffer.from(`{"tag":${JSON.stringify(tag ?? null)},"body":`)));
+  return p;
+}
 function ingest(msg) {
   return new Promise((resolve, reject) => {
     if (queued.length === 0) queueMicrotask(commit);
@@ -95,11 +117,23 @@ async function commit() {
   queued = [];
   let report;
   try {
-    // One JSONL text, a line per message (a report error's index is the line): an envelope
-    // carrying the message's tag (checked against the body's eventType) and its body as a JSON
-    // string. Built as text, it costs a fraction of an array of envelope objects.
-    const lines = batch.map(({ msg }) => `{"tag":${JSON.stringify(msg.tags)},"body":${JSON.stringify(msg.body.toString())}}`);
-    report = await store.ingestMany(lines.join('\n'));
+    // One JSONL buffer, a line per message (a report error's index is the line): an envelope
+    // carrying the message's tag (checked against the body's eventType) around its body, the
+    // body's bytes as they came (an envelope's body may be the object itself), so nothing is
+    // decoded, escaped or copied into a string here. A body spanning lines goes in as a JSON
+    // string instead (a line must stay a line); a body that is not JSON fails its line either
+    // way, reported below.
+    const parts = [];
+    for (const { msg } of batch) {
+      const body = msg.body;
+      if (parts.length) parts.push(NEWLINE);
+      if (body.includes(10)) {
+        parts.push(Buffer.from(`{"tag":${JSON.stringify(msg.tags)},"body":${JSON.stringify(body.toString())}}`));
+      } else {
+        parts.push(prefix(msg.tags), body, CLOSE);
+      }
+    }
+    report = await store.ingestMany(Buffer.concat(parts));
   } catch (e) {
     // store_unavailable (or anything unexpected): nothing of the batch is acknowledged; every
     // handler throws and ali-ons sends its message back for a later redelivery. (Events the

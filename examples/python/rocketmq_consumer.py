@@ -168,6 +168,18 @@ def report(args: argparse.Namespace, tally: Tally, store: Optional[mqtt_status.S
     }
 
 
+def open_store(url: str) -> mqtt_status.StatusStore:
+    """Opens the store, waiting for Redis (an instance started during an outage must not die)."""
+    delay = 0.25
+    while True:
+        try:
+            return mqtt_status.StatusStore.open(url)
+        except mqtt_status.StoreUnavailable as e:
+            print(f"store unavailable ({e}); opening again in {delay:g} s", file=sys.stderr)
+            time.sleep(delay)
+            delay = min(2 * delay, 5.0)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--store", default="redis://127.0.0.1:6379", help="status store URL")
@@ -185,7 +197,7 @@ def main() -> int:
     ap.add_argument("--timeout", type=float, default=0)
     args = ap.parse_args()
 
-    store = None if args.bare else mqtt_status.StatusStore.open(args.store)
+    store = None if args.bare else open_store(args.store)
     acked_log = open(args.acked, "a", encoding="utf-8") if args.acked else None
     tally = Tally(args.expect, acked_log)
     listener = StatusListener(store, tally, args.fail_rate, args.quiet)
