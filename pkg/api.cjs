@@ -196,6 +196,10 @@ function bind(raw) {
       return this.#raw.staleOnline(olderThanMs, nowMs, limit);
     }
 
+    async groupCommits() {
+      return this.#raw.groupCommits();
+    }
+
     async close() {
       return this.#raw.close();
     }

@@ -315,7 +315,11 @@ export declare class StatusStore {
   static open(url: string, options?: StatusEngineOptions | null): Promise<StatusStore>;
   /** Ingests and commits one body or envelope; the transition if the shared status flipped. */
   ingest(body: Body, tag?: EventType | string | null): Promise<Transition | null>;
-  /** Ingests and commits a batch (JSONL or an array) in a constant number of round trips. */
+  /**
+   * Ingests and commits a batch (JSONL or an array) in a constant number of round trips.
+   * Concurrent calls on one handle (`Promise.all`, several pulls in flight) share commits, each
+   * resolving to its own report.
+   */
   ingestMany(input: string | Uint8Array | ArrayBuffer | readonly Body[]): Promise<BatchReport>;
   isOnline(clientId: string): Promise<boolean>;
   client(clientId: string): Promise<ClientStatus | null>;
@@ -330,6 +334,8 @@ export declare class StatusStore {
   loadSnapshot(bytes: Uint8Array | ArrayBuffer): Promise<void>;
   /** Up to `limit` (default 1000) flips recorded after the cursor `after` (absent: from the oldest kept). */
   transitions(after?: string | null, limit?: number | null): Promise<FeedPage>;
+  /** Commits this handle made for ingest calls: fewer than the calls when calls overlapped (group commit). */
+  groupCommits(): Promise<number>;
   /**
    * Tells the store the host's time: the pending offlines `nowMs` confirms, committed and entered
    * in the feed (each returned to exactly one handle), sorted by (time, clientId).

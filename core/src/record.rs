@@ -249,6 +249,32 @@ impl EventBatch {
         (e.event_type == EventType::Observe).then_some((e.online, e.time))
     }
 
+    /// Appends `other`'s items after this batch's, their item indices shifted by `offset`: a
+    /// store commits several callers' batches as one (group commit) and tells each caller's
+    /// events apart by their indices. Errors beyond
+    /// [`MAX_REPORTED_ERRORS`](crate::MAX_REPORTED_ERRORS) are counted, not listed, as by `push`.
+    pub fn append(&mut self, other: &EventBatch, offset: u64) {
+        let base = self.text.len() as u32;
+        self.text.push_str(&other.text);
+        let shift = |(start, len): (u32, u32)| (start + base, len);
+        self.events.extend(other.events.iter().map(|e| Ev {
+            index: e.index + offset,
+            client: shift(e.client),
+            channel: shift(e.channel),
+            ip: e.ip.map(shift),
+            reason: e.reason.map(shift),
+            event_type: e.event_type,
+            time: e.time,
+            online: e.online,
+        }));
+        let room = crate::MAX_REPORTED_ERRORS.saturating_sub(self.errors.len());
+        self.errors.extend(
+            other.errors.iter().take(room).map(|e| BatchError { index: e.index + offset, ..e.clone() }),
+        );
+        self.rejected += other.rejected;
+        self.items += other.items;
+    }
+
     fn span(&self, (start, len): (u32, u32)) -> &str {
         &self.text[start as usize..(start + len) as usize]
     }
@@ -315,4 +341,28 @@ mod tests {
     }
 
     const PINNED: [u32; 4] = [11, 0, 10, 10];
+
+    #[test]
+    fn append_shifts_indices_and_spans() {
+        let a = br#"{"clientId":"GID_a@@@d1","channelId":"c1","eventType":"connect","time":1}"#;
+        let b = br#"{"clientId":"GID_b@@@d2","channelId":"c2","eventType":"tcpclean","time":2,"clientIp":"1.2.3.4"}"#;
+        let mut first = EventBatch::default();
+        first.push(0, a, None, 128);
+        first.push(1, b"not json", None, 128);
+        let mut second = EventBatch::default();
+        second.push(0, b"{}", None, 128);
+        second.push(1, b, None, 128);
+        let mut all = EventBatch::default();
+        all.append(&first, 0);
+        all.append(&second, 10);
+        assert_eq!((all.len(), all.items(), all.rejected()), (2, 4, 2));
+        let idx: alloc::vec::Vec<u64> = all.errors().iter().map(|e| e.index).collect();
+        assert_eq!(idx, alloc::vec![1, 10]);
+        let (i, n) = all.event(1);
+        assert_eq!(
+            (i, n.client_id, n.channel_id, n.client_ip, n.time),
+            (11, "GID_b@@@d2", "c2", Some("1.2.3.4"), 2)
+        );
+        assert_eq!((all.event(0).0, all.client_id(0)), (0, "GID_a@@@d1"));
+    }
 }

@@ -12,7 +12,15 @@
 //
 //   node rocketmq-consumer.mjs [--store redis://127.0.0.1:6379] [--namesrv 127.0.0.1:9876]
 //        [--topic GID_meter_MQTT] [--group GID_mqtt_status_node]
-//        [--tags 'connect||disconnect||tcpclean'] [--quiet]
+//        [--tags 'connect||disconnect||tcpclean'] [--in-flight 4] [--quiet]
+//
+// --in-flight N: pulled batches committed at once. ali-ons consumes one batch (<= 32 messages) at
+// a time per consumer, for all its queues in turn, and acknowledges it when every handler
+// returned; so this process runs N ali-ons consumers of the group (distinct instance names: the
+// broker gives each its share of the queues), each with its own consume loop, all on ONE store
+// handle. Their `ingestMany` calls overlap and share commits (the store's group commit), and each
+// batch is still acknowledged only after its own call returned. Use about the number of queues
+// this instance gets (the topic's queues / the instances of the group); 1 is ali-ons alone.
 //
 // Test options (scripts/ci/e2e.sh): --fail-rate 0.01 fails that share of first deliveries
 // (chosen by a hash of the message id, so the same messages fail in every run) to make the broker
@@ -40,8 +48,10 @@ const { values: opt } = parseArgs({
     report: { type: 'string' },
     acked: { type: 'string' },
     timeout: { type: 'string', default: '0' },
+    'in-flight': { type: 'string', default: '4' },
   },
 });
+const inFlight = Math.max(1, Number(opt['in-flight']) || 1);
 const failRate = Number(opt['fail-rate']);
 const expected = Number(opt.expect);
 // ali-ons hands the handler every message of a pulled batch (up to this many) at once and
@@ -81,11 +91,22 @@ function flush() {
   pending = '';
 }
 
-// One commit per pulled batch. ali-ons calls the handlers of a batch one after another in the
+// One call per pulled batch. ali-ons calls the handlers of a batch one after another in the
 // same turn of the event loop, so the messages queued here until the turn's microtasks run are
 // that batch: one `ingestMany` (one or two round trips to Redis) commits them all, instead of a
-// round trip per message. Each handler's promise settles with the commit holding its message.
+// round trip per message. Each handler's promise settles with the call holding its message. The
+// batches of the other consumer loops (--in-flight) are in their own calls, in flight at the
+// same time: the store commits them together (group commit) and gives each call its own report.
 let queued = [];
+const NEWLINE = Buffer.from('\n');
+const CLOSE = Buffer.from('}');
+const prefixes = new Map();
+/** `{"tag":TAG,"body":` as bytes, made once per tag. */
+function prefix(tag) {
+  let p = prefixes.get(tag);
+  if (!p) prefixes.set(tag, (p = Buffer.from(`{"tag":${JSON.stringify(tag ?? null)},"body":`)));
+  return p;
+}
 function ingest(msg) {
   return new Promise((resolve, reject) => {
     if (queued.length === 0) queueMicrotask(commit);
@@ -97,11 +118,23 @@ async function commit() {
   queued = [];
   let report;
   try {
-    // One JSONL text, a line per message (a report error's index is the line): an envelope
-    // carrying the message's tag (checked against the body's eventType) and its body as a JSON
-    // string. Built as text, it costs a fraction of an array of envelope objects.
-    const lines = batch.map(({ msg }) => `{"tag":${JSON.stringify(msg.tags)},"body":${JSON.stringify(msg.body.toString())}}`);
-    report = await store.ingestMany(lines.join('\n'));
+    // One JSONL buffer, a line per message (a report error's index is the line): an envelope
+    // carrying the message's tag (checked against the body's eventType) around its body, the
+    // body's bytes as they came (an envelope's body may be the object itself), so nothing is
+    // decoded, escaped or copied into a string here. A body spanning lines goes in as a JSON
+    // string instead (a line must stay a line); a body that is not JSON fails its line either
+    // way, reported below.
+    const parts = [];
+    for (const { msg } of batch) {
+      const body = msg.body;
+      if (parts.length) parts.push(NEWLINE);
+      if (body.includes(10)) {
+        parts.push(Buffer.from(`{"tag":${JSON.stringify(msg.tags)},"body":${JSON.stringify(body.toString())}}`));
+      } else {
+        parts.push(prefix(msg.tags), body, CLOSE);
+      }
+    }
+    report = await store.ingestMany(Buffer.concat(parts));
   } catch (e) {
     // store_unavailable (or anything unexpected): nothing of the batch is acknowledged; every
     // handler throws and ali-ons sends its message back for a later redelivery. (Events the
@@ -170,38 +203,45 @@ function acked(id) {
   }
 }
 
-const consumer = new ons.Consumer({
-  nameSrv: opt.namesrv,
-  // ali-ons asserts an HTTP client, used only to look the name server up at an Aliyun address
-  // when nameSrv is not given: make sure that never happens.
-  httpclient: {
-    request() {
-      throw new Error('no HTTP name server lookup: pass --namesrv');
+// --in-flight consumers of the group in this process, each with its own consume loop; the
+// instance name (with the process id, as the Java client's default) tells them apart for the
+// broker, which splits the group's queues among all of them.
+const consumers = Array.from({ length: inFlight }, (_, k) => {
+  const consumer = new ons.Consumer({
+    nameSrv: opt.namesrv,
+    // ali-ons asserts an HTTP client, used only to look the name server up at an Aliyun address
+    // when nameSrv is not given: make sure that never happens.
+    httpclient: {
+      request() {
+        throw new Error('no HTTP name server lookup: pass --namesrv');
+      },
     },
-  },
-  consumerGroup: opt.group,
-  // ali-ons reports the host's first non-loopback address by default; the tests stay on loopback.
-  clientIP: opt['client-ip'],
-  consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET',
-  // Handle a pulled batch at once (the default, 1, handles one message at a time per queue).
-  pullBatchSize: PARALLEL,
-  parallelConsumeLimit: PARALLEL,
-  persistConsumerOffsetInterval: 1000,
-  // Flow control: once a queue holds this many unconsumed messages, ali-ons stops pulling it for
-  // pullTimeDelayMillsWhenFlowControl. Its default pause is 5 s (the Java client's: 50 ms), which
-  // cut a consumer slower than the pulls (any real one, with a backlog) to ~1,000 msg/s here.
-  pullThresholdForQueue: 1000,
-  pullTimeDelayMillsWhenFlowControl: 50,
+    consumerGroup: opt.group,
+    instanceName: `${process.pid}-${k}`,
+    // ali-ons reports the host's first non-loopback address by default; the tests stay on loopback.
+    clientIP: opt['client-ip'],
+    consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET',
+    // Handle a pulled batch at once (the default, 1, handles one message at a time per queue).
+    pullBatchSize: PARALLEL,
+    parallelConsumeLimit: PARALLEL,
+    persistConsumerOffsetInterval: 1000,
+    // Flow control: once a queue holds this many unconsumed messages, ali-ons stops pulling it for
+    // pullTimeDelayMillsWhenFlowControl. Its default pause is 5 s (the Java client's: 50 ms), which
+    // cut a consumer slower than the pulls (any real one, with a backlog) to ~1,000 msg/s here.
+    pullThresholdForQueue: 1000,
+    pullTimeDelayMillsWhenFlowControl: 50,
+  });
+  consumer.on('error', (err) => {
+    // Not news: our own test failures, failed commits (logged once per batch above), and a new
+    // group's first start (no stored offset yet).
+    if (/on purpose|store commit failed|maybe this group consumer boot first/.test(err.message)) return;
+    console.error(`consumer error: ${err.message}`);
+  });
+  consumer.subscribe(opt.topic, opt.tags, handle);
+  return consumer;
 });
-consumer.on('error', (err) => {
-  // Not news: our own test failures, failed commits (logged once per batch above), and a new
-  // group's first start (no stored offset yet).
-  if (/on purpose|store commit failed|maybe this group consumer boot first/.test(err.message)) return;
-  console.error(`consumer error: ${err.message}`);
-});
-consumer.subscribe(opt.topic, opt.tags, handle);
 console.error(`rocketmq consumer: ${opt.bare ? 'bare (acknowledge only)' : `mqtt-status ${backend}, store ${opt.store}`}; ` +
-  `group ${opt.group}; ${opt.topic} ${opt.tags}`);
+  `group ${opt.group}; ${opt.topic} ${opt.tags}; ${inFlight} batch(es) in flight`);
 
 let finishing = false;
 async function finish(code) {
@@ -212,6 +252,7 @@ async function finish(code) {
   const report = {
     consumer: opt.bare ? 'bare-node' : 'node',
     group: opt.group,
+    inFlight,
     expected,
     consumed: tally.done.size,
     deliveries: tally.deliveries,
@@ -239,7 +280,7 @@ async function finish(code) {
   console.error(`${report.consumer}: ${report.consumed} of ${expected || '?'} messages, ${report.deliveries} deliveries ` +
     `(${report.redeliveries} redelivered, ${report.failedOnPurpose} failed on purpose), ${report.rate} msg/s (first 95 %)`);
   try {
-    await Promise.race([consumer.close(), new Promise((r) => setTimeout(r, 5000))]);
+    await Promise.race([Promise.all(consumers.map((c) => c.close())), new Promise((r) => setTimeout(r, 5000))]);
   } finally {
     process.exit(code);
   }

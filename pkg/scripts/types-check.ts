@@ -59,11 +59,12 @@ async function store(): Promise<void> {
   const page: FeedPage = await st.transitions(null, 100);
   const next: string = (await st.transitions(page.next)).next;
   await st.loadSnapshot(await st.snapshot());
+  const commits: number = await st.groupCommits();
   await st.close();
   await WebStore.open('redis://127.0.0.1:6379').catch(() => null);
   // @ts-expect-error the store is opened with StatusStore.open
   new StatusStore();
-  void t, r, online, c, ids, n, s, next, gs;
+  void t, r, online, c, ids, n, s, next, gs, commits;
 }
 
 void main;

@@ -9,8 +9,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 run="${MQTT_STATUS_REDIS_RUN:-$PWD/target/redis-run}"
-standalone=6390
-cluster=(7101 7102 7103)
+# Ports: MQTT_STATUS_REDIS_PORT and MQTT_STATUS_REDIS_CLUSTER_PORTS (three, space-separated) move
+# them (two checkouts testing at once on one machine); these are the defaults.
+standalone="${MQTT_STATUS_REDIS_PORT:-6390}"
+read -r -a cluster <<<"${MQTT_STATUS_REDIS_CLUSTER_PORTS:-7101 7102 7103}"
 
 install() {
   # openssl makes the TLS test's certificate (store/tests/redis_failures.rs).

@@ -8,8 +8,12 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 trap 'bash scripts/ci/redis.sh stop' EXIT
 bash scripts/ci/redis.sh start
-export MQTT_STATUS_REDIS_URL=redis://127.0.0.1:6390
-export MQTT_STATUS_REDIS_CLUSTER_URL=redis+cluster://127.0.0.1:7101,127.0.0.1:7102,127.0.0.1:7103
+# The ports scripts/ci/redis.sh uses (its defaults unless MQTT_STATUS_REDIS_PORT /
+# MQTT_STATUS_REDIS_CLUSTER_PORTS move them).
+read -r -a cluster_ports <<<"${MQTT_STATUS_REDIS_CLUSTER_PORTS:-7101 7102 7103}"
+export MQTT_STATUS_REDIS_URL="redis://127.0.0.1:${MQTT_STATUS_REDIS_PORT:-6390}"
+MQTT_STATUS_REDIS_CLUSTER_URL="redis+cluster://$(printf '127.0.0.1:%s,' "${cluster_ports[@]}")"
+export MQTT_STATUS_REDIS_CLUSTER_URL="${MQTT_STATUS_REDIS_CLUSTER_URL%,}"
 # Each suite runs even when an earlier one failed (more to read in one CI run); the stage fails
 # at the end if any did.
 failed=()

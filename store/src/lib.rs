@@ -81,7 +81,9 @@ enum Backend {
 /// half-way).
 pub struct StatusStore {
     backend: Backend,
-    group: group::GroupCommit,
+    /// Redis only: concurrent calls' batches waiting to share a commit (the file backend groups
+    /// its log entries itself, with the same mechanism).
+    group: group::Group<EventBatch, BatchReport>,
 }
 
 impl std::fmt::Debug for StatusStore {
@@ -100,6 +102,10 @@ macro_rules! dispatch {
 }
 
 impl StatusStore {
+    fn with(backend: Backend) -> Self {
+        StatusStore { backend, group: group::Group::new(group::ROUND_EVENTS) }
+    }
+
     /// Opens (creating if new) the store at `url` with `config`. A store created with another
     /// configuration gives `config_mismatch`; an unreachable backend `store_unavailable`; a bad
     /// URL `invalid_field` (field `url`).
@@ -114,12 +120,12 @@ impl StatusStore {
             let (path, options) = file::parse_url(path)?;
             let backend =
                 Backend::File(file::FileStore::open_with(std::path::Path::new(path), config, options)?);
-            return Ok(StatusStore { backend, group: group::GroupCommit::default() });
+            return Ok(Self::with(backend));
         }
         let schemes = ["redis://", "rediss://", "redis+cluster://", "rediss+cluster://"];
         if schemes.iter().any(|s| url.starts_with(s)) {
             let backend = Backend::Redis(redis::RedisStore::open(url, config)?);
-            return Ok(StatusStore { backend, group: group::GroupCommit::default() });
+            return Ok(Self::with(backend));
         }
         Err(Error::InvalidField { field: "url", reason: format!("unknown store URL scheme in {url:?}") })
     }
@@ -145,7 +151,7 @@ impl StatusStore {
                 Some(store) => Backend::Redis(store),
                 None => return Err(no_store(url, "no store metadata under that prefix")),
             };
-            return Ok(StatusStore { backend, group: group::GroupCommit::default() });
+            return Ok(Self::with(backend));
         }
         Self::open(url, config)
     }
@@ -155,58 +161,61 @@ impl StatusStore {
         dispatch!(self, s => s.config())
     }
 
-    /// Redis only: the file backend logs a call's input as given and groups its own commits.
-    fn ingest_indexed(&self, batch: &EventBatch) -> Result<(BatchReport, Vec<u64>), Error> {
-        match &self.backend {
-            Backend::Redis(s) => s.ingest_batch(batch),
+    /// Redis only (the file backend logs a call's input as given and groups its own commits):
+    /// commits `batch` together with the batches of concurrent calls on this handle (group
+    /// commit), returning this call's own report once the commit holding it is done.
+    fn ingest_grouped(&self, batch: EventBatch) -> Result<BatchReport, Error> {
+        let Backend::Redis(s) = &self.backend else {
             // Never taken (every ingest path hands a file store its input first); an error, not
             // a panic, should that ever change.
-            Backend::File(_) => Err(Error::StoreUnavailable {
-                reason: "internal: a file store ingests through its log".into(),
-            }),
-        }
-    }
-
-    fn ingest_batch(&self, batch: &EventBatch) -> Result<BatchReport, Error> {
-        self.ingest_indexed(batch).map(|(report, _)| report)
+            let reason = "internal: a file store ingests through its log".into();
+            return Err(Error::StoreUnavailable { reason });
+        };
+        let weight = batch.len().max(1);
+        self.group.submit(batch, weight, |batches| group::commit_batches(batches, |all| s.ingest_batch(all)))
     }
 
     /// Ingests one body or envelope; returns the transition if it flipped the shared status.
     ///
     /// Concurrent calls on one handle (a push consumer's listener threads) share commits
-    /// (group commit): each returns once the commit holding its own event is done.
+    /// (group commit), with each other and with concurrent batches: each returns once the
+    /// commit holding its own event is done.
     pub fn ingest_json(&self, body: &[u8], tag: Option<&str>) -> Result<Option<Transition>, Error> {
         if let Backend::File(s) = &self.backend {
             return s.ingest_json(body, tag);
         }
-        let max = self.config().max_id_len;
-        if let Some(e) = EventBatch::default().push(0, body, tag, max) {
+        let mut batch = EventBatch::default();
+        if let Some(e) = batch.push(0, body, tag, self.config().max_id_len) {
             if let Backend::Redis(s) = &self.backend {
                 s.count_rejected(1);
             }
             return Err(e);
         }
-        self.group.submit(body, tag, max, |batch| self.ingest_indexed(batch))
+        let report = self.ingest_grouped(batch)?;
+        Ok(report.transitions.get(0).map(|t| t.to_transition()))
     }
 
-    /// Commits made for single `ingest_json` calls (fewer than the calls when they overlapped).
+    /// Commits made for ingest calls (group commits: fewer than the calls when calls on this
+    /// handle overlapped, since each commit carries every call queued while the one before ran).
     pub fn group_commits(&self) -> u64 {
         match &self.backend {
-            Backend::File(s) => s.commit_syncs(),
+            Backend::File(s) => s.group_commits(),
             Backend::Redis(_) => self.group.commits(),
         }
     }
 
     /// Ingests JSONL (one body or envelope per line) in a constant number of round trips per
-    /// shard touched; bad lines are reported as by the engine.
+    /// shard touched; bad lines are reported as by the engine. Concurrent calls on one handle
+    /// share commits (group commit), each getting its own report.
     pub fn ingest_many(&self, jsonl: &[u8]) -> Result<BatchReport, Error> {
         if let Backend::File(s) = &self.backend {
             return s.ingest_many(jsonl);
         }
-        self.ingest_batch(&EventBatch::from_jsonl(jsonl, self.config().max_id_len))
+        self.ingest_grouped(EventBatch::from_jsonl(jsonl, self.config().max_id_len))
     }
 
-    /// Ingests a list of bodies or envelopes, each with its message tag if any.
+    /// Ingests a list of bodies or envelopes, each with its message tag if any (grouped with
+    /// concurrent calls as [`ingest_many`](Self::ingest_many)).
     pub fn ingest_items(&self, items: &[(&[u8], Option<&str>)]) -> Result<BatchReport, Error> {
         if let Backend::File(s) = &self.backend {
             return s.ingest_items(items);
@@ -215,7 +224,7 @@ impl StatusStore {
         for (i, (body, tag)) in items.iter().enumerate() {
             batch.push(i as u64, body, *tag, self.config().max_id_len);
         }
-        self.ingest_batch(&batch)
+        self.ingest_grouped(batch)
     }
 
     /// Whether the client is online in the shared state.

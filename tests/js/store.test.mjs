@@ -174,6 +174,48 @@ describe('StatusStore (native backend)', () => {
       assertFeedTracks(feed, one, name);
     });
 
+    test(`${name}: concurrent ingestMany calls share commits, each resolving to its own report`, async () => {
+      // 6 async workers, each with its own clients and bad lines among good ones, awaiting its
+      // own calls in turn while the others' are in flight (the addon runs them on libuv's thread
+      // pool, so they overlap in the store): each report is exactly what the call gives on an
+      // engine fed that worker's calls alone.
+      const store = await native.StatusStore.open(fresh(server(name), 'many'), { ...OPTS, takeover: true });
+      const workers = 6;
+      let seed = 7;
+      const rand = (n) => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed % n);
+      const work = [];
+      for (let k = 0; k < workers; k++) {
+        const mine = lines.filter((_, i) => i % workers === k).map((l) => l.replace('"clientId":"', `"clientId":"w${k}-`).replace('\\"clientId\\":\\"', `\\"clientId\\":\\"w${k}-`));
+        const calls = [];
+        for (let i = 0; i < mine.length; ) {
+          const n = 1 + rand(60);
+          const chunk = mine.slice(i, i + n);
+          if (rand(5) === 0) chunk.splice(rand(chunk.length + 1), 0, 'not json');
+          calls.push(chunk.join('\n'));
+          i += n;
+        }
+        work.push(calls);
+      }
+      const got = await Promise.all(
+        work.map(async (calls) => {
+          const out = [];
+          for (const c of calls) out.push(await store.ingestMany(c));
+          return out;
+        }),
+      );
+      const calls = work.reduce((n, c) => n + c.length, 0);
+      const commits = await store.groupCommits();
+      assert.ok(commits < calls, `${name}: ${commits} commits for ${calls} concurrent calls: nothing was grouped`);
+      const returned = [];
+      for (let k = 0; k < workers; k++) {
+        const alone = new native.StatusEngine({ ...OPTS, takeover: true });
+        work[k].forEach((c, i) => assert.deepEqual(got[k][i], alone.ingestMany(c), `${name}: worker ${k}, call ${i}`));
+        for (const r of got[k]) returned.push(...r.transitions);
+      }
+      assert.deepEqual(sorted(await wholeFeed(store)), sorted(returned), `${name}: each flip returned exactly once`);
+      await store.close();
+    });
+
     test(`${name}: config_mismatch, snapshot in and out`, async () => {
       const url = fresh(server(name), 'cfg');
       const a = await native.StatusStore.open(url, OPTS);

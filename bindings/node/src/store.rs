@@ -45,6 +45,7 @@ enum Op {
     /// Observe arguments the core refused: counted as rejected by the store, then the error.
     RejectUnread(CoreError),
     Stale(u64, u64, usize),
+    GroupCommits,
     Close,
 }
 
@@ -118,6 +119,7 @@ fn run(store: Option<&StatusStore>, op: Op) -> std::result::Result<Out, CoreErro
         Op::Observe(id, online, time) => Out::Plain(plain(&s()?.observe(&id, online, time)?)),
         Op::RejectUnread(e) => return Err(s()?.reject_unread(e)),
         Op::Stale(older, now, limit) => Out::Plain(plain(&s()?.stale_online(older, now, limit)?)),
+        Op::GroupCommits => Out::Count(s()?.group_commits()),
     })
 }
 
@@ -363,6 +365,14 @@ impl NodeStatusStore {
             (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => Op::Fail(e),
         };
         Ok(self.task(op))
+    }
+
+    /// Commits this handle made for ingest calls: fewer than the calls when calls overlapped
+    /// (group commit: concurrent `ingest` / `ingestMany` calls share commits, each still getting
+    /// its own result).
+    #[napi(js_name = "groupCommits", ts_return_type = "Promise<number>")]
+    pub fn group_commits(&self) -> AsyncTask<StoreTask> {
+        self.task(Op::GroupCommits)
     }
 
     /// Closes the handle once the calls running on it have ended: a file store's lock and a Redis

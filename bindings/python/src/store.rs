@@ -241,6 +241,12 @@ impl Store {
         self.call(py, |s| s.load_snapshot(&bytes))
     }
 
+    /// Commits this handle made for ingest calls (group commit: fewer than the calls when
+    /// calls from several threads overlapped).
+    fn group_commits(&self, py: Python<'_>) -> PyResult<u64> {
+        self.call(py, |s| Ok(s.group_commits()))
+    }
+
     /// A page of the feed as `(entries, next)`, each entry `(cursor, transition)`; `after` and
     /// `limit` are checked by the core like `online_clients`' arguments.
     #[pyo3(signature = (after=None, limit=None))]

@@ -22,6 +22,7 @@ from typing import Dict, List, Optional, Tuple
 import pytest
 
 from mqtt_status import (
+    BatchReport,
     ConfigMismatch,
     FeedPage,
     InvalidField,
@@ -226,6 +227,62 @@ def test_threads_ingesting_concurrently(var: str, stream: List[str]) -> None:
     feed = whole_feed(shared)
     assert sorted(feed, key=key) == sorted(returned, key=key), f"{var}: feed = returned transitions"
     assert_feed_tracks(feed, one, var)
+
+
+@pytest.mark.parametrize("var", SERVERS)
+def test_concurrent_batches_share_commits_each_with_its_own_report(var: str, stream: List[str]) -> None:
+    """8 threads call ingest_many at once on ONE handle (the GIL released while they wait): the
+    calls share commits (group commit), and each thread's reports are exactly what its calls give
+    on an engine alone (each thread has its own clients, so interleaving cannot matter), bad
+    lines (with the caller's own line numbers) included."""
+    store = StatusStore.open(fresh_url(server(var), "batches"), takeover=True, tombstones_per_client=TOMBS)
+    threads = 8
+    rng = random.Random(19)
+    work: List[List[str]] = []
+    for k in range(threads):
+        # Own clients: ids renamed in plain bodies and in envelopes (whose body is a JSON string).
+        lines = [
+            l.replace('"clientId":"', f'"clientId":"t{k}-').replace('\\"clientId\\":\\"', f'\\"clientId\\":\\"t{k}-')
+            for l in stream[k::threads]
+        ]
+        calls, i = [], 0
+        while i < len(lines):
+            n = 1 + rng.randrange(60)
+            chunk = lines[i : i + n]
+            if rng.randrange(5) == 0:
+                chunk.insert(rng.randrange(len(chunk) + 1), "not json")
+            calls.append("\n".join(chunk))
+            i += n
+        work.append(calls)
+    got: List[List[BatchReport]] = [[] for _ in range(threads)]
+    errors: List[BaseException] = []
+    barrier = threading.Barrier(threads)
+
+    def run(k: int) -> None:
+        try:
+            barrier.wait()
+            got[k] = [store.ingest_many(c) for c in work[k]]
+        except BaseException as e:  # reported by the main thread
+            errors.append(e)
+
+    ts = [threading.Thread(target=run, args=(k,)) for k in range(threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert errors == []
+    n_calls = sum(len(c) for c in work)
+    commits = store.group_commits()
+    assert commits < n_calls, f"{var}: {commits} commits for {n_calls} concurrent calls: nothing was grouped"
+    for k in range(threads):
+        alone = StatusEngine(takeover=True, tombstones_per_client=TOMBS)
+        for c, r in zip(work[k], got[k]):
+            e = alone.ingest_many(c)
+            assert (r.applied, r.duplicates, r.late, r.rejected) == (e.applied, e.duplicates, e.late, e.rejected)
+            assert [(x.index, x.code) for x in r.errors] == [(x.index, x.code) for x in e.errors], var
+            assert list(r.transitions) == list(e.transitions), f"{var}: thread {k}"
+    returned = [t for reports in got for r in reports for t in r.transitions]
+    assert sorted(whole_feed(store), key=key) == sorted(returned, key=key), f"{var}: exactly once"
 
 
 def test_the_gil_is_released_while_waiting() -> None:

@@ -1,16 +1,15 @@
 //! Group commit and compaction.
 //!
-//! Every write is one encoded entry handed to [`FileStore::commit`]. The first caller to find no
-//! leader becomes one: it takes every entry queued so far, appends them as one frame, syncs once,
-//! applies them to the state in log order, publishes each caller's result and steps down; callers
-//! that queued meanwhile wait, and one of them leads the next round. A caller returns only when
-//! its own entry is durable (or failed, then not applied and not in the log).
+//! Every write is one encoded entry handed to [`FileStore::commit`], which queues it in the
+//! store's group commit (`crate::group`, shared with the Redis backend): the first caller to find
+//! no leader becomes one: it takes the entries queued so far (up to [`ROUND_BYTES`]), appends
+//! them as one frame, syncs once, applies them to the state in log order, publishes each caller's
+//! result and steps down; callers that queued meanwhile wait, and one of them leads the next
+//! round. A caller returns only when its own entry is durable (or failed, then not applied and
+//! not in the log).
 
-use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{Seek, SeekFrom, Write};
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::Ordering;
 
 use mqtt_status::Error;
 
@@ -19,14 +18,9 @@ use crate::file::codec::{log_header, put_frame, FRAME_MAX, LOG_HEADER};
 use crate::file::dir::{self, name, sync_dir, unavailable, Kind};
 use crate::file::{load, lock, FileStore};
 
-/// Entries waiting for a leader, and results waiting for their callers.
-#[derive(Default)]
-pub(crate) struct Queue {
-    pending: Vec<(u64, Vec<u8>)>,
-    next: u64,
-    leading: bool,
-    done: HashMap<u64, Result<Done, Error>>,
-}
+/// Most bytes of entries in one round (about [`crate::group::ROUND_EVENTS`] lines of a few
+/// hundred bytes): one call bigger than this is a round of its own.
+pub(crate) const ROUND_BYTES: usize = 1 << 20;
 
 /// The open log being appended to.
 pub(crate) struct Log {
@@ -71,56 +65,33 @@ impl FileStore {
                 format!("{} bytes in one call; the file store takes at most 1 GiB per call", entry.len());
             return Err(Error::InvalidField { field: "body", reason });
         }
-        let mut q = lock(&self.queue);
-        let ticket = q.next;
-        q.next += 1;
-        q.pending.push((ticket, entry));
-        loop {
-            if let Some(r) = q.done.remove(&ticket) {
-                return r;
-            }
-            if !q.leading {
-                q.leading = true;
-                let batch = take_round(&mut q.pending);
-                drop(q);
-                let tickets: Vec<u64> = batch.iter().map(|(t, _)| *t).collect();
-                let results = catch_unwind(AssertUnwindSafe(|| self.lead(batch))).unwrap_or_else(|_| {
-                    let err = Error::StoreUnavailable { reason: "internal error while committing".into() };
-                    tickets.iter().map(|&t| (t, Err(err.clone()))).collect()
-                });
-                q = lock(&self.queue);
-                q.leading = false;
-                q.done.extend(results);
-                self.cv.notify_all();
-                continue;
-            }
-            q = self.cv.wait(q).unwrap_or_else(|e| e.into_inner());
-        }
+        let weight = entry.len();
+        self.group.submit(entry, weight, |round| self.lead(round))
     }
 
     /// One round as leader: append, sync, apply, maybe compact.
-    fn lead(&self, batch: Vec<(u64, Vec<u8>)>) -> Vec<(u64, Result<Done, Error>)> {
+    fn lead(&self, batch: Vec<Vec<u8>>) -> Vec<Result<Done, Error>> {
         let mut log = lock(&self.log);
-        let fail = |e: Error| batch.iter().map(|(t, _)| (*t, Err(e.clone()))).collect();
+        let fail = |e: Error| batch.iter().map(|_| Err(e.clone())).collect();
         if let Some(why) = &log.broken {
             return fail(Error::StoreUnavailable {
                 reason: format!("{}: {why}; reopen it", self.dir.display()),
             });
         }
-        let size = FRAME_MAX.min(batch.iter().map(|(_, e)| e.len()).sum::<usize>() + 8);
+        let size = FRAME_MAX.min(batch.iter().map(Vec::len).sum::<usize>() + 8);
         let mut frame = Vec::with_capacity(size);
-        put_frame(&mut frame, batch.iter().map(|(_, e)| e.as_slice()));
+        put_frame(&mut frame, batch.iter().map(Vec::as_slice));
         if let Err(e) = log.write(&frame) {
             return fail(e);
         }
-        let apply = |state: &mut State| -> Vec<(u64, Result<Done, Error>)> {
+        let apply = |state: &mut State| -> Vec<Result<Done, Error>> {
             batch
                 .iter()
-                .map(|(ticket, entry)| {
+                .map(|entry| {
                     let mut out = None;
                     let r = state.apply_frame(entry, |d| out = Some(d));
                     let empty = || Error::StoreUnavailable { reason: "empty entry".into() };
-                    (*ticket, r.and_then(|()| out.ok_or_else(empty)))
+                    r.and_then(|()| out.ok_or_else(empty))
                 })
                 .collect()
         };
@@ -155,7 +126,6 @@ impl FileStore {
             results
         };
         log.len += frame.len() as u64;
-        self.syncs.fetch_add(1, Ordering::Relaxed);
         drop(frame);
         if log.len > self.options.compact_bytes.max(log.snap_len) {
             // A failure leaves the store on its current generation (retried after more growth)
@@ -224,16 +194,4 @@ impl FileStore {
         self.crash_point("cleaned");
         Ok(())
     }
-}
-
-/// The entries of the next round: all queued, up to a frame's worth.
-fn take_round(pending: &mut Vec<(u64, Vec<u8>)>) -> Vec<(u64, Vec<u8>)> {
-    let mut size = 0;
-    let n = pending.iter().take_while(|(_, e)| {
-        size += e.len();
-        size <= FRAME_MAX
-    });
-    let n = n.count().max(1);
-    let rest = pending.split_off(n);
-    std::mem::replace(pending, rest)
 }

@@ -16,15 +16,14 @@ mod feed;
 
 use std::fs::{self, File, OpenOptions};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicU64;
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 
 use mqtt_status::{BatchReport, ClientStatus, Config, Error, GroupCount, Stats, StatusEngine, Transition};
 
 use crate::FeedPage;
 use apply::{handle_stats, Done, State};
 use codec::{corrupt, log_header, read_log_header, scan_frames, Scan};
-use commit::{Log, Queue};
+use commit::{Log, ROUND_BYTES};
 use dir::{name, read, sync_dir, unavailable, write_atomic, Kind};
 use feed::Feed;
 
@@ -137,10 +136,8 @@ pub(crate) struct FileStore {
     options: Options,
     state: Mutex<State>,
     log: Mutex<Log>,
-    queue: Mutex<Queue>,
-    cv: Condvar,
-    /// Log syncs done by commits (one per group commit).
-    syncs: AtomicU64,
+    /// Log entries waiting to share an append and a sync (`commit.rs`).
+    group: crate::group::Group<Vec<u8>, Done>,
     /// Held (locked) while the store is open; closing the file releases it.
     _lock: File,
 }
@@ -229,9 +226,7 @@ impl FileStore {
             options,
             state: Mutex::new(state),
             log: Mutex::new(log),
-            queue: Mutex::new(Queue::default()),
-            cv: Condvar::new(),
-            syncs: AtomicU64::new(0),
+            group: crate::group::Group::new(ROUND_BYTES),
             _lock: lock_file,
         })
     }
@@ -401,10 +396,10 @@ impl FileStore {
         self.read()?.feed.page(after, limit)
     }
 
-    /// Log syncs made by commits since open (group commits: fewer than the calls when they overlap).
-    #[allow(dead_code)]
-    pub(crate) fn commit_syncs(&self) -> u64 {
-        self.syncs.load(std::sync::atomic::Ordering::Relaxed)
+    /// Commits (appends, each with one sync) led since open: fewer than the calls when they
+    /// overlap (group commit).
+    pub(crate) fn group_commits(&self) -> u64 {
+        self.group.commits()
     }
 }
 

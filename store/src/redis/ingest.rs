@@ -2,6 +2,7 @@
 //! to them in a scratch engine per shard (the core's judgment), and commit each shard with one
 //! compare-and-set script call (pipelined); shards that met a conflict are read and applied again.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 
 use mqtt_status::{BatchReport, Error, EventBatch, Outcome, StatusEngine, Transition};
@@ -38,9 +39,11 @@ struct Applied {
 
 impl RedisStore {
     /// Applies a parsed batch; the report's transitions are the flips of the shared state this
-    /// call caused, in input order (with each one's item index beside the report). A store failure fails the call (clients already committed
-    /// stay committed: a retry finds their events duplicates).
-    pub(crate) fn ingest_batch(&self, batch: &EventBatch) -> Result<(BatchReport, Vec<u64>), Error> {
+    /// call caused, in input order, with each one's item index beside the report, and each
+    /// event's outcome (in the batch's order: a group commit splits the counts among its callers).
+    /// A store failure fails the call (clients already committed stay committed: a retry finds
+    /// their events duplicates).
+    pub(crate) fn ingest_batch(&self, batch: &EventBatch) -> Result<crate::group::Committed, Error> {
         // Shares of at most MAX_SHARE clients (a script call's size stays bounded); a client's
         // events all go to the share that holds it.
         let mut pending: Vec<Share> = Vec::new();
@@ -68,6 +71,8 @@ impl RedisStore {
             pending[k].events.push(i);
         }
         let mut report = BatchReport::default();
+        // Written by every attempt at a share; a share's last attempt is the one committed.
+        let each: Vec<Cell<Outcome>> = vec![Cell::new(Outcome::Applied); batch.len()];
         let (outcomes, mut flips) = self.commit(pending, |share, scratch| {
             let mut outcomes = [0u64; 3];
             let mut flips = Vec::new();
@@ -77,6 +82,7 @@ impl RedisStore {
                     Some((online, time)) => scratch.observe_detailed(n.client_id, online, time)?,
                     None => scratch.ingest_detailed(n)?,
                 };
+                each[i].set(outcome);
                 outcomes[match outcome {
                     Outcome::Applied => 0,
                     Outcome::Duplicate => 1,
@@ -94,7 +100,8 @@ impl RedisStore {
         report.errors = batch.errors().to_vec();
         report.rejected = batch.rejected();
         self.count(batch, &report);
-        Ok((report, flips.iter().map(|(index, _)| *index).collect()))
+        let each = each.into_iter().map(Cell::into_inner).collect();
+        Ok((report, flips.iter().map(|(index, _)| *index).collect(), each))
     }
 
     /// Commits shares: for each, reads its clients' records, lets `change` work on a scratch

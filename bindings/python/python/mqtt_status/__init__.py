@@ -558,7 +558,8 @@ class StatusStore(_Handle):
 
     def ingest_many(self, data: Batch) -> BatchReport:
         """Ingests a batch (JSONL text, or an iterable of bodies/envelopes) in a constant number
-        of round trips; bad items are reported as by the engine."""
+        of round trips; bad items are reported as by the engine. Calls from several threads on
+        one handle share commits, each getting its own report."""
         text = _jsonl(data)
         if text is not None:
             return BatchReport._from_native(self._inner.ingest_many(text))
@@ -575,6 +576,12 @@ class StatusStore(_Handle):
         the oldest kept)."""
         entries, nxt = self._inner.transitions(after, limit)
         return FeedPage(tuple(FeedEntry(c, t) for (c, t) in entries), nxt)
+
+    def group_commits(self) -> int:
+        """Commits this handle made for ingest calls: fewer than the calls when calls from
+        several threads overlapped (group commit: each commit carries every call queued while the
+        one before ran, and every caller still gets its own result)."""
+        return self._inner.group_commits()
 
     # -- closing --------------------------------------------------------------------------
 
