@@ -192,7 +192,7 @@ impl RedisStore {
             self.count_rejected(1);
             return Err(e);
         }
-        let (report, _) = self.ingest_batch(&batch)?;
+        let (report, ..) = self.ingest_batch(&batch)?;
         Ok(report.transitions.iter().next().map(|t| t.to_transition()))
     }
 
