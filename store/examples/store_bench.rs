@@ -3,7 +3,8 @@
 //! (one open channel; one tombstone) from `INFO memory` deltas on the first URL (a standalone
 //! server no one else writes to meanwhile).
 //!
-//! `STORE_BENCH_GRACE_MS=N` judges with an offline grace of N ms (engine and stores alike).
+//! `STORE_BENCH_GRACE_MS=N` judges with an offline grace of N ms (engine and stores alike);
+//! `STORE_BENCH_OPTS` is appended to every store URL's options (e.g. `&stale_index=0`).
 //!
 //! ```text
 //! target/release/mqtt-status generate --clients 20000 --seed 1 -o /tmp/fleet.jsonl
@@ -16,9 +17,10 @@ use std::time::Instant;
 use mqtt_status::{Config, StatusEngine};
 use mqtt_status_store::StatusStore;
 
+/// A fresh key prefix, followed by the options of `STORE_BENCH_OPTS`.
 fn prefix(name: &str) -> String {
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    format!("bench-{name}-{nanos}")
+    format!("bench-{name}-{nanos}{}", std::env::var("STORE_BENCH_OPTS").unwrap_or_default())
 }
 
 /// This process's CPU seconds (user + system) from /proc/self/stat (clock ticks of 1/100 s).

@@ -115,6 +115,29 @@ fn another_config_or_shard_count_is_a_mismatch() {
 }
 
 #[test]
+fn the_seen_index_is_fixed_at_creation() {
+    for (name, base) in servers() {
+        let prefix = fresh_prefix("seen");
+        let a = StatusStore::open(&url(&base, &prefix, "&stale_index=0"), config(false)).unwrap();
+        a.ingest_many(stream(1, 5, 2).join("\n").as_bytes()).unwrap();
+        let err = StatusStore::open(&url(&base, &prefix, "&stale_index=1"), config(false)).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::ConfigMismatch, "{name}: {err}");
+        // Without the option the stored choice is used: no index is written by any handle.
+        let b = StatusStore::open(&url(&base, &prefix, ""), config(false)).unwrap();
+        b.ingest_many(stream(2, 5, 2).join("\n").as_bytes()).unwrap();
+        assert!(a.count_online(None).unwrap() > 0, "{name}: the stream leaves clients online");
+        let client =
+            redis::Client::open(base.split(',').next().unwrap().replace("redis+cluster://", "redis://"))
+                .unwrap();
+        let mut con = client.get_connection().unwrap();
+        let keys: Vec<String> = redis::cmd("KEYS").arg(format!("{{{prefix}:*}}:l")).query(&mut con).unwrap();
+        assert!(keys.is_empty(), "{name}: seen index written: {keys:?}");
+        let err = StatusStore::open(&url(&base, &prefix, "&stale_index=1"), config(false)).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::ConfigMismatch, "{name}: {err}");
+    }
+}
+
+#[test]
 fn a_corrupt_record_is_invalid_snapshot_naming_the_client() {
     let base = common::standalone();
     let prefix = fresh_prefix("corrupt");
@@ -147,8 +170,14 @@ fn a_corrupt_record_is_invalid_snapshot_naming_the_client() {
 #[test]
 fn bad_urls_and_cursors() {
     let base = common::standalone();
-    for bad in ["http://x", "redis://127.0.0.1:1?shards=0", "redis://127.0.0.1:1?nope=1", "redis+cluster://"]
-    {
+    for bad in [
+        "http://x",
+        "redis://127.0.0.1:1?shards=0",
+        "redis://127.0.0.1:1?nope=1",
+        "redis+cluster://",
+        "redis://127.0.0.1:1?stale_index=2",
+        "redis://127.0.0.1:1?stale_index=",
+    ] {
         let err = StatusStore::open(bad, Config::default()).unwrap_err();
         assert_eq!((err.code(), err.field()), (ErrorCode::InvalidField, Some("url")), "{bad}: {err}");
     }

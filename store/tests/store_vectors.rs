@@ -180,6 +180,26 @@ fn vectors_on_a_file_store() {
     }
 }
 
+/// The staleness vectors (and every other vector that asks `staleOnline`) on stores created
+/// without the seen index (`stale_index=0`): the same answers, read from the records.
+#[test]
+fn stale_vectors_on_redis_without_the_seen_index() {
+    let mut ran = 0;
+    for (server, base) in common::servers() {
+        for (name, v, config) in vectors() {
+            if !v.to_string().contains("staleOnline") {
+                continue;
+            }
+            ran += 1;
+            let prefix = common::fresh_prefix(&name);
+            let url = common::url(&base, &prefix, "&stale_index=0");
+            let open = || StatusStore::open(&url, config).unwrap_or_else(|e| panic!("{name}: open: {e}"));
+            replay(&format!("{server} stale_index=0: {name}"), &v, &open, &[]);
+        }
+    }
+    assert!(ran >= 2, "no vector asks staleOnline");
+}
+
 #[test]
 fn vectors_on_redis() {
     let mut failed = Vec::new();

@@ -197,7 +197,8 @@ impl RedisStore {
     }
 
     /// Online clients whose last sign of life is before `now_ms - older_than_ms`: each shard's
-    /// oldest from its seen index, merged oldest first (ties by clientId).
+    /// oldest from its seen index, merged oldest first (ties by clientId); on a store created
+    /// without the index, from all its records.
     pub(crate) fn stale_online(
         &self,
         older_than_ms: u64,
@@ -207,6 +208,11 @@ impl RedisStore {
         let cutoff = now_ms.saturating_sub(older_than_ms);
         if limit == 0 || cutoff == 0 {
             return Ok(Vec::new());
+        }
+        if !self.stale_index {
+            // No seen index (`stale_index=0`): the same answer from every record, read into one
+            // engine: one pass over the store per call instead of an index write per step.
+            return Ok(self.engine()?.stale_online(older_than_ms, now_ms, limit));
         }
         let replies = self.each_shard(|s| {
             cmd("ZRANGEBYSCORE")

@@ -300,9 +300,11 @@ impl RedisStore {
                 (true, false) => step.online_rems.push(id),
                 _ => {}
             }
-            // The seen index holds the online clients by their last sign of life.
+            // The seen index holds the online clients by their last sign of life (unless the
+            // store was created without it: `stale_index=0`).
             let seen = scratch.last_seen(name);
             match (was_on, now_on) {
+                _ if !self.stale_index => {}
                 (_, true) if !was_on || seen != was_seen => step.seen_adds.push((seen.unwrap_or(0), id)),
                 (true, false) => step.seen_rems.push(id),
                 _ => {}

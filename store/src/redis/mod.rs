@@ -40,6 +40,18 @@ struct Meta {
     format: u32,
     shards: u32,
     config: Config,
+    /// Whether steps keep the seen index `{P:s}:l` (`stale_index=0` at creation: no). Written
+    /// only when off, so a store with the index keeps the meta it always had.
+    #[serde(default = "yes", skip_serializing_if = "is_yes")]
+    stale_index: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_yes(b: &bool) -> bool {
+    *b
 }
 
 /// This handle's own ingest counters (the `stats()` fields that are per instance).
@@ -63,6 +75,8 @@ pub(crate) struct RedisStore {
     shards: u32,
     prefix: String,
     feed_maxlen: u64,
+    /// Whether this store keeps the seen index (fixed at creation; see `Meta`).
+    pub(crate) stale_index: bool,
     pub(crate) counters: Counters,
     /// Records as this handle last committed or read them (see `ingest.rs`).
     cache: std::sync::Mutex<std::collections::HashMap<String, Vec<u8>>>,
@@ -77,6 +91,7 @@ const FORMAT: u32 = 2;
 /// Options read from a store URL's query string.
 struct Options {
     shards: Option<u32>,
+    stale_index: Option<bool>,
     prefix: String,
     feed_maxlen: u64,
     connect_timeout: Duration,
@@ -96,6 +111,7 @@ fn parse_url(url: &str) -> Result<(Target, Options), Error> {
     let (base, query) = url_part.split_once('?').unwrap_or((url_part, ""));
     let mut o = Options {
         shards: None,
+        stale_index: None,
         prefix: DEFAULT_PREFIX.into(),
         feed_maxlen: DEFAULT_FEED_MAXLEN,
         connect_timeout: Duration::from_secs(2),
@@ -107,6 +123,13 @@ fn parse_url(url: &str) -> Result<(Target, Options), Error> {
             |max: u64| v.parse::<u64>().ok().filter(|n| (1..=max).contains(n)).ok_or_else(|| bad_url(url, k));
         match k {
             "shards" => o.shards = Some(num(16_384)? as u32),
+            "stale_index" => {
+                o.stale_index = Some(match v {
+                    "1" => true,
+                    "0" => false,
+                    _ => return Err(bad_url(url, k)),
+                })
+            }
             "prefix" if !v.is_empty() && !v.contains(['{', '}']) => o.prefix = v.into(),
             "feed_maxlen" => o.feed_maxlen = num(u64::MAX)?,
             "connect_timeout_ms" => o.connect_timeout = Duration::from_millis(num(3_600_000)?),
@@ -153,7 +176,12 @@ impl RedisStore {
         config.validate()?;
         let (target, o) = parse_url(url)?;
         let conn = Conn::open(target)?;
-        let want = Meta { format: FORMAT, shards: o.shards.unwrap_or(DEFAULT_SHARDS), config };
+        let want = Meta {
+            format: FORMAT,
+            shards: o.shards.unwrap_or(DEFAULT_SHARDS),
+            config,
+            stale_index: o.stale_index.unwrap_or(true),
+        };
         let key = format!("{{{}}}:meta", o.prefix);
         let text = serde_json::to_string(&want).expect("meta serializes");
         if create {
@@ -186,12 +214,19 @@ impl RedisStore {
                 format!("the store {key:?} has {} shards, the URL asks for {:?}", stored.shards, o.shards);
             return Err(Error::ConfigMismatch { reason });
         }
+        if o.stale_index.is_some_and(|x| x != stored.stale_index) {
+            let (has, asks) = (u8::from(stored.stale_index), u8::from(!stored.stale_index));
+            let reason =
+                format!("the store {key:?} has stale_index={has}, the URL asks for stale_index={asks}");
+            return Err(Error::ConfigMismatch { reason });
+        }
         Ok(Some(RedisStore {
             conn,
             config,
             shards: stored.shards,
             prefix: o.prefix,
             feed_maxlen: o.feed_maxlen,
+            stale_index: stored.stale_index,
             counters: Counters::default(),
             cache: Default::default(),
             advanced: Default::default(),

@@ -170,7 +170,7 @@ impl RedisStore {
 
     /// Every record, read shard by shard with `HSCAN`, in one engine (advanced to the latest
     /// shard's advance time first, as the whole-store engine is).
-    fn engine(&self) -> Result<StatusEngine, Error> {
+    pub(super) fn engine(&self) -> Result<StatusEngine, Error> {
         let times = self.each_shard(|s| cmd("HGET").arg(self.key(s, "n")).arg("a").clone())?;
         let latest =
             times.iter().filter_map(|v| String::from_utf8_lossy(bytes(v)?).parse::<u64>().ok()).max();
