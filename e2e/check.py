@@ -35,20 +35,27 @@ def wrong_answers(truth: Dict[str, bool], answers: Dict[str, bool]) -> Dict[str,
             "falselyOffline": falsely_offline}
 
 
-def check_store_feed(run: str, feed: Path, printed: Path, truth: Dict[str, bool]) -> List[str]:
-    """A run's store feed alternates per client and ends at the truth; the printed flips are its
-    entries, each printed once."""
+def feed_problems(label: str, entries: List[Dict[str, Any]], truth: Dict[str, bool]) -> List[str]:
+    """Per client, a store feed's flips alternate and end at the truth (a client absent from the
+    feed ends offline)."""
     problems: List[str] = []
-    entries = [e["transition"] for e in load(feed)["entries"]]
     last: Dict[str, bool] = {}
     for t in entries:
         c = t["clientId"]
         if c in last and last[c] == t["online"]:
-            problems.append(f"{run}: feed: {c} flipped {'online' if t['online'] else 'offline'} twice in a row")
+            problems.append(f"{label}feed: {c} flipped {'online' if t['online'] else 'offline'} twice in a row")
         last[c] = t["online"]
     for c, v in truth.items():
         if last.get(c, False) != v:
-            problems.append(f"{run}: feed: {c} ends {last.get(c)}, truth {v}")
+            problems.append(f"{label}feed: {c} ends {last.get(c)}, truth {v}")
+    return problems
+
+
+def check_store_feed(run: str, feed: Path, printed: Path, truth: Dict[str, bool]) -> List[str]:
+    """A run's store feed alternates per client and ends at the truth; the printed flips are its
+    entries, each printed once."""
+    entries = [e["transition"] for e in load(feed)["entries"]]
+    problems = feed_problems(f"{run}: ", entries, truth)
     want = sorted((t["clientId"], t["online"], t["time"], t["channelId"]) for t in entries)
     got = []
     for line in printed.read_text(encoding="utf-8").splitlines():
@@ -130,15 +137,7 @@ def check_shared(out: Path, truth: Dict[str, bool], produced: Dict[str, Any],
                         f"{wrong['falselyOffline']} falsely offline), {len(stray)} unknown clients online")
     # The feed: per client, flips alternate and end at the truth.
     entries = [e["transition"] for e in load(shared / "feed.json")["entries"]]
-    last: Dict[str, bool] = {}
-    for t in entries:
-        c = t["clientId"]
-        if c in last and last[c] == t["online"]:
-            problems.append(f"feed: {c} flipped {'online' if t['online'] else 'offline'} twice in a row")
-        last[c] = t["online"]
-    for c, v in truth.items():
-        if last.get(c, False) != v:
-            problems.append(f"feed: {c} ends {last.get(c)}, truth {v}")
+    problems += feed_problems("", entries, truth)
     # Every printed transition is a feed entry, and no entry was printed twice (a flip goes to the
     # one writer whose commit caused it). A killed instance may have died before printing its own.
     feed_keys: Dict[tuple, int] = {}

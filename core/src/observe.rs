@@ -151,6 +151,14 @@ pub(crate) fn parse_line(line: &[u8], max_id_len: u32) -> Result<(String, bool, 
     Ok((client_id, online, time))
 }
 
+/// Whether `observe(client_id, _, time_ms)` would be accepted (the id non-empty and within
+/// `max_id_len` bytes, the time within 2^53 − 1), else the error it would give: for a store that
+/// must know before it logs or sends an observation.
+pub fn check_observation(client_id: &str, time_ms: u64, max_id_len: u32) -> Result<(), Error> {
+    check_id(client_id, max_id_len)?;
+    check_time(time_ms)
+}
+
 fn check_id(client_id: &str, max_id_len: u32) -> Result<(), Error> {
     if client_id.is_empty() {
         return Err(Error::invalid("clientId", "must not be empty"));
@@ -249,8 +257,7 @@ impl StatusEngine {
         online: bool,
         time: u64,
     ) -> Result<(Outcome, Flip), Error> {
-        check_id(client_id, self.config.max_id_len)?;
-        check_time(time)?;
+        check_observation(client_id, time, self.config.max_id_len)?;
         let idx = match self.find_client(client_id) {
             Some(i) => i,
             None => self.insert_client(client_id)?,

@@ -225,6 +225,26 @@ impl EventBatch {
             }
             None => Ok(parsed),
         });
+        self.push_observed(index, r)
+    }
+
+    /// Adds an observation given as arguments (`observe(client_id, online, time_ms)` on a store),
+    /// checked as the engine checks them: a bad one is recorded as a [`BatchError`] and returned.
+    pub fn push_observation_args(
+        &mut self,
+        index: u64,
+        client_id: &str,
+        online: bool,
+        time_ms: u64,
+        max_id_len: u32,
+    ) -> Option<Error> {
+        self.items += 1;
+        let r = crate::observe::check_observation(client_id, time_ms, max_id_len)
+            .map(|()| (String::from(client_id), online, time_ms));
+        self.push_observed(index, r)
+    }
+
+    fn push_observed(&mut self, index: u64, r: Result<(String, bool, u64), Error>) -> Option<Error> {
         match r {
             Ok((id, online, time)) => {
                 let start = self.text.len() as u32;

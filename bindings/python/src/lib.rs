@@ -216,6 +216,31 @@ impl Engine {
     }
 }
 
+/// `observe`'s arguments as the core reads them (one reading for engine and store).
+pub(crate) fn observe_args(
+    client_id: &Bound<'_, PyAny>,
+    online: &Bound<'_, PyAny>,
+    time_ms: &Bound<'_, PyAny>,
+) -> Result<ObserveArgs, mqtt_status::Error> {
+    ObserveArgs::from_values(
+        option_value(Some(client_id)),
+        option_value(Some(online)),
+        option_value(Some(time_ms)),
+    )
+}
+
+/// `stale_online`'s `(older_than_ms, now_ms, limit)` (one reading for engine and store).
+pub(crate) fn stale_args(
+    py: Python<'_>,
+    older_than_ms: &Bound<'_, PyAny>,
+    now_ms: &Bound<'_, PyAny>,
+    limit: &Bound<'_, PyAny>,
+) -> PyResult<(u64, u64, usize)> {
+    let older = required_int(py, older_than_ms, "olderThanMs")?;
+    let now = required_int(py, now_ms, "nowMs")?;
+    Ok((older, now, usize::try_from(required_int(py, limit, "limit")?).unwrap_or(usize::MAX)))
+}
+
 #[pymethods]
 impl Engine {
     /// `options`: a dict with the camelCase keys of every binding (`closeOnDisconnect`, …),
@@ -334,12 +359,7 @@ impl Engine {
         online: &Bound<'_, PyAny>,
         time_ms: &Bound<'_, PyAny>,
     ) -> PyResult<Option<Py<Transition>>> {
-        let args = ObserveArgs::from_values(
-            option_value(Some(client_id)),
-            option_value(Some(online)),
-            option_value(Some(time_ms)),
-        );
-        let result = match args {
+        let result = match observe_args(client_id, online, time_ms) {
             Ok(a) => self.with(py, |e| e.observe(&a.client_id, a.online, a.time_ms)),
             Err(bad) => Err(self.with(py, |e| e.reject_unread(bad))),
         };
@@ -358,9 +378,7 @@ impl Engine {
         now_ms: &Bound<'_, PyAny>,
         limit: &Bound<'_, PyAny>,
     ) -> PyResult<Vec<(String, u64)>> {
-        let older = required_int(py, older_than_ms, "olderThanMs")?;
-        let now = required_int(py, now_ms, "nowMs")?;
-        let limit = usize::try_from(required_int(py, limit, "limit")?).unwrap_or(usize::MAX);
+        let (older, now, limit) = stale_args(py, older_than_ms, now_ms, limit)?;
         let stale = py.detach(|| self.lock().stale_online(older, now, limit));
         Ok(stale.into_iter().map(|s| (s.client_id, s.last_seen)).collect())
     }

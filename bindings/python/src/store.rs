@@ -152,12 +152,7 @@ impl Store {
         online: &Bound<'_, PyAny>,
         time_ms: &Bound<'_, PyAny>,
     ) -> PyResult<Option<Py<Transition>>> {
-        let args = mqtt_status::ObserveArgs::from_values(
-            crate::option_value(Some(client_id)),
-            crate::option_value(Some(online)),
-            crate::option_value(Some(time_ms)),
-        );
-        let result = match args {
+        let result = match crate::observe_args(client_id, online, time_ms) {
             Ok(a) => self.call(py, |s| s.observe(&a.client_id, a.online, a.time_ms))?,
             Err(bad) => return Err(to_pyerr(py, &self.call(py, |s| Ok(s.reject_unread(bad)))?)),
         };
@@ -176,9 +171,7 @@ impl Store {
         now_ms: &Bound<'_, PyAny>,
         limit: &Bound<'_, PyAny>,
     ) -> PyResult<Vec<(String, u64)>> {
-        let older = crate::required_int(py, older_than_ms, "olderThanMs")?;
-        let now = crate::required_int(py, now_ms, "nowMs")?;
-        let limit = usize::try_from(crate::required_int(py, limit, "limit")?).unwrap_or(usize::MAX);
+        let (older, now, limit) = crate::stale_args(py, older_than_ms, now_ms, limit)?;
         let stale = self.call(py, |s| s.stale_online(older, now, limit))?;
         Ok(stale.into_iter().map(|s| (s.client_id, s.last_seen)).collect())
     }

@@ -305,8 +305,7 @@ impl FileStore {
         online: bool,
         time_ms: u64,
     ) -> Result<Option<Transition>, Error> {
-        let bad_id = client_id.is_empty() || client_id.len() > self.config.max_id_len as usize;
-        if bad_id || time_ms > mqtt_status::MAX_TIME {
+        if mqtt_status::check_observation(client_id, time_ms, self.config.max_id_len).is_err() {
             // Rejected and counted by the engine, as `ingest_json` rejects: nothing logged.
             return self.read()?.engine.observe(client_id, online, time_ms);
         }

@@ -185,10 +185,8 @@ impl RedisStore {
         online: bool,
         time_ms: u64,
     ) -> Result<Option<Transition>, Error> {
-        let line = serde_json::json!({"observe": {"clientId": client_id, "online": online, "time": time_ms}});
-        let line = serde_json::to_vec(&line).map_err(|e| unavailable("encoding an observation", e))?;
         let mut batch = EventBatch::default();
-        if let Some(e) = batch.push(0, &line, None, self.config.max_id_len) {
+        if let Some(e) = batch.push_observation_args(0, client_id, online, time_ms, self.config.max_id_len) {
             self.count_rejected(1);
             return Err(e);
         }
