@@ -5,7 +5,7 @@
 mod common;
 
 use common::{assert_same, config, engine, fresh_prefix, open, servers, stream, url};
-use mqtt_status::{Config, ErrorCode, StatusEngine};
+use mqtt_status::{Config, ErrorCode, EventBatch, StatusEngine};
 use mqtt_status_store::StatusStore;
 
 #[test]
@@ -165,6 +165,71 @@ fn a_corrupt_record_is_invalid_snapshot_naming_the_client() {
     let _: () = redis::cmd("HSET").arg(&key).arg("GID_a@@@d2").arg(&rec).query(&mut con).unwrap();
     let err = store.client("GID_a@@@d2").unwrap_err();
     assert!(err.code() == ErrorCode::InvalidSnapshot && err.to_string().contains("GID_a@@@d2"), "{err}");
+}
+
+/// A batch whose shares are sent one by one as they are judged: a share that cannot be judged
+/// (a corrupt record) after earlier shares were sent fails the call with the record's error,
+/// leaves the connection in step (the earlier replies are read), and a retry once the record is
+/// mended gives what one engine gives: each shard's step applied whole or not at all.
+#[test]
+fn a_share_that_fails_after_others_were_sent_leaves_the_link_in_step() {
+    for (name, base) in servers() {
+        let cfg = config(false);
+        let prefix = fresh_prefix("midway");
+        let store = open(&base, &prefix, cfg);
+        let lines = stream(23, 160, 4);
+        let (first, second) = lines.split_at(lines.len() / 2);
+        store.ingest_many(first.join("\n").as_bytes()).unwrap();
+        // The client of the shard that comes last in the second half's order of shares.
+        let id_of = |l: &str| EventBatch::from_jsonl(l.as_bytes(), 256).client_id(0).to_string();
+        let mut order: Vec<u32> = Vec::new();
+        let mut last_id = String::new();
+        for l in second {
+            let id = id_of(l);
+            let shard = mqtt_status::record_shard(&id, 16);
+            if !order.contains(&shard) {
+                order.push(shard);
+                last_id = id;
+            }
+        }
+        assert!(order.len() > 8, "{name}: the batch spans many shards");
+        let shard = mqtt_status::record_shard(&last_id, 16);
+        let key = format!("{{{prefix}:{shard}}}:r");
+        let mut con = raw_connection(&base);
+        let good: Vec<u8> = redis::cmd("HGET").arg(&key).arg(&last_id).query(con.as_mut()).unwrap();
+        assert!(!good.is_empty(), "{name}: {last_id} has a record after the first half");
+        let mut bad = good.clone();
+        bad[2] ^= 0x40;
+        let _: () = redis::cmd("HSET").arg(&key).arg(&last_id).arg(&bad).query(con.as_mut()).unwrap();
+        let batch = second.join("\n");
+        // A handle of its own: nothing cached, so the bad record is read before any share is judged.
+        let store = open(&base, &prefix, cfg);
+        let err = store.ingest_many(batch.as_bytes()).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::InvalidSnapshot, "{name}: {err}");
+        assert!(err.to_string().contains(&last_id), "{name}: {err}");
+        // The handle's next replies are its own: its count is what the shards hold now.
+        let mut held = 0;
+        for s in 0..16 {
+            let o: Option<u64> =
+                redis::cmd("HGET").arg(format!("{{{prefix}:{s}}}:n")).arg("o").query(con.as_mut()).unwrap();
+            held += o.unwrap_or(0);
+        }
+        assert_eq!(store.count_online(None).unwrap(), held, "{name}: count after the failed call");
+        let _: () = redis::cmd("HSET").arg(&key).arg(&last_id).arg(&good).query(con.as_mut()).unwrap();
+        store.ingest_many(batch.as_bytes()).unwrap();
+        assert_same(&store, &engine(cfg, &lines), name);
+    }
+}
+
+/// A plain connection to the server behind a test URL (a cluster connection for a cluster).
+fn raw_connection(base: &str) -> Box<dyn redis::ConnectionLike> {
+    match base.strip_prefix("redis+cluster://") {
+        Some(hosts) => {
+            let nodes: Vec<String> = hosts.split(',').map(|h| format!("redis://{h}")).collect();
+            Box::new(redis::cluster::ClusterClient::new(nodes).unwrap().get_connection().unwrap())
+        }
+        None => Box::new(redis::Client::open(base).unwrap().get_connection().unwrap()),
+    }
 }
 
 #[test]

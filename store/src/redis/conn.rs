@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use mqtt_status::Error;
 use redis::cluster::{ClusterClient, ClusterConnection};
-use redis::{Cmd, ConnectionLike, Value};
+use redis::{Cmd, ConnectionLike, IntoConnectionInfo, Value};
+
+use super::cluster::{parallel, streamed, Parallel};
 
 /// Where and how to connect, from the store URL.
 #[derive(Debug, Clone)]
@@ -23,20 +25,16 @@ enum Link {
     Cluster(ClusterClient, Box<Option<ClusterConnection>>, Box<Parallel>),
 }
 
-/// What sends a cluster pipeline to its masters at once: the slot ranges of each master (from
-/// `CLUSTER SLOTS`; a stale map costs parallelism only, since every connection follows `MOVED`
-/// itself) and one extra connection per further master.
-#[derive(Default)]
-struct Parallel {
-    slots: Vec<(u16, u16, String)>,
-    extra: Vec<ClusterConnection>,
-}
-
 /// A lazily (re)connected link; a broken connection is dropped and made again on next use.
 pub(crate) struct Conn {
     link: Mutex<Link>,
     target: Target,
 }
+
+/// What a streamed call gives back: each produced command's reply (`None` where none was
+/// produced), or the first failure — of the producer or of the transport — once every command
+/// already sent has been answered or the link dropped.
+pub(crate) type Replies = Result<Vec<Option<Value>>, Error>;
 
 pub(crate) fn unavailable(what: &str, e: impl std::fmt::Display) -> Error {
     Error::StoreUnavailable { reason: format!("{what}: {e}") }
@@ -46,6 +44,7 @@ impl Conn {
     pub(crate) fn open(target: Target) -> Result<Self, Error> {
         let link = if target.cluster {
             let client = ClusterClient::builder(target.nodes.clone())
+                .tcp_settings(nodelay())
                 .connection_timeout(target.connect_timeout)
                 .response_timeout(target.response_timeout)
                 .retries(2)
@@ -53,8 +52,12 @@ impl Conn {
                 .map_err(|e| unavailable("bad cluster URL", e))?;
             Link::Cluster(client, Box::new(None), Box::default())
         } else {
-            let client =
-                redis::Client::open(target.nodes[0].as_str()).map_err(|e| unavailable("bad Redis URL", e))?;
+            let info = target.nodes[0]
+                .as_str()
+                .into_connection_info()
+                .map_err(|e| unavailable("bad Redis URL", e))?
+                .set_tcp_settings(nodelay());
+            let client = redis::Client::open(info).map_err(|e| unavailable("bad Redis URL", e))?;
             Link::Single(client, None)
         };
         let conn = Conn { link: Mutex::new(link), target };
@@ -72,17 +75,7 @@ impl Conn {
         let mut link = self.link.lock().unwrap_or_else(|p| p.into_inner());
         let r = match &mut *link {
             Link::Single(client, conn) => {
-                if conn.is_none() {
-                    let c = client.get_connection_with_timeout(self.target.connect_timeout).map_err(|e| {
-                        unavailable(&format!("cannot connect to {}", self.target.nodes[0]), e)
-                    })?;
-                    c.set_read_timeout(Some(self.target.response_timeout))
-                        .map_err(|e| unavailable("socket", e))?;
-                    c.set_write_timeout(Some(self.target.response_timeout))
-                        .map_err(|e| unavailable("socket", e))?;
-                    *conn = Some(c);
-                }
-                let c = conn.as_mut().expect("just connected");
+                let c = single(client, conn, &self.target)?;
                 // Packed in place: a pipeline object would copy every command (a batch's records).
                 let mut packed = Vec::new();
                 for cmd in cmds {
@@ -95,13 +88,7 @@ impl Conn {
                 r
             }
             Link::Cluster(client, conn, par) => {
-                if conn.is_none() {
-                    let c = client.get_connection().map_err(|e| {
-                        unavailable(&format!("cannot connect to cluster {:?}", self.target.nodes), e)
-                    })?;
-                    **conn = Some(c);
-                }
-                let c = conn.as_mut().as_mut().expect("just connected");
+                let c = cluster(client, conn, &self.target)?;
                 // A cluster pipeline reports server errors as one error naming them (callers
                 // treat any as store_unavailable), and refuses keyless commands such as PING.
                 let r = if let [one] = cmds {
@@ -120,6 +107,38 @@ impl Conn {
         r.map_err(|e| unavailable("Redis request failed", e))
     }
 
+    /// Sends the commands `produce(0..n)` gives as each is produced, so that the servers work on
+    /// the first while the next is being computed, and returns the replies. A command that
+    /// fails on the server is answered with its error value, as in [`Conn::run`]; a failure of
+    /// `produce` stops producing, and is returned once the commands sent are answered (each is
+    /// atomic on its own: what was sent may have been applied).
+    pub(crate) fn run_streamed<F>(&self, n: usize, produce: F) -> Replies
+    where
+        F: FnMut(usize) -> Result<Option<Cmd>, Error>,
+    {
+        let mut link = self.link.lock().unwrap_or_else(|p| p.into_inner());
+        match &mut *link {
+            Link::Single(client, conn) => {
+                let c = single(client, conn, &self.target)?;
+                let r = stream_single(c, n, produce);
+                if r.as_ref().is_err_and(|e| matches!(e, Error::StoreUnavailable { .. })) || !c.is_open() {
+                    *conn = None;
+                }
+                r
+            }
+            Link::Cluster(client, conn, par) => {
+                let c = cluster(client, conn, &self.target)?;
+                let (r, broken) = streamed(client, c, par, n, produce);
+                if broken {
+                    **conn = None;
+                    par.extra.clear();
+                    par.slots.clear();
+                }
+                r
+            }
+        }
+    }
+
     /// Whether this is a Redis Cluster (whose pipelines fail whole on any error reply).
     pub(crate) fn cluster(&self) -> bool {
         self.target.cluster
@@ -132,108 +151,80 @@ impl Conn {
     }
 }
 
-/// One cluster pipeline.
-fn pipeline(c: &mut ClusterConnection, cmds: &[&Cmd]) -> redis::RedisResult<Vec<Value>> {
-    let mut pipe = redis::cluster::cluster_pipe();
-    for cmd in cmds {
-        pipe.add_command((*cmd).clone());
+/// `TCP_NODELAY`: a streamed call writes one command after another, and with Nagle's algorithm
+/// the tail of each would wait for the server's (delayed) acknowledgement of the one before.
+fn nodelay() -> redis::io::tcp::TcpSettings {
+    redis::io::tcp::TcpSettings::default().set_nodelay(true)
+}
+
+/// The standalone connection, made first if there is none.
+fn single<'c>(
+    client: &redis::Client,
+    conn: &'c mut Option<redis::Connection>,
+    target: &Target,
+) -> Result<&'c mut redis::Connection, Error> {
+    if conn.is_none() {
+        let c = client
+            .get_connection_with_timeout(target.connect_timeout)
+            .map_err(|e| unavailable(&format!("cannot connect to {}", target.nodes[0]), e))?;
+        c.set_read_timeout(Some(target.response_timeout)).map_err(|e| unavailable("socket", e))?;
+        c.set_write_timeout(Some(target.response_timeout)).map_err(|e| unavailable("socket", e))?;
+        *conn = Some(c);
     }
-    pipe.query::<Vec<Value>>(c)
+    Ok(conn.as_mut().expect("just connected"))
 }
 
-/// CRC16 (XMODEM) of a key's hash tag modulo 16 384: Redis Cluster's slot of the key.
-fn slot(key: &[u8]) -> u16 {
-    let tag = key
-        .iter()
-        .position(|&b| b == b'{')
-        .and_then(|i| {
-            key[i + 1..].iter().position(|&b| b == b'}').filter(|&n| n > 0).map(|n| &key[i + 1..i + 1 + n])
-        })
-        .unwrap_or(key);
-    let mut crc: u16 = 0;
-    for &b in tag {
-        crc ^= u16::from(b) << 8;
-        for _ in 0..8 {
-            crc = if crc & 0x8000 != 0 { (crc << 1) ^ 0x1021 } else { crc << 1 };
-        }
-    }
-    crc % 16_384
-}
-
-/// The master serving `cmd`'s key (the store's keys are the only arguments starting with `{`).
-fn master_of<'a>(slots: &'a [(u16, u16, String)], cmd: &Cmd) -> &'a str {
-    let key = cmd.args_iter().find_map(|a| match a {
-        redis::Arg::Simple(b) if b.first() == Some(&b'{') => Some(b),
-        _ => None,
-    });
-    key.map(slot)
-        .and_then(|s| slots.iter().find(|(lo, hi, _)| (*lo..=*hi).contains(&s)))
-        .map_or("", |(_, _, node)| node.as_str())
-}
-
-/// Sends a cluster pipeline to each master at once (one thread and connection per master after
-/// the first) and returns the replies in order. The `redis` crate's own cluster pipeline visits
-/// the masters one after another.
-fn parallel(
+/// The cluster connection, made first if there is none.
+fn cluster<'c>(
     client: &ClusterClient,
-    c: &mut ClusterConnection,
-    par: &mut Parallel,
-    cmds: &[Cmd],
-) -> redis::RedisResult<Vec<Value>> {
-    if par.slots.is_empty() {
-        let map = c.req_command(redis::cmd("CLUSTER").arg("SLOTS"))?;
-        for range in items(&map) {
-            let r = items(range);
-            let node = r.get(2).map(items).unwrap_or_default();
-            if let (Some(lo), Some(hi), Some(host), Some(port)) =
-                (r.first(), r.get(1), node.first(), node.get(1))
-            {
-                let host = bytes(host).map(String::from_utf8_lossy).unwrap_or_default();
-                par.slots.push((int(lo) as u16, int(hi) as u16, format!("{host}:{}", int(port))));
+    conn: &'c mut Option<ClusterConnection>,
+    target: &Target,
+) -> Result<&'c mut ClusterConnection, Error> {
+    if conn.is_none() {
+        let c = client
+            .get_connection()
+            .map_err(|e| unavailable(&format!("cannot connect to cluster {:?}", target.nodes), e))?;
+        *conn = Some(c);
+    }
+    Ok(conn.as_mut().expect("just connected"))
+}
+
+/// Streams on one standalone connection: each command written as soon as it is produced
+/// (Redis runs it while the next is computed; its replies are small and wait in its output
+/// buffer), then every reply read in order.
+fn stream_single<F>(c: &mut redis::Connection, n: usize, mut produce: F) -> Replies
+where
+    F: FnMut(usize) -> Result<Option<Cmd>, Error>,
+{
+    let mut sent = Vec::new();
+    let mut failure = None;
+    let mut packed = Vec::new();
+    for k in 0..n {
+        match produce(k) {
+            Ok(Some(cmd)) => {
+                packed.clear();
+                cmd.write_packed_command(&mut packed);
+                if let Err(e) = c.send_packed_command(&packed) {
+                    // Half a command may be on the wire: the connection is dropped by the caller.
+                    return Err(unavailable("Redis request failed", e));
+                }
+                sent.push(k);
+            }
+            Ok(None) => {}
+            Err(e) => {
+                failure = Some(e);
+                break;
             }
         }
     }
-    let mut groups: Vec<(&str, Vec<usize>)> = Vec::new();
-    for (i, cmd) in cmds.iter().enumerate() {
-        let m = master_of(&par.slots, cmd);
-        match groups.iter_mut().find(|(g, _)| *g == m) {
-            Some((_, v)) => v.push(i),
-            None => groups.push((m, vec![i])),
-        }
+    let mut out = vec![None; n];
+    for k in sent {
+        out[k] = Some(c.recv_response().map_err(|e| unavailable("Redis request failed", e))?);
     }
-    if groups.len() == 1 {
-        return pipeline(c, &cmds.iter().collect::<Vec<_>>());
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(out),
     }
-    while par.extra.len() < groups.len() - 1 {
-        par.extra.push(client.get_connection()?);
-    }
-    let mut conns: Vec<&mut ClusterConnection> = vec![c];
-    conns.extend(par.extra.iter_mut());
-    let results: Vec<redis::RedisResult<Vec<Value>>> = std::thread::scope(|s| {
-        let handles: Vec<_> = groups
-            .iter()
-            .zip(conns)
-            .map(|((_, idx), conn)| {
-                let group: Vec<&Cmd> = idx.iter().map(|&i| &cmds[i]).collect();
-                s.spawn(move || pipeline(conn, &group))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join().unwrap_or_else(|_| {
-                    Err(redis::RedisError::from((redis::ErrorKind::Io, "a pipeline thread panicked")))
-                })
-            })
-            .collect()
-    });
-    let mut out = vec![Value::Nil; cmds.len()];
-    for ((_, idx), r) in groups.iter().zip(results) {
-        for (&i, v) in idx.iter().zip(r?) {
-            out[i] = v;
-        }
-    }
-    Ok(out)
 }
 
 /// A reply, or `store_unavailable` if the server answered with an error.

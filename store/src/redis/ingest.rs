@@ -183,8 +183,11 @@ impl RedisStore {
                     *adv = Some(text);
                 }
             }
+            // Each share's step is sent as soon as it is built: Redis runs one share's step while
+            // the next share is judged here.
             let mut applied = Vec::with_capacity(pending.len());
-            for (k, ((share, recs), miss)) in pending.iter().zip(&mut records).zip(&missing).enumerate() {
+            let mut results = self.conn.run_streamed(pending.len(), |k| {
+                let (share, recs, miss) = (&pending[k], &mut records[k], &missing[k]);
                 if !miss.is_empty() {
                     let got = bulk_list(&check(replies.next().unwrap_or(Value::Nil))?);
                     for (&k, r) in miss.iter().zip(got) {
@@ -192,15 +195,14 @@ impl RedisStore {
                     }
                 }
                 let adv = advance.get(k).cloned().flatten();
-                applied.push(self.apply_share(share, recs, adv, &change, full_script)?);
-            }
-            let wrote: Vec<bool> = applied.iter().map(|a| a.step.is_some()).collect();
-            let steps: Vec<Cmd> = applied.iter_mut().filter_map(|a| a.step.take()).collect();
-            let mut results = self.conn.run(&steps)?.into_iter();
+                let mut a = self.apply_share(share, recs, adv, &change, full_script)?;
+                let step = a.step.take();
+                applied.push(a);
+                Ok(step)
+            })?;
             let mut retry = Vec::new();
-            for ((share, a), wrote) in pending.into_iter().zip(applied).zip(wrote) {
-                if wrote {
-                    let r = results.next().unwrap_or(Value::Nil);
+            for ((share, a), reply) in pending.into_iter().zip(applied).zip(results.iter_mut()) {
+                if let Some(r) = reply.take() {
                     if matches!(&r, Value::ServerError(e) if e.kind() == Some(ServerErrorKind::NoScript)) {
                         // Nothing of this share ran (the server has no script: restarted,
                         // flushed, failed over): send it again with the script itself.

@@ -10,6 +10,7 @@
 //! the configuration.
 
 mod advance;
+mod cluster;
 mod conn;
 mod ingest;
 mod query;
