@@ -1,0 +1,165 @@
+// A broker-free stand-in for ali-ons' push consumer, to measure what the example consumer
+// (examples/node/rocketmq-consumer.mjs, run unchanged through register.mjs) costs per message
+// without a broker: the messages of a fleet file (`mqtt-status generate` lines) become ali-ons
+// `Message` objects (its own class: tags in `properties.TAGS`, body a Buffer, a UNIQ_KEY), split
+// over FAKE_ONS_QUEUES queues (4) shared out among the consumers of the process, and each consumer
+// runs ali-ons' own consume loop (`_consumeMessageLoop` and `consumeSingleMsg` of 3.12, copied):
+// one batch of up to `parallelConsumeLimit` messages at a time over its queues, all handlers
+// called in one turn, the batch awaited whole before the next; a handler that throws sends its
+// message back (here: queued again with reconsumeTimes + 1).
+//
+// Environment: FAKE_ONS_INPUT (the fleet file, required), FAKE_ONS_QUEUES (4), FAKE_ONS_STATS (a
+// file to write the figures to: messages, wall and CPU seconds of the whole drain, CPU per thread
+// kind from /proc/self/task).
+import { EventEmitter } from 'node:events';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+const require = createRequire(new URL('../../examples/node/package.json', import.meta.url));
+const Message = require('ali-ons/lib/message/message');
+
+const QUEUES = Number(process.env.FAKE_ONS_QUEUES || 4);
+const TICK = 100; // clock ticks per second of /proc/*/stat (Linux: USER_HZ)
+
+/** A fleet line -> [tag, body]: a dump `{"tag", "body"}` or a bare body (tag = its eventType). */
+function split(line) {
+  const o = JSON.parse(line);
+  if (typeof o.tag === 'string') return [o.tag, typeof o.body === 'string' ? o.body : JSON.stringify(o.body)];
+  return [o.eventType, line];
+}
+const lines = readFileSync(process.env.FAKE_ONS_INPUT, 'utf8').split('\n').filter(Boolean).map(split);
+// Queue q holds the lines q, q + QUEUES, ... (the producer's round robin).
+const queues = Array.from({ length: QUEUES }, () => []);
+lines.forEach((l, i) => queues[i % QUEUES].push(i));
+
+/** The message ali-ons would decode for line i (a new object per delivery, as a pull makes). */
+function message(topic, i, reconsumeTimes) {
+  const [tag, body] = lines[i];
+  const msg = new Message(topic, tag, Buffer.from(body));
+  msg.properties.UNIQ_KEY = `7F000001${i.toString(16).padStart(24, '0')}`;
+  msg.properties.WAIT = 'true';
+  msg.msgId = `7F00000100002A9F${(i * 300).toString(16).padStart(16, '0')}`;
+  msg.queueId = i % QUEUES;
+  msg.queueOffset = Math.floor(i / QUEUES);
+  msg.reconsumeTimes = reconsumeTimes;
+  msg.bornTimestamp = Date.now();
+  msg.storeTimestamp = msg.bornTimestamp;
+  msg.line = i;
+  return msg;
+}
+
+/** CPU seconds of this process's threads, by thread name (main, libuv-worker, V8 ..., ...). */
+function threadCpu() {
+  const out = {};
+  for (const tid of readdirSync('/proc/self/task')) {
+    let stat;
+    try {
+      stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue; // the thread ended
+    }
+    const name = tid === String(process.pid) ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    out[name] = (out[name] || 0) + (Number(f[11]) + Number(f[12])) / TICK;
+  }
+  return out;
+}
+
+const consumers = [];
+let started = null;
+let loopsLeft = 0;
+
+function start() {
+  if (started) return;
+  const t0 = { wall: process.hrtime.bigint(), cpu: process.cpuUsage(), threads: threadCpu() };
+  started = t0;
+  loopsLeft = consumers.length;
+  // The broker's share-out: queue q to consumer q % n.
+  consumers.forEach((c, k) => {
+    c.pqs = queues.map((q, n) => ({ n, lines: q, head: 0, retries: [] })).filter((pq) => pq.n % consumers.length === k);
+  });
+  for (const c of consumers) c.run().then(done, (e) => { console.error(e); process.exit(3); });
+}
+
+function done() {
+  if (--loopsLeft > 0) return;
+  const wall = Number(process.hrtime.bigint() - started.wall) / 1e9;
+  const cpu = process.cpuUsage(started.cpu);
+  const threads = threadCpu();
+  for (const k of Object.keys(threads)) threads[k] = +(threads[k] - (started.threads[k] || 0)).toFixed(2);
+  const stats = {
+    messages: lines.length,
+    wall: +wall.toFixed(3),
+    cpu: +((cpu.user + cpu.system) / 1e6).toFixed(3),
+    threads,
+  };
+  if (process.env.FAKE_ONS_STATS) writeFileSync(process.env.FAKE_ONS_STATS, `${JSON.stringify(stats)}\n`);
+}
+
+class Consumer extends EventEmitter {
+  constructor(options) {
+    super();
+    this.options = options;
+    this.limit = options.parallelConsumeLimit || 1;
+    this.closed = false;
+    consumers.push(this);
+  }
+
+  subscribe(topic, tags, handler) {
+    this.topic = topic;
+    this.tagsSet = tags.split('||');
+    this.handler = handler;
+    // Every consumer of the example is made and subscribed in one turn: start after it.
+    setImmediate(start);
+  }
+
+  /** ali-ons' `_consumeMessageLoop` until every queue of this consumer is drained. */
+  async run() {
+    for (;;) {
+      let hasMsg = false;
+      for (const pq of this.pqs) {
+        while (pq.head < pq.lines.length || pq.retries.length) {
+          hasMsg = true;
+          // A pull: the queue's next messages (failed ones come back from the retry topic later).
+          const msgs = [];
+          if (pq.head < pq.lines.length) {
+            const end = Math.min(pq.head + this.limit, pq.lines.length);
+            for (let j = pq.head; j < end; j++) msgs.push(message(this.topic, pq.lines[j], 0));
+          } else {
+            for (const [i, r] of pq.retries.splice(0, this.limit)) msgs.push(message(this.topic, i, r));
+          }
+          const consumeTasks = [];
+          for (const msg of msgs) {
+            if (!msg.tags || this.tagsSet.includes(msg.tags)) consumeTasks.push(this.consumeSingleMsg(msg));
+          }
+          try {
+            await Promise.all(consumeTasks);
+          } catch {
+            continue;
+          }
+          if (msgs[0].reconsumeTimes === 0) pq.head += msgs.length;
+        }
+      }
+      if (!hasMsg) return;
+    }
+  }
+
+  /** ali-ons' `consumeSingleMsg`: a failed message goes back (here: to the end of its queue). */
+  async consumeSingleMsg(msg) {
+    if (msg.topic === `%RETRY%${this.options.consumerGroup}`) msg.topic = msg.retryTopic;
+    try {
+      await this.handler(msg);
+      return;
+    } catch (err) {
+      err.message = `process mq message failed, topic: ${msg.topic}, msgId: ${msg.msgId}, ${err.message}`;
+      this.emit('error', err);
+    }
+    this.pqs.find((p) => p.n === msg.queueId).retries.push([msg.line, msg.reconsumeTimes + 1]);
+  }
+
+  async close() {
+    this.closed = true;
+  }
+}
+
+export default { Consumer, Message };
