@@ -148,7 +148,7 @@ class Consumer extends EventEmitter {
   async consumeSingleMsg(msg) {
     if (msg.topic === `%RETRY%${this.options.consumerGroup}`) msg.topic = msg.retryTopic;
     try {
-      await this.handler(msg);
+      await this.handler(msg, { key: `q${msg.queueId}` }, this.pqs.find((p) => p.n === msg.queueId));
       return;
     } catch (err) {
       err.message = `process mq message failed, topic: ${msg.topic}, msgId: ${msg.msgId}, ${err.message}`;

@@ -14,12 +14,12 @@
 //        [--topic GID_meter_MQTT] [--group GID_mqtt_status_node]
 //        [--tags 'connect||disconnect||tcpclean'] [--in-flight 4] [--batch 128] [--quiet]
 //
-// --in-flight N: pulled batches committed at once. ali-ons consumes one batch (<= 32 messages) at
-// a time per consumer, for all its queues in turn, and acknowledges it when every handler
+// --in-flight N: batches committed at once. ali-ons consumes one batch (<= --batch messages of
+// one queue) at a time per consumer, for all its queues in turn, and acknowledges it when every handler
 // returned; so this process runs N ali-ons consumers of the group (distinct instance names: the
 // broker gives each its share of the queues), each with its own consume loop, all on ONE store
-// handle. Their `ingestMany` calls overlap and share commits (the store's group commit), and each
-// batch is still acknowledged only after its own call returned. Use about the number of queues
+// handle. Their batches share `ingestMany` calls and commits (the store's group commit), and
+// each batch is still acknowledged only after the call holding it returned. Use about the number of queues
 // this instance gets (the topic's queues / the instances of the group); 1 is ali-ons alone.
 //
 // --batch N: most messages per batch (ali-ons' pullBatchSize and parallelConsumeLimit). The
@@ -117,13 +117,13 @@ function iso(ms) {
   return `${isoHead}${sec < 10 ? '0' : ''}${sec}.${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
 }
 
-// One call per pulled batch. ali-ons calls the handlers of a batch one after another in the
-// same turn of the event loop, so the messages queued here until the turn's microtasks run are
-// that batch: one `ingestMany` (one or two round trips to Redis) commits them all, instead of a
-// round trip per message. The batch has one promise, which every handler of the batch awaits:
-// it settles once the call holding the batch did. The batches of the other consumer loops
-// (--in-flight) are in their own calls, in flight at the same time: the store commits them
-// together (group commit) and gives each call its own report.
+// One call per batch. ali-ons calls the handlers of a batch one after another in the same turn
+// of the event loop, so the messages queued here until the turn's microtasks run are that batch
+// (and the batches of other consumer loops, --in-flight, handed out in the same turn: they go
+// together, one bigger call, cheaper per event): one `ingestMany` (a round of script calls to
+// Redis) commits them all, instead of a round trip per message. The call has one promise, which
+// every handler of its messages awaits: it settles once the call did. Calls made while others
+// are in flight are committed with them (the store's group commit), each getting its own report.
 //
 // What a message costs here is the consumer's overhead over ali-ons alone: no promise or
 // closure per message.
@@ -193,6 +193,8 @@ async function commit() {
   let report;
   try {
     report = await store.ingestMany(jsonl(msgs));
+    tally.commits++;
+    tally.committed += msgs.length;
   } catch (e) {
     // store_unavailable (or anything unexpected): nothing of the batch is acknowledged; every
     // handler throws and ali-ons sends its message back for a later redelivery. (Events the
@@ -234,12 +236,19 @@ const tally = {
   rejected: 0,
   first: 0n,
   at95: 0n,
+  cpuFirst: null, // process.cpuUsage() at the first delivery
+  cpu95: null, // CPU time (µs) from then to the 95 % mark
+  commits: 0, // ingestMany calls (batches) that succeeded, and their messages
+  committed: 0,
   last: 0n,
 };
 const ackedFd = opt.acked ? openSync(opt.acked, 'a') : null;
 
 async function handle(msg) {
-  if (tally.deliveries++ === 0) tally.first = process.hrtime.bigint();
+  if (tally.deliveries++ === 0) {
+    tally.first = process.hrtime.bigint();
+    tally.cpuFirst = process.cpuUsage();
+  }
   if (msg.reconsumeTimes > 0) tally.redeliveries++;
   if (failsOnPurpose(msg)) {
     tally.failedOnPurpose++;
@@ -264,7 +273,11 @@ function acked(id) {
   if (tally.done.has(id)) return;
   tally.done.add(id);
   const n = tally.done.size;
-  if (!tally.at95 && expected && n >= Math.ceil(expected * 0.95)) tally.at95 = process.hrtime.bigint();
+  if (!tally.at95 && expected && n >= Math.ceil(expected * 0.95)) {
+    tally.at95 = process.hrtime.bigint();
+    const cpu = process.cpuUsage(tally.cpuFirst);
+    tally.cpu95 = cpu.user + cpu.system;
+  }
   if (expected && n >= expected && !tally.last) {
     tally.last = process.hrtime.bigint();
     // Let the last handler return (so its offset is committed) before closing.
@@ -332,6 +345,10 @@ async function finish(code) {
     seconds95: s95,
     rate: s95 ? Math.round(Math.ceil(expected * 0.95) / s95) : 0,
     drainSeconds: seconds(tally.first, tally.last),
+    // This process's CPU (all threads) per message up to the 95 % mark, and the batches committed.
+    cpuMicrosPerMessage95: tally.cpu95 === null ? null : +(tally.cpu95 / Math.ceil(expected * 0.95)).toFixed(1),
+    commits: tally.commits,
+    meanBatch: tally.commits ? +(tally.committed / tally.commits).toFixed(1) : null,
     // Every online client of the shared state; a client not listed is offline.
     answers: null,
     stats: null,
@@ -348,7 +365,8 @@ async function finish(code) {
   flush();
   if (opt.report) writeFileSync(opt.report, `${JSON.stringify(report)}\n`);
   console.error(`${report.consumer}: ${report.consumed} of ${expected || '?'} messages, ${report.deliveries} deliveries ` +
-    `(${report.redeliveries} redelivered, ${report.failedOnPurpose} failed on purpose), ${report.rate} msg/s (first 95 %)`);
+    `(${report.redeliveries} redelivered, ${report.failedOnPurpose} failed on purpose), ${report.rate} msg/s (first 95 %), ` +
+    `${report.cpuMicrosPerMessage95} µs CPU per message${report.commits ? `, ${report.commits} batches of ${report.meanBatch} on average` : ''}`);
   try {
     await Promise.race([Promise.all(consumers.map((c) => c.close())), new Promise((r) => setTimeout(r, 5000))]);
   } finally {
