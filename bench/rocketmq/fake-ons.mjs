@@ -8,7 +8,8 @@
 // called in one turn, the batch awaited whole before the next; a handler that throws sends its
 // message back (here: queued again with reconsumeTimes + 1).
 //
-// Environment: FAKE_ONS_INPUT (the fleet file, required), FAKE_ONS_QUEUES (4), FAKE_ONS_STATS (a
+// Environment: FAKE_ONS_INPUT (the fleet file, required), FAKE_ONS_QUEUES (4), FAKE_ONS_PULL_MS
+// (0: a pull's round trip before each batch, random up to this), FAKE_ONS_STATS (a
 // file to write the figures to: messages, wall and CPU seconds of the whole drain, CPU per thread
 // kind from /proc/self/task).
 import { EventEmitter } from 'node:events';
@@ -19,6 +20,9 @@ const require = createRequire(new URL('../../examples/node/package.json', import
 const Message = require('ali-ons/lib/message/message');
 
 const QUEUES = Number(process.env.FAKE_ONS_QUEUES || 4);
+// A pull's round trip, up to this many ms (random): the broker's pulls arrive in their own I/O
+// callbacks, not in the turn the consumer loops resume in. 0: the messages are always there.
+const PULL_MS = Number(process.env.FAKE_ONS_PULL_MS || 0);
 const TICK = 100; // clock ticks per second of /proc/*/stat (Linux: USER_HZ)
 
 /** A fleet line -> [tag, body]: a dump `{"tag", "body"}` or a bare body (tag = its eventType). */
@@ -65,6 +69,7 @@ function threadCpu() {
   return out;
 }
 
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const consumers = [];
 let started = null;
 let loopsLeft = 0;
@@ -76,7 +81,7 @@ function start() {
   loopsLeft = consumers.length;
   // The broker's share-out: queue q to consumer q % n.
   consumers.forEach((c, k) => {
-    c.pqs = queues.map((q, n) => ({ n, lines: q, head: 0, retries: [] })).filter((pq) => pq.n % consumers.length === k);
+    c.pqs = queues.map((q, n) => ({ n, lines: q, next: 0, msgList: [] })).filter((pq) => pq.n % consumers.length === k);
   });
   for (const c of consumers) c.run().then(done, (e) => { console.error(e); process.exit(3); });
 }
@@ -102,6 +107,8 @@ class Consumer extends EventEmitter {
     this.options = options;
     this.limit = options.parallelConsumeLimit || 1;
     this.closed = false;
+    this.waiter = null;
+    this.retrying = 0;
     consumers.push(this);
   }
 
@@ -113,48 +120,73 @@ class Consumer extends EventEmitter {
     setImmediate(start);
   }
 
-  /** ali-ons' `_consumeMessageLoop` until every queue of this consumer is drained. */
+  /**
+   * ali-ons' pulls of one queue: up to 32 messages a pull (what the broker sends), made into
+   * `Message` objects that wait in the queue's list until consumed; flow control (a pause of
+   * 50 ms) while 1,000 wait, as the example configures ali-ons.
+   */
+  async pull(pq) {
+    while (pq.next < pq.lines.length) {
+      if (pq.msgList.length >= 1000) {
+        await sleep(50);
+        continue;
+      }
+      await (PULL_MS > 0 ? sleep(Math.random() * PULL_MS) : new Promise((resolve) => setImmediate(resolve)));
+      const end = Math.min(pq.next + 32, pq.lines.length);
+      for (let j = pq.next; j < end; j++) pq.msgList.push(message(this.topic, pq.lines[j], 0));
+      pq.next = end;
+      this.wake();
+    }
+  }
+
+  wake() {
+    const w = this.waiter;
+    this.waiter = null;
+    if (w) w();
+  }
+
+  /** ali-ons' `_consumeMessageLoop` (a batch of up to `parallelConsumeLimit` of one queue's pulled messages at a time, over the queues in turn) until every queue of this consumer is drained. */
   async run() {
+    for (const pq of this.pqs) this.pull(pq);
     for (;;) {
       let hasMsg = false;
       for (const pq of this.pqs) {
-        while (pq.head < pq.lines.length || pq.retries.length) {
+        while (pq.msgList.length) {
           hasMsg = true;
-          // A pull: the queue's next messages (failed ones come back from the retry topic later).
-          const msgs = [];
-          if (pq.head < pq.lines.length) {
-            const end = Math.min(pq.head + this.limit, pq.lines.length);
-            for (let j = pq.head; j < end; j++) msgs.push(message(this.topic, pq.lines[j], 0));
-          } else {
-            for (const [i, r] of pq.retries.splice(0, this.limit)) msgs.push(message(this.topic, i, r));
-          }
+          const msgs = pq.msgList.slice(0, this.limit);
           const consumeTasks = [];
           for (const msg of msgs) {
-            if (!msg.tags || this.tagsSet.includes(msg.tags)) consumeTasks.push(this.consumeSingleMsg(msg));
+            if (!msg.tags || this.tagsSet.includes(msg.tags)) consumeTasks.push(this.consumeSingleMsg(msg, pq));
           }
           try {
             await Promise.all(consumeTasks);
           } catch {
             continue;
           }
-          if (msgs[0].reconsumeTimes === 0) pq.head += msgs.length;
+          pq.msgList.splice(0, msgs.length);
         }
       }
-      if (!hasMsg) return;
+      if (this.pqs.every((pq) => pq.next === pq.lines.length && pq.msgList.length === 0) && this.retrying === 0) return;
+      if (!hasMsg) await new Promise((resolve) => (this.waiter = resolve));
     }
   }
 
-  /** ali-ons' `consumeSingleMsg`: a failed message goes back (here: to the end of its queue). */
-  async consumeSingleMsg(msg) {
+  /** ali-ons' `consumeSingleMsg`: a failed message is sent back; it comes again a second later. */
+  async consumeSingleMsg(msg, pq) {
     if (msg.topic === `%RETRY%${this.options.consumerGroup}`) msg.topic = msg.retryTopic;
     try {
-      await this.handler(msg, { key: `q${msg.queueId}` }, this.pqs.find((p) => p.n === msg.queueId));
+      await this.handler(msg, { key: `q${msg.queueId}` }, pq);
       return;
     } catch (err) {
       err.message = `process mq message failed, topic: ${msg.topic}, msgId: ${msg.msgId}, ${err.message}`;
       this.emit('error', err);
     }
-    this.pqs.find((p) => p.n === msg.queueId).retries.push([msg.line, msg.reconsumeTimes + 1]);
+    this.retrying++;
+    setTimeout(() => {
+      this.retrying--;
+      pq.msgList.push(message(this.topic, msg.line, msg.reconsumeTimes + 1));
+      this.wake();
+    }, 1000);
   }
 
   async close() {

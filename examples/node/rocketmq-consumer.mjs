@@ -12,22 +12,25 @@
 //
 //   node rocketmq-consumer.mjs [--store redis://127.0.0.1:6379] [--namesrv 127.0.0.1:9876]
 //        [--topic GID_meter_MQTT] [--group GID_mqtt_status_node]
-//        [--tags 'connect||disconnect||tcpclean'] [--in-flight 4] [--batch 128] [--quiet]
+//        [--tags 'connect||disconnect||tcpclean'] [--in-flight 4] [--batch 128] [--calls 1] [--quiet]
 //
-// --in-flight N: batches committed at once. ali-ons consumes one batch (<= --batch messages of
-// one queue) at a time per consumer, for all its queues in turn, and acknowledges it when every handler
+// --in-flight N: consume loops. ali-ons consumes one batch (up to --batch messages of one queue)
+// at a time per consumer, for all its queues in turn, and acknowledges it when every handler
 // returned; so this process runs N ali-ons consumers of the group (distinct instance names: the
-// broker gives each its share of the queues), each with its own consume loop, all on ONE store
-// handle. Their batches share `ingestMany` calls and commits (the store's group commit), and
-// each batch is still acknowledged only after the call holding it returned. Use about the number of queues
-// this instance gets (the topic's queues / the instances of the group); 1 is ali-ons alone.
+// broker gives each its share of the queues), each with its own loop, all on ONE store handle.
+// Use about the number of queues this instance gets (the topic's queues / the instances of the
+// group); 1 is ali-ons alone.
 //
 // --batch N: most messages per batch (ali-ons' pullBatchSize and parallelConsumeLimit). The
 // broker sends at most 32 messages per pull, but ali-ons keeps pulling while the consumer works,
-// so with a backlog a queue holds more and a batch takes up to N of them. A commit has a cost per
-// call and per Redis script call besides the cost per event: 128 messages per batch drained a
-// backlog 1.4x as fast as 32, with a quarter less Node CPU and 40 % less Redis CPU per message
-// (bench/rocketmq, docs/BENCHMARKS.md). Without a backlog a batch is what one pull brought.
+// so with a backlog a queue holds more and a batch takes up to N of them.
+//
+// --calls N: `ingestMany` calls in flight (1). The batches the loops hand out while a call is in
+// flight wait and then go together in the next call. A call costs per event and per call (a
+// thread of the pool, a round of Redis script calls per shard touched), so fewer, bigger calls
+// cost less CPU per message, which is what limits a consumer sharing its cores with the broker
+// (bench/rocketmq, docs/BENCHMARKS.md). Each batch is still acknowledged only after the call
+// holding it returned.
 //
 // Test options (scripts/ci/e2e.sh): --fail-rate 0.01 fails that share of first deliveries
 // (chosen by a hash of the message id, so the same messages fail in every run) to make the broker
@@ -57,9 +60,11 @@ const { values: opt } = parseArgs({
     timeout: { type: 'string', default: '0' },
     'in-flight': { type: 'string', default: '4' },
     batch: { type: 'string', default: '128' },
+    calls: { type: 'string', default: '1' },
   },
 });
 const inFlight = Math.max(1, Number(opt['in-flight']) || 1);
+const maxCalls = Math.max(1, Number(opt.calls) || 1);
 const failRate = Number(opt['fail-rate']);
 const expected = Number(opt.expect);
 // ali-ons hands the handler every message of a batch (up to this many of a queue's pulled
@@ -117,17 +122,15 @@ function iso(ms) {
   return `${isoHead}${sec < 10 ? '0' : ''}${sec}.${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
 }
 
-// One call per batch. ali-ons calls the handlers of a batch one after another in the same turn
-// of the event loop, so the messages queued here until the turn's microtasks run are that batch
-// (and the batches of other consumer loops, --in-flight, handed out in the same turn: they go
-// together, one bigger call, cheaper per event): one `ingestMany` (a round of script calls to
-// Redis) commits them all, instead of a round trip per message. The call has one promise, which
-// every handler of its messages awaits: it settles once the call did. Calls made while others
-// are in flight are committed with them (the store's group commit), each getting its own report.
-//
-// What a message costs here is the consumer's overhead over ali-ons alone: no promise or
-// closure per message.
-let open = null; // the batch being collected: {msgs, promise, resolve, reject}
+// One call for the batches at hand. ali-ons calls the handlers of a batch one after another in
+// the same turn of the event loop, so the messages queued here until the turn's microtasks run
+// are that batch (with those of other consume loops handed out in the same turn): one
+// `ingestMany` (a round of script calls to Redis) commits them all, instead of a round trip per
+// message. While --calls calls are in flight, the batch waits and the next batches join it; it
+// goes when a call returns. The batch has one promise, which every handler of its messages
+// awaits: it settles once its call did (no promise or closure per message).
+let open = null; // the batch being collected, or waiting for a call: {msgs, promise, resolve, reject}
+let calls = 0; // ingestMany calls in flight (at most --calls)
 const microtask = Promise.resolve();
 function ingest(msg) {
   if (open === null) {
@@ -138,10 +141,20 @@ function ingest(msg) {
       reject = rej;
     });
     open = { msgs: [], promise, resolve, reject };
-    microtask.then(commit);
+    microtask.then(send);
   }
   open.msgs.push(msg);
   return open.promise;
+}
+function send() {
+  if (open === null || calls >= maxCalls) return; // a waiting batch goes when a call returns
+  const batch = open;
+  open = null;
+  calls++;
+  commit(batch).finally(() => {
+    calls--;
+    send();
+  });
 }
 
 // The JSONL of a batch, a line per message (a report error's index is the line): an envelope
@@ -187,9 +200,7 @@ function jsonl(msgs) {
 }
 const EMPTY = Buffer.alloc(0);
 
-async function commit() {
-  const { msgs, resolve, reject } = open;
-  open = null;
+async function commit({ msgs, resolve, reject }) {
   let report;
   try {
     report = await store.ingestMany(jsonl(msgs));
@@ -323,7 +334,8 @@ const consumers = Array.from({ length: inFlight }, (_, k) => {
   return consumer;
 });
 console.error(`rocketmq consumer: ${opt.bare ? 'bare (acknowledge only)' : `mqtt-status ${backend}, store ${opt.store}`}; ` +
-  `group ${opt.group}; ${opt.topic} ${opt.tags}; ${inFlight} batch(es) of up to ${BATCH} in flight`);
+  `group ${opt.group}; ${opt.topic} ${opt.tags}; ${inFlight} consume loop(s), batches of up to ${BATCH}` +
+  `${opt.bare ? '' : `, ${maxCalls} call(s) in flight`}`);
 
 let finishing = false;
 async function finish(code) {
@@ -336,6 +348,7 @@ async function finish(code) {
     group: opt.group,
     inFlight,
     batch: BATCH,
+    calls: maxCalls,
     expected,
     consumed: tally.done.size,
     deliveries: tally.deliveries,
