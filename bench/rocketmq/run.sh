@@ -6,6 +6,12 @@
 # only, `unshare -rn`) so its Redis (port 6391 inside) clashes with nothing.
 #
 #   bash bench/rocketmq/run.sh [CLIENTS=2000] [REPS=3] [IN_FLIGHT=4]
+# Environment: VARIANTS (the runs of a rep, in order; "bare nostore ours" by default): bare
+# (acknowledge only), nostore (ours on a store that commits nothing: the example's own cost),
+# ours (the store), quiet (ours printing no transitions), base (ours as the consumer file BASE,
+# e.g. the example at an older commit written beside it:
+#   git show cb5cf6d:examples/node/rocketmq-consumer.mjs > examples/node/base-consumer.mjs);
+# FAKE_ONS_PULL_MS (0): a pull's round trip (random up to this many ms), see fake-ons.mjs.
 # Needs: target/release/mqtt-status, the native addon (node pkg/scripts/build.mjs native), npm ci
 # in examples/node, redis-server.
 set -euo pipefail
@@ -30,10 +36,11 @@ N="$(grep -c . "$OUT/fleet.jsonl")"
 run() {
     local name="$1"
     shift
+    local consumer="${CONSUMER:-examples/node/rocketmq-consumer.mjs}"
     local before after
     before="$(redis_cpu)"
     FAKE_STORE="${FAKE_STORE:-0}" FAKE_ONS_INPUT="$OUT/fleet.jsonl" FAKE_ONS_STATS="$OUT/$name.stats" MQTT_STATUS_BACKEND=native \
-        node --import ./bench/rocketmq/register.mjs examples/node/rocketmq-consumer.mjs \
+        node --import ./bench/rocketmq/register.mjs "$consumer" \
         --expect "$N" --report "$OUT/$name.json" --in-flight "$IN_FLIGHT" "$@" >"$OUT/$name.out" 2>"$OUT/$name.err"
     after="$(redis_cpu)"
     python3 - "$OUT/$name.stats" "$OUT/$name.json" "$before" "$after" "$name" "$OUT/truth.json" <<'PY'
@@ -58,6 +65,7 @@ for rep in $(seq "$REPS"); do
         nostore) FAKE_STORE=1 run "nostore-$rep" ;;
         ours) run "ours-$rep" --store "redis://127.0.0.1:6391/?shards=4&prefix=h$rep" ;;
         quiet) run "quiet-$rep" --store "redis://127.0.0.1:6391/?shards=4&prefix=q$rep" --quiet ;;
+        base) CONSUMER="$BASE" run "base-$rep" --store "redis://127.0.0.1:6391/?shards=4&prefix=b$rep" ;;
         esac
     done
 done
