@@ -39,7 +39,10 @@ lines.forEach((l, i) => queues[i % QUEUES].push(i));
 /** The message ali-ons would decode for line i (a new object per delivery, as a pull makes). */
 function message(topic, i, reconsumeTimes) {
   const [tag, body] = lines[i];
-  const msg = new Message(topic, tag, Buffer.from(body));
+  // ali-ons' decoder copies each body into a Buffer of its own (`Buffer.alloc`, not the pool).
+  const bytes = Buffer.alloc(Buffer.byteLength(body));
+  bytes.write(body);
+  const msg = new Message(topic, tag, bytes);
   msg.properties.UNIQ_KEY = `7F000001${i.toString(16).padStart(24, '0')}`;
   msg.properties.WAIT = 'true';
   msg.msgId = `7F00000100002A9F${(i * 300).toString(16).padStart(16, '0')}`;

@@ -163,6 +163,7 @@ function send() {
 // escaped or copied into a string here, and the lines are written straight into one buffer. A
 // body spanning lines goes in as a JSON string instead (a line must stay a line); a body that is
 // not JSON fails its line either way, reported below.
+const EMPTY = Buffer.alloc(0);
 const prefixes = new Map();
 /** `{"tag":TAG,"body":` as bytes, made once per tag. */
 function prefix(tag) {
@@ -177,7 +178,7 @@ function jsonl(msgs) {
   for (let i = 0; i < msgs.length; i++) {
     const msg = msgs[i];
     let head = prefix(msg.tags);
-    let body = msg.body;
+    let body = msg.body ?? EMPTY; // ali-ons leaves an empty body undefined (its line then fails)
     if (body.includes(10)) {
       head = Buffer.from(`{"tag":${JSON.stringify(msg.tags ?? null)},"body":${JSON.stringify(body.toString())}`);
       body = EMPTY;
@@ -198,7 +199,6 @@ function jsonl(msgs) {
   }
   return out;
 }
-const EMPTY = Buffer.alloc(0);
 
 async function commit({ msgs, resolve, reject }) {
   let report;
