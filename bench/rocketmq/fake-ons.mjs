@@ -1,17 +1,19 @@
 // A broker-free stand-in for ali-ons' push consumer, to measure what the example consumer
 // (examples/node/rocketmq-consumer.mjs, run unchanged through register.mjs) costs per message
 // without a broker: the messages of a fleet file (`mqtt-status generate` lines) become ali-ons
-// `Message` objects (its own class: tags in `properties.TAGS`, body a Buffer, a UNIQ_KEY), split
-// over FAKE_ONS_QUEUES queues (4) shared out among the consumers of the process, and each consumer
-// runs ali-ons' own consume loop (`_consumeMessageLoop` and `consumeSingleMsg` of 3.12, copied):
-// one batch of up to `parallelConsumeLimit` messages at a time over its queues, all handlers
-// called in one turn, the batch awaited whole before the next; a handler that throws sends its
-// message back (here: queued again with reconsumeTimes + 1).
+// `Message` objects (its own class: tags in `properties.TAGS`, the body a Buffer of its own as
+// its decoder makes it, a UNIQ_KEY), split over FAKE_ONS_QUEUES queues (4) shared out among the
+// consumers of the process. Per queue, pulls of 32 messages (what the broker sends) fill ali-ons'
+// process-queue list, with its flow control (a 50 ms pause while 1,000 wait); each consumer runs
+// ali-ons 3.12's consume loop (`_consumeMessageLoop` and `consumeSingleMsg`, copied): one batch of
+// up to `parallelConsumeLimit` messages of one queue at a time, all handlers called in one turn,
+// the batch awaited whole before the next; a handler that throws sends its message back (here:
+// it comes again a second later with reconsumeTimes + 1).
 //
 // Environment: FAKE_ONS_INPUT (the fleet file, required), FAKE_ONS_QUEUES (4), FAKE_ONS_PULL_MS
-// (0: a pull's round trip before each batch, random up to this), FAKE_ONS_STATS (a
-// file to write the figures to: messages, wall and CPU seconds of the whole drain, CPU per thread
-// kind from /proc/self/task).
+// (0: a pull's round trip, random up to this many ms; 0 = the next turn), FAKE_ONS_STATS (a file
+// to write the figures to: messages, wall and CPU seconds of the whole drain, CPU per thread kind
+// from /proc/self/task).
 import { EventEmitter } from 'node:events';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -148,7 +150,10 @@ class Consumer extends EventEmitter {
     if (w) w();
   }
 
-  /** ali-ons' `_consumeMessageLoop` (a batch of up to `parallelConsumeLimit` of one queue's pulled messages at a time, over the queues in turn) until every queue of this consumer is drained. */
+  /**
+   * ali-ons' `_consumeMessageLoop` (a batch of up to `parallelConsumeLimit` of one queue's pulled
+   * messages at a time, over the queues in turn) until every queue of this consumer is drained.
+   */
   async run() {
     for (const pq of this.pqs) this.pull(pq);
     for (;;) {
