@@ -12,15 +12,25 @@
 //
 //   node rocketmq-consumer.mjs [--store redis://127.0.0.1:6379] [--namesrv 127.0.0.1:9876]
 //        [--topic GID_meter_MQTT] [--group GID_mqtt_status_node]
-//        [--tags 'connect||disconnect||tcpclean'] [--in-flight 4] [--quiet]
+//        [--tags 'connect||disconnect||tcpclean'] [--in-flight 4] [--batch 128] [--calls 1] [--quiet]
 //
-// --in-flight N: pulled batches committed at once. ali-ons consumes one batch (<= 32 messages) at
-// a time per consumer, for all its queues in turn, and acknowledges it when every handler
+// --in-flight N: consume loops. ali-ons consumes one batch (up to --batch messages of one queue)
+// at a time per consumer, for all its queues in turn, and acknowledges it when every handler
 // returned; so this process runs N ali-ons consumers of the group (distinct instance names: the
-// broker gives each its share of the queues), each with its own consume loop, all on ONE store
-// handle. Their `ingestMany` calls overlap and share commits (the store's group commit), and each
-// batch is still acknowledged only after its own call returned. Use about the number of queues
-// this instance gets (the topic's queues / the instances of the group); 1 is ali-ons alone.
+// broker gives each its share of the queues), each with its own loop, all on ONE store handle.
+// Use about the number of queues this instance gets (the topic's queues / the instances of the
+// group); 1 is ali-ons alone.
+//
+// --batch N: most messages per batch (ali-ons' pullBatchSize and parallelConsumeLimit). The
+// broker sends at most 32 messages per pull, but ali-ons keeps pulling while the consumer works,
+// so with a backlog a queue holds more and a batch takes up to N of them.
+//
+// --calls N: `ingestMany` calls in flight (1). The batches the loops hand out while a call is in
+// flight wait and then go together in the next call. A call costs per event and per call (a
+// thread of the pool, a round of Redis script calls per shard touched), so fewer, bigger calls
+// cost less CPU per message, which is what limits a consumer sharing its cores with the broker
+// (bench/rocketmq, docs/BENCHMARKS.md). Each batch is still acknowledged only after the call
+// holding it returned.
 //
 // Test options (scripts/ci/e2e.sh): --fail-rate 0.01 fails that share of first deliveries
 // (chosen by a hash of the message id, so the same messages fail in every run) to make the broker
@@ -49,14 +59,17 @@ const { values: opt } = parseArgs({
     acked: { type: 'string' },
     timeout: { type: 'string', default: '0' },
     'in-flight': { type: 'string', default: '4' },
+    batch: { type: 'string', default: '128' },
+    calls: { type: 'string', default: '1' },
   },
 });
 const inFlight = Math.max(1, Number(opt['in-flight']) || 1);
+const maxCalls = Math.max(1, Number(opt.calls) || 1);
 const failRate = Number(opt['fail-rate']);
 const expected = Number(opt.expect);
-// ali-ons hands the handler every message of a pulled batch (up to this many) at once and
-// acknowledges the batch when all handlers returned; the broker sends at most 32 per pull.
-const PARALLEL = 32;
+// ali-ons hands the handler every message of a batch (up to this many of a queue's pulled
+// messages) at once and acknowledges the batch when all handlers returned.
+const BATCH = Math.max(1, Number(opt.batch) || 32);
 
 // The shared status state: one handle per process (it holds the connection and a record cache).
 // A store that is unavailable at start (Redis restarting, paused, failing over) is waited for,
@@ -91,15 +104,66 @@ function flush() {
   pending = '';
 }
 
-// One call per pulled batch. ali-ons calls the handlers of a batch one after another in the
-// same turn of the event loop, so the messages queued here until the turn's microtasks run are
-// that batch: one `ingestMany` (one or two round trips to Redis) commits them all, instead of a
-// round trip per message. Each handler's promise settles with the call holding its message. The
-// batches of the other consumer loops (--in-flight) are in their own calls, in flight at the
-// same time: the store commits them together (group commit) and gives each call its own report.
-let queued = [];
-const NEWLINE = Buffer.from('\n');
-const CLOSE = Buffer.from('}');
+// A transition's time as ISO 8601 (what `new Date(ms).toISOString()` gives), the date and time up
+// to the minute made once per minute: the events of a batch are close in time, and a line
+// formatted with a Date of its own took 1.2-1.7 µs here, 0.1-0.25 µs this way.
+let isoMinute = NaN;
+let isoHead = '';
+function iso(ms) {
+  if (ms > 8.64e15) return String(ms); // beyond the Date range (the engine takes up to 2^53 - 1)
+  const minute = Math.floor(ms / 60000);
+  if (minute !== isoMinute) {
+    isoMinute = minute;
+    isoHead = new Date(minute * 60000).toISOString().slice(0, -7); // without "ss.mmmZ"
+  }
+  const r = ms - minute * 60000; // ss * 1000 + mmm
+  const sec = Math.floor(r / 1000);
+  const milli = r - sec * 1000;
+  return `${isoHead}${sec < 10 ? '0' : ''}${sec}.${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
+}
+
+// One call for the batches at hand. ali-ons calls the handlers of a batch one after another in
+// the same turn of the event loop, so the messages queued here until the turn's microtasks run
+// are that batch (with those of other consume loops handed out in the same turn): one
+// `ingestMany` (a round of script calls to Redis) commits them all, instead of a round trip per
+// message. While --calls calls are in flight, the batch waits and the next batches join it; it
+// goes when a call returns. The batch has one promise, which every handler of its messages
+// awaits: it settles once its call did (no promise or closure per message).
+let open = null; // the batch being collected, or waiting for a call: {msgs, promise, resolve, reject}
+let calls = 0; // ingestMany calls in flight (at most --calls)
+const microtask = Promise.resolve();
+function ingest(msg) {
+  if (open === null) {
+    let resolve;
+    let reject;
+    const promise = new Promise((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    open = { msgs: [], promise, resolve, reject };
+    microtask.then(send);
+  }
+  open.msgs.push(msg);
+  return open.promise;
+}
+function send() {
+  if (open === null || calls >= maxCalls) return; // a waiting batch goes when a call returns
+  const batch = open;
+  open = null;
+  calls++;
+  commit(batch).finally(() => {
+    calls--;
+    send();
+  });
+}
+
+// The JSONL of a batch, a line per message (a report error's index is the line): an envelope
+// carrying the message's tag (checked against the body's eventType) around its body, the body's
+// bytes as they came (an envelope's body may be the object itself), so nothing is decoded,
+// escaped or copied into a string here, and the lines are written straight into one buffer. A
+// body spanning lines goes in as a JSON string instead (a line must stay a line); a body that is
+// not JSON fails its line either way, reported below.
+const EMPTY = Buffer.alloc(0);
 const prefixes = new Map();
 /** `{"tag":TAG,"body":` as bytes, made once per tag. */
 function prefix(tag) {
@@ -107,53 +171,63 @@ function prefix(tag) {
   if (!p) prefixes.set(tag, (p = Buffer.from(`{"tag":${JSON.stringify(tag ?? null)},"body":`)));
   return p;
 }
-function ingest(msg) {
-  return new Promise((resolve, reject) => {
-    if (queued.length === 0) queueMicrotask(commit);
-    queued.push({ msg, resolve, reject });
-  });
+function jsonl(msgs) {
+  const heads = new Array(msgs.length);
+  const bodies = new Array(msgs.length);
+  let size = 0;
+  for (let i = 0; i < msgs.length; i++) {
+    const msg = msgs[i];
+    let head = prefix(msg.tags);
+    let body = msg.body ?? EMPTY; // ali-ons leaves an empty body undefined (its line then fails)
+    if (body.includes(10)) {
+      head = Buffer.from(`{"tag":${JSON.stringify(msg.tags ?? null)},"body":${JSON.stringify(body.toString())}`);
+      body = EMPTY;
+    }
+    heads[i] = head;
+    bodies[i] = body;
+    size += head.length + body.length + 2; // + '}' + '\n'
+  }
+  const out = Buffer.allocUnsafe(size - 1);
+  let n = 0;
+  for (let i = 0; i < msgs.length; i++) {
+    out.set(heads[i], n);
+    n += heads[i].length;
+    out.set(bodies[i], n);
+    n += bodies[i].length;
+    out[n++] = 0x7d; // }
+    if (n < out.length) out[n++] = 0x0a; // \n
+  }
+  return out;
 }
-async function commit() {
-  const batch = queued;
-  queued = [];
+
+async function commit({ msgs, resolve, reject }) {
   let report;
   try {
-    // One JSONL buffer, a line per message (a report error's index is the line): an envelope
-    // carrying the message's tag (checked against the body's eventType) around its body, the
-    // body's bytes as they came (an envelope's body may be the object itself), so nothing is
-    // decoded, escaped or copied into a string here. A body spanning lines goes in as a JSON
-    // string instead (a line must stay a line); a body that is not JSON fails its line either
-    // way, reported below.
-    const parts = [];
-    for (const { msg } of batch) {
-      const body = msg.body;
-      if (parts.length) parts.push(NEWLINE);
-      if (body.includes(10)) {
-        parts.push(Buffer.from(`{"tag":${JSON.stringify(msg.tags)},"body":${JSON.stringify(body.toString())}}`));
-      } else {
-        parts.push(prefix(msg.tags), body, CLOSE);
-      }
-    }
-    report = await store.ingestMany(Buffer.concat(parts));
+    report = await store.ingestMany(jsonl(msgs));
+    tally.commits++;
+    tally.committed += msgs.length;
   } catch (e) {
     // store_unavailable (or anything unexpected): nothing of the batch is acknowledged; every
     // handler throws and ali-ons sends its message back for a later redelivery. (Events the
     // store did commit before failing come back as duplicates, which change nothing.)
-    console.error(`store commit of ${batch.length} messages failed (${e.code ?? e.name}: ${e.message}); they will be redelivered`);
-    for (const { reject } of batch) reject(new Error('store commit failed', { cause: e }));
+    console.error(`store commit of ${msgs.length} messages failed (${e.code ?? e.name}: ${e.message}); they will be redelivered`);
+    reject(e);
     return;
   }
-  if (!opt.quiet) {
-    for (const t of report.transitions) {
-      print(`${new Date(t.time).toISOString()} ${t.clientId} ${t.online ? 'ONLINE ' : 'OFFLINE'} (${t.eventType} on ${t.channelId})`);
+  try {
+    if (!opt.quiet) {
+      for (const t of report.transitions) {
+        print(`${iso(t.time)} ${t.clientId} ${t.online ? 'ONLINE ' : 'OFFLINE'} (${t.eventType} on ${t.channelId})`);
+      }
     }
+    // A malformed notification never becomes valid: it is acknowledged (not retried) and logged.
+    for (const e of report.errors) {
+      tally.rejected++;
+      console.error(`skipped message ${identity(msgs[e.index])}: ${e.code}${e.field ? ` (${e.field})` : ''}: ${e.message}`);
+    }
+  } finally {
+    resolve(); // committed: the batch is acknowledged whatever the printing did
   }
-  // A malformed notification never becomes valid: it is acknowledged (not retried) and logged.
-  for (const e of report.errors) {
-    tally.rejected++;
-    console.error(`skipped message ${identity(batch[e.index].msg)}: ${e.code}${e.field ? ` (${e.field})` : ''}: ${e.message}`);
-  }
-  for (const { resolve } of batch) resolve();
 }
 
 // ---- the handler ----
@@ -173,18 +247,33 @@ const tally = {
   rejected: 0,
   first: 0n,
   at95: 0n,
+  cpuFirst: null, // process.cpuUsage() at the first delivery
+  cpu95: null, // CPU time (µs) from then to the 95 % mark
+  commits: 0, // ingestMany calls (batches) that succeeded, and their messages
+  committed: 0,
   last: 0n,
 };
 const ackedFd = opt.acked ? openSync(opt.acked, 'a') : null;
 
 async function handle(msg) {
-  if (tally.deliveries++ === 0) tally.first = process.hrtime.bigint();
+  if (tally.deliveries++ === 0) {
+    tally.first = process.hrtime.bigint();
+    tally.cpuFirst = process.cpuUsage();
+  }
   if (msg.reconsumeTimes > 0) tally.redeliveries++;
   if (failsOnPurpose(msg)) {
     tally.failedOnPurpose++;
     throw new Error(`failing first delivery of ${identity(msg)} on purpose (--fail-rate)`);
   }
-  if (!opt.bare) await ingest(msg); // throws on store_unavailable: the message comes back later
+  if (!opt.bare) {
+    try {
+      await ingest(msg);
+    } catch (e) {
+      // The commit failed (store_unavailable): the message comes back later. An error of its own
+      // per message: ali-ons rewrites the message of the error a handler throws.
+      throw new Error('store commit failed', { cause: e });
+    }
+  }
   acked(identity(msg));
 }
 
@@ -195,7 +284,11 @@ function acked(id) {
   if (tally.done.has(id)) return;
   tally.done.add(id);
   const n = tally.done.size;
-  if (!tally.at95 && expected && n >= Math.ceil(expected * 0.95)) tally.at95 = process.hrtime.bigint();
+  if (!tally.at95 && expected && n >= Math.ceil(expected * 0.95)) {
+    tally.at95 = process.hrtime.bigint();
+    const cpu = process.cpuUsage(tally.cpuFirst);
+    tally.cpu95 = cpu.user + cpu.system;
+  }
   if (expected && n >= expected && !tally.last) {
     tally.last = process.hrtime.bigint();
     // Let the last handler return (so its offset is committed) before closing.
@@ -221,9 +314,9 @@ const consumers = Array.from({ length: inFlight }, (_, k) => {
     // ali-ons reports the host's first non-loopback address by default; the tests stay on loopback.
     clientIP: opt['client-ip'],
     consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET',
-    // Handle a pulled batch at once (the default, 1, handles one message at a time per queue).
-    pullBatchSize: PARALLEL,
-    parallelConsumeLimit: PARALLEL,
+    // Handle a batch at once (the default, 1, handles one message at a time per queue).
+    pullBatchSize: BATCH,
+    parallelConsumeLimit: BATCH,
     persistConsumerOffsetInterval: 1000,
     // Flow control: once a queue holds this many unconsumed messages, ali-ons stops pulling it for
     // pullTimeDelayMillsWhenFlowControl. Its default pause is 5 s (the Java client's: 50 ms), which
@@ -241,7 +334,8 @@ const consumers = Array.from({ length: inFlight }, (_, k) => {
   return consumer;
 });
 console.error(`rocketmq consumer: ${opt.bare ? 'bare (acknowledge only)' : `mqtt-status ${backend}, store ${opt.store}`}; ` +
-  `group ${opt.group}; ${opt.topic} ${opt.tags}; ${inFlight} batch(es) in flight`);
+  `group ${opt.group}; ${opt.topic} ${opt.tags}; ${inFlight} consume loop(s), batches of up to ${BATCH}` +
+  `${opt.bare ? '' : `, ${maxCalls} call(s) in flight`}`);
 
 let finishing = false;
 async function finish(code) {
@@ -253,6 +347,8 @@ async function finish(code) {
     consumer: opt.bare ? 'bare-node' : 'node',
     group: opt.group,
     inFlight,
+    batch: BATCH,
+    calls: maxCalls,
     expected,
     consumed: tally.done.size,
     deliveries: tally.deliveries,
@@ -262,6 +358,10 @@ async function finish(code) {
     seconds95: s95,
     rate: s95 ? Math.round(Math.ceil(expected * 0.95) / s95) : 0,
     drainSeconds: seconds(tally.first, tally.last),
+    // This process's CPU (all threads) per message up to the 95 % mark, and the batches committed.
+    cpuMicrosPerMessage95: tally.cpu95 === null ? null : +(tally.cpu95 / Math.ceil(expected * 0.95)).toFixed(1),
+    commits: tally.commits,
+    meanBatch: tally.commits ? +(tally.committed / tally.commits).toFixed(1) : null,
     // Every online client of the shared state; a client not listed is offline.
     answers: null,
     stats: null,
@@ -278,7 +378,8 @@ async function finish(code) {
   flush();
   if (opt.report) writeFileSync(opt.report, `${JSON.stringify(report)}\n`);
   console.error(`${report.consumer}: ${report.consumed} of ${expected || '?'} messages, ${report.deliveries} deliveries ` +
-    `(${report.redeliveries} redelivered, ${report.failedOnPurpose} failed on purpose), ${report.rate} msg/s (first 95 %)`);
+    `(${report.redeliveries} redelivered, ${report.failedOnPurpose} failed on purpose), ${report.rate} msg/s (first 95 %), ` +
+    `${report.cpuMicrosPerMessage95} µs CPU per message${report.commits ? `, ${report.commits} batches of ${report.meanBatch} on average` : ''}`);
   try {
     await Promise.race([Promise.all(consumers.map((c) => c.close())), new Promise((r) => setTimeout(r, 5000))]);
   } finally {
