@@ -90,14 +90,7 @@ pub(super) fn parallel(
                 s.spawn(move || pipeline(conn, &group))
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join().unwrap_or_else(|_| {
-                    Err(redis::RedisError::from((redis::ErrorKind::Io, "a pipeline thread panicked")))
-                })
-            })
-            .collect()
+        join_all(handles)
     });
     let mut out = vec![Value::Nil; cmds.len()];
     for ((_, idx), r) in groups.iter().zip(results) {
@@ -106,6 +99,20 @@ pub(super) fn parallel(
         }
     }
     Ok(out)
+}
+
+/// Each sender thread's result; a thread that panicked counts as a failed pipeline.
+fn join_all<T>(
+    handles: Vec<std::thread::ScopedJoinHandle<'_, redis::RedisResult<T>>>,
+) -> Vec<redis::RedisResult<T>> {
+    handles
+        .into_iter()
+        .map(|h| {
+            h.join().unwrap_or_else(|_| {
+                Err(redis::RedisError::from((redis::ErrorKind::Io, "a pipeline thread panicked")))
+            })
+        })
+        .collect()
 }
 
 /// Reads the masters' slot ranges once (until the link is made again).
@@ -207,14 +214,7 @@ where
             }
         }
         drop(senders);
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join().unwrap_or_else(|_| {
-                    Err(redis::RedisError::from((redis::ErrorKind::Io, "a pipeline thread panicked")))
-                })
-            })
-            .collect()
+        join_all(handles)
     });
     let mut out = vec![None; n];
     let mut broke = false;
