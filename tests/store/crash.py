@@ -13,6 +13,9 @@ redelivered — until it finishes. Then:
   twice: test_store.assert_same compares stats, groups, counts and the online lists);
 - the feed alternates per client, starting online, and ends at each client's final status (no
   flip entered twice, none missing).
+Then again with an offline grace (SPEC §9): observation lines in the stream and `advance` calls
+among each writer's lines, killed the same way; the store, advanced by the writers, answers as
+one engine fed the whole stream and advanced once to the latest time, `stale_online` included.
 """
 
 from __future__ import annotations
@@ -124,18 +127,62 @@ def writers(url: str, options: str, parts: List[Tuple[Path, int]], seed: int) ->
     ]
 
 
-def check(base: str, server: str, lines: List[str], seed: int, tmp: Path) -> None:
-    at = f"{server} seed={seed}"
+def with_observations(lines: List[str], rng: random.Random) -> List[str]:
+    """The stream with an observation line (a query API's answer) after about every 12th event,
+    for a client of the stream, at a time near that event's."""
+    out: List[str] = []
+    for l in lines:
+        out.append(l)
+        if rng.randrange(12) == 0:
+            body = body_of(l)
+            other = body_of(rng.choice(lines))["clientId"]
+            obs = {"clientId": other, "online": rng.random() < 0.5, "time": int(body["time"]) + rng.randrange(-5000, 5000)}
+            out.append(json.dumps({"observe": obs}, separators=(",", ":")))
+    return out
+
+
+def body_of(line: str) -> dict:
+    """A generated line's notification: a bare body, or an envelope whose body is the JSON text
+    or the object."""
+    d = json.loads(line)
+    body = d.get("body", d)
+    return json.loads(body) if isinstance(body, str) else body
+
+
+def event_time(line: str) -> int:
+    d = json.loads(line)
+    return int(d["observe"]["time"] if "observe" in d else body_of(line)["time"])
+
+
+def check(base: str, server: str, lines: List[str], seed: int, tmp: Path, grace: int = 0) -> None:
+    """One round on one server; with `grace`, the engine and store judge with that offline grace,
+    the stream holds observations, and each writer calls `advance` now and then (a line
+    `{"advance":T}` in its part: T near the line it is at; writers disagree on "now")."""
+    at = f"{server} seed={seed}" + (f" grace={grace}" if grace else "")
     rng = random.Random(seed)
+    if grace:
+        lines = with_observations(lines, rng)
     split: List[List[str]] = [[] for _ in range(3)]
     for l in lines:
         split[rng.randrange(3)].append(l)
+    latest = 0
+    if grace:
+        for part in split:
+            k = 0
+            while k < len(part):
+                if rng.randrange(25) == 0:
+                    now = event_time(part[k]) + rng.randrange(0, 2 * grace)
+                    latest = max(latest, now)
+                    part.insert(k + 1, json.dumps({"advance": now}, separators=(",", ":")))
+                    k += 1
+                k += 1
     parts = []
     for i, part in enumerate(split):
         p = tmp / f"crash-{seed}-{i}.jsonl"
         p.write_text("\n".join(part) + "\n", encoding="utf-8")
         parts.append((p, len(part)))
-    options = json.dumps({"takeover": True, "tombstonesPerClient": 64})
+    config = {"takeover": True, "tombstonesPerClient": 64, "offlineGraceMs": grace}
+    options = json.dumps(config)
     url = f"{base}?prefix=crash-{os.getpid()}-{time.time_ns()}-{seed}"
     ws = writers(url, options, parts, seed)
     t0 = time.monotonic()
@@ -149,11 +196,26 @@ def check(base: str, server: str, lines: List[str], seed: int, tmp: Path) -> Non
         assert w.failure is None, f"{at}: {w.failure}"
         # The test proves something only if writers died mid-run, after committing some calls.
         assert w.mid_run >= KILLS // 3, f"{at}: {w.name} was killed mid-run only {w.mid_run} times"
-    one = StatusEngine(takeover=True, tombstones_per_client=64)
+    one = StatusEngine(takeover=True, tombstones_per_client=64, offline_grace_ms=grace)
     assert one.ingest_many("\n".join(lines)).errors == ()
-    store = StatusStore.open(url, takeover=True, tombstones_per_client=64)
+    if latest:
+        # Every advance line was acknowledged, so completed, at least once: the store is
+        # advanced to the latest of them, as one engine advanced once at the end.
+        one.advance(latest)
+    store = StatusStore.open(url, takeover=True, tombstones_per_client=64, offline_grace_ms=grace)
     assert_same(store, one, at)
     assert_feed_tracks(whole_feed(store), one, at)
+    if grace:
+        # The pending and seen indexes survived the kills (stats, compared above, count pending
+        # offlines from the first): the staleness answers are the engine's.
+        stale = []
+        for older, limit in ((0, 50), (grace, 100_000), (3_600_000, 100_000), (6 * 3_600_000, 100_000)):
+            got = store.stale_online(older, latest, limit)
+            assert got == one.stale_online(older, latest, limit), f"{at}: stale_online({older}, {limit})"
+            stale.append(len(got))
+        advances = sum(sum(1 for l in open(p, encoding="utf-8") if l.startswith('{"advance":')) for p, _ in parts)
+        offline = sum(1 for t in whole_feed(store) if not t.online)
+        print(f"   ({advances} advance calls, {offline} confirmed offlines in the feed, stale answers {stale})")
     summary = ", ".join(f"{w.name} {w.total} lines, {w.kills} kills ({w.mid_run} mid-run)" for w in ws)
     print(f"   ok {at}: {summary}; {time.monotonic() - t0:.1f} s; queries = one engine's, feed exact")
 
@@ -166,6 +228,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         for k, (server, base) in enumerate(servers):
             check(base, server, lines, 300 + k, Path(d))
+        # Grace, observations and advances, killed the same way (SPEC §9 on a store).
+        for k, (server, base) in enumerate(servers):
+            check(base, server, lines, 400 + k, Path(d), grace=30_000)
     print("cross-language crash test: OK")
 
 

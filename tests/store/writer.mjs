@@ -2,7 +2,8 @@
 // on the native backend of the installed package (tests/js/node_modules):
 //   node writer.mjs write URL OPTIONS_JSON PART SEED | feed URL OPTIONS_JSON PART SEED START
 //                   | snapshot URL OPTIONS_JSON OUT
-// (`feed`: from line START on, `ack N` after each call returned, then `done`: the crash test.)
+// (`feed`: from line START on, `ack N` after each call returned, then `done`: the crash test;
+// a line `{"advance":T}` there is an `advance(T)` call.)
 import { readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { createRequire } from 'node:module';
@@ -22,6 +23,19 @@ function rng(seed) {
   };
 }
 
+/** A line `{"advance":T}` (the crash test's grace round) is an `advance(T)` call. */
+function advanceTo(line) {
+  const m = /^\{"advance":(\d+)\}$/.exec(line);
+  return m ? Number(m[1]) : null;
+}
+
+/** At most `want` lines from `i`, stopping before the next `advance` line. */
+function batchLen(lines, i, want) {
+  let n = 0;
+  while (n < want && i + n < lines.length && advanceTo(lines[i + n]) === null) n += 1;
+  return Math.max(n, 1);
+}
+
 const [cmd, url, options, path, seed, start] = process.argv.slice(2);
 const store = await StatusStore.open(url, JSON.parse(options));
 if (cmd === 'snapshot') {
@@ -31,11 +45,15 @@ if (cmd === 'snapshot') {
   const below = rng(BigInt(seed) + BigInt(start));
   let i = Number(start);
   while (i < lines.length) {
-    if (below(4) === 0) {
+    const now = advanceTo(lines[i]);
+    if (now !== null) {
+      await store.advance(now);
+      i += 1;
+    } else if (below(4) === 0) {
       await store.ingest(lines[i]);
       i += 1;
     } else {
-      const n = Math.min(1 + below(60), lines.length - i);
+      const n = batchLen(lines, i, 1 + below(60));
       const report = await store.ingestMany(lines.slice(i, i + n).join('\n'));
       if (report.errors.length) throw new Error(JSON.stringify(report.errors));
       i += n;

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import List
+from typing import List, Optional
 
 from mqtt_status import StatusStore, Transition
 
@@ -31,20 +31,43 @@ class Rng:
 def open_store(url: str, options: str) -> StatusStore:
     o = json.loads(options)
     return StatusStore.open(
-        url, takeover=o.get("takeover", False), tombstones_per_client=o.get("tombstonesPerClient", 8)
+        url,
+        takeover=o.get("takeover", False),
+        tombstones_per_client=o.get("tombstonesPerClient", 8),
+        offline_grace_ms=o.get("offlineGraceMs", 0),
     )
 
 
+def advance_to(line: str) -> Optional[int]:
+    """A line `{"advance":T}` (the crash test's grace round) is an `advance(T)` call."""
+    if line.startswith('{"advance":') and line.endswith("}"):
+        return int(line[len('{"advance":') : -1])
+    return None
+
+
+def batch_len(lines: List[str], i: int, want: int) -> int:
+    """At most `want` lines from `i`, stopping before the next `advance` line."""
+    n = 0
+    while n < want and i + n < len(lines) and advance_to(lines[i + n]) is None:
+        n += 1
+    return max(n, 1)
+
+
 def feed(store: StatusStore, lines: List[str], seed: int, start: int) -> None:
-    """Ingests from `start`, printing `ack N` after each call returned (the crash test)."""
+    """Ingests from `start`, printing `ack N` after each call returned (the crash test); a line
+    `{"advance":T}` is an `advance(T)` call, acknowledged the same way."""
     rng = Rng(seed + start)
     i = start
     while i < len(lines):
-        if rng.below(4) == 0:
+        now = advance_to(lines[i])
+        if now is not None:
+            store.advance(now)
+            i += 1
+        elif rng.below(4) == 0:
             store.ingest(lines[i])
             i += 1
         else:
-            n = min(1 + rng.below(60), len(lines) - i)
+            n = batch_len(lines, i, 1 + rng.below(60))
             report = store.ingest_many("\n".join(lines[i : i + n]))
             assert report.errors == (), report.errors
             i += n

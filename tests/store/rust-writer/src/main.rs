@@ -13,6 +13,7 @@
 //! lines of PART from index START on, the same random mix (seeded by SEED + START), and after
 //! each call returns prints `ack N` (lines before N are committed: a consumer would acknowledge
 //! them now), then `done`. The test kills it with SIGKILL and starts it again from the last ack.
+//! A line `{"advance":T}` in PART is an `advance(T)` call (a host's timer), not an event.
 
 use std::io::{BufRead, Write};
 
@@ -51,18 +52,32 @@ fn write(store: &StatusStore, part: &str, seed: u64) -> Result<Vec<Transition>, 
     Ok(got)
 }
 
-/// The `feed` command: ingest from `start`, acknowledging each call once it returned.
+/// A line `{"advance":T}` of a part (the crash test's grace round): call `advance(T)`.
+fn advance_to(line: &str) -> Option<u64> {
+    line.strip_prefix("{\"advance\":")?.strip_suffix('}')?.parse().ok()
+}
+
+/// At most `want` lines, stopping before the next `advance` line.
+fn batch_len(rest: &[&str], want: usize) -> usize {
+    rest.iter().take(want).take_while(|l| advance_to(l).is_none()).count().max(1)
+}
+
+/// The `feed` command: ingest from `start`, acknowledging each call once it returned; a line
+/// `{"advance":T}` is an `advance(T)` call, acknowledged the same way.
 fn feed(store: &StatusStore, part: &str, seed: u64, start: usize) -> Result<(), Error> {
     let lines: Vec<&str> = part.lines().filter(|l| !l.is_empty()).collect();
     let mut rng = Rng((seed + start as u64) | 1);
     let mut out = std::io::stdout().lock();
     let mut i = start;
     while i < lines.len() {
-        if rng.below(4) == 0 {
+        if let Some(now) = advance_to(lines[i]) {
+            store.advance(now)?;
+            i += 1;
+        } else if rng.below(4) == 0 {
             store.ingest_json(lines[i].as_bytes(), None)?;
             i += 1;
         } else {
-            let n = (1 + rng.below(60) as usize).min(lines.len() - i);
+            let n = batch_len(&lines[i..], 1 + rng.below(60) as usize);
             let report = store.ingest_many(lines[i..i + n].join("\n").as_bytes())?;
             assert!(report.errors.is_empty(), "{:?}", report.errors);
             i += n;
