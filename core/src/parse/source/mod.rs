@@ -23,9 +23,12 @@ mod check;
 mod de;
 mod emqx;
 #[cfg(test)]
+mod skip_tests;
+#[cfg(test)]
 mod tests;
 mod time;
 mod walk;
+mod word;
 
 /// Which broker's notification format the engine reads (option `source`, default `aliyun`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
