@@ -246,7 +246,7 @@ impl<S> Rec<S> {
     }
     /// `f`'s value where the format checks that field: `invalid_field` naming it if the key
     /// appeared twice ([`Repeats`]: reported at the field's place in the field order).
-    #[inline(always)]
+    #[inline]
     fn field(&self, f: F) -> Result<&Option<Val<S>>, Error> {
         self.repeats.first(1 << f as u32, &NAMES)?;
         Ok(self.get(f))
