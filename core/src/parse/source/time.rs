@@ -38,7 +38,11 @@ pub(super) fn rfc3339_ms(s: &str) -> Option<u64> {
     let mut i = 19;
     let mut ms = 0;
     if b.get(i) == Some(&b'.') {
-        let digits = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+        // Counted in one word (Azure writes seven digits); eight or more the long way.
+        let digits = match super::word::short_digits(b, i + 1) {
+            Some(n) => n,
+            None => b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count(),
+        };
         if digits == 0 {
             return None;
         }
@@ -89,21 +93,45 @@ fn days_in(y: u64, m: u64) -> u64 {
 }
 
 /// Days from 1970-01-01 to the given date (the proleptic Gregorian calendar; years ≥ 1970).
+/// Unsigned arithmetic: the shifted year is at least 1969, and division of an unsigned value
+/// by a constant is a multiply and a shift, without the signed version's corrections.
 fn days_from_civil(y: u64, m: u64, d: u64) -> i64 {
     // Shift the year to start in March, so February's leap day is the year's last day.
-    let y = if m <= 2 { y - 1 } else { y } as i64;
-    let era = y.div_euclid(400);
+    let (y, mp) = if m <= 2 { (y - 1, m + 9) } else { (y, m - 3) };
+    let era = y / 400;
     let yoe = y - era * 400;
-    let mp = (m as i64 + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
+    let doy = (153 * mp + 2) / 5 + d - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    (era * 146_097 + doe) as i64 - 719_468
 }
 
 #[cfg(test)]
 mod tests {
     use super::{days_from_civil, days_in, rfc3339_ms};
     use alloc::string::String;
+
+    /// The signed version (Howard Hinnant's `days_from_civil`), to check the unsigned one.
+    fn days_reference(y: u64, m: u64, d: u64) -> i64 {
+        let y = if m <= 2 { y - 1 } else { y } as i64;
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let mp = (m as i64 + 9) % 12;
+        let doy = (153 * mp + 2) / 5 + d as i64 - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    }
+
+    #[test]
+    fn days_agree_with_the_signed_version() {
+        for y in 1970..=2500 {
+            for m in 1..=12 {
+                for d in 1..=days_in(y, m) {
+                    assert_eq!(days_from_civil(y, m, d), days_reference(y, m, d), "{y}-{m}-{d}");
+                }
+            }
+        }
+        assert_eq!(days_from_civil(9999, 12, 31), days_reference(9999, 12, 31));
+    }
 
     /// The first, field-by-field version: the reference the table-free one is checked against.
     fn reference(s: &str) -> Option<u64> {
@@ -158,7 +186,7 @@ mod tests {
         if year < 1970 {
             return None;
         }
-        let days = days_from_civil(year, month, day);
+        let days = days_reference(year, month, day);
         let secs = days * 86_400 + (hour * 3600 + min * 60 + sec) as i64 - offset_min * 60;
         u64::try_from(secs).ok().map(|s| s * 1000 + ms)
     }
