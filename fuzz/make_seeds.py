@@ -5,7 +5,7 @@ Each seed carries the small header its target reads first (see the doc comment a
 each file in fuzz/fuzz_targets/): `00` is the default configuration. Files are named by a hash of
 their content, so running this again adds nothing twice and never removes what the fuzzer found.
 
-    python3 fuzz/make_seeds.py            # writes fuzz/corpus/{ingest_json,ingest_many,restore,laws,record,file_log}
+    python3 fuzz/make_seeds.py            # writes fuzz/corpus/{ingest_json,ingest_many,restore,laws,record,file_log,source_json}
 """
 
 import glob
@@ -18,6 +18,8 @@ import zlib
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CORPUS = os.path.join(ROOT, "fuzz", "corpus")
 KNOWN_TAGS = {"connect": 4, "disconnect": 5, "tcpclean": 6}
+# The selector byte of fuzz_targets/source_json.rs.
+SOURCES = ["aws", "emqx", "azure-mqtt", "aliyun-sdk", "auto"]
 
 
 def compact(item):
@@ -82,6 +84,9 @@ def from_vectors(c):
             if "ingest" in step or "ingestHex" in step:
                 body = compact(step["ingest"]) if "ingest" in step else bytes.fromhex(step["ingestHex"])
                 c.add("ingest_json", head + tag_selector(step.get("tag")) + body)
+                source = (config or {}).get("source")
+                if source in SOURCES and "tag" not in step:
+                    c.add("source_json", bytes([SOURCES.index(source)]) + body)
                 if "tag" not in step:
                     bodies.append(body)
             if "observe" in step:
@@ -204,7 +209,7 @@ def main():
     from_vectors(c)
     from_sample(c)
     laws_seeds(c)
-    for target in ("ingest_json", "ingest_many", "restore", "laws", "record", "file_log"):
+    for target in ("ingest_json", "ingest_many", "restore", "laws", "record", "file_log", "source_json"):
         total = len(os.listdir(os.path.join(CORPUS, target)))
         print(f"{target}: {c.counts.get(target, 0)} new seeds, {total} in fuzz/corpus/{target}")
     return 0

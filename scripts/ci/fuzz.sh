@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=${MQTT_STATUS_FUZZ_SECONDS:-60}
-targets=(${MQTT_STATUS_FUZZ_TARGETS:-ingest_json ingest_many restore laws record file_log})
+targets=(${MQTT_STATUS_FUZZ_TARGETS:-ingest_json ingest_many restore laws record file_log source_json})
 sanitizer=${MQTT_STATUS_FUZZ_SANITIZER:-none}
 # A fixed seed: the same inputs in the same order on every CI run (a finding is reproducible).
 seed=${MQTT_STATUS_FUZZ_SEED:-1}

@@ -23,9 +23,12 @@ mod check;
 mod de;
 mod emqx;
 #[cfg(test)]
+mod skip_tests;
+#[cfg(test)]
 mod tests;
 mod time;
 mod walk;
+mod word;
 
 /// Which broker's notification format the engine reads (option `source`, default `aliyun`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -162,8 +165,10 @@ const NAMES: [&str; N] = [
 ];
 
 impl F {
-    /// The slot for key `name`, top level (`nested = false`) or inside Azure's `data`.
-    #[inline]
+    /// The slot for key `name`, top level (`nested = false`) or inside Azure's `data`. Always
+    /// inlined: called for every key of every vendor line, the call itself cost ~8 of its ~20
+    /// instructions (measured: EMQX −1.5 %, Azure −0.7 %, AWS −0.7 %).
+    #[inline(always)]
     fn of(name: &[u8], nested: bool) -> Option<F> {
         if nested {
             return Some(match name {
