@@ -3,12 +3,12 @@
 //! compare-and-set script call (pipelined); shards that met a conflict are read and applied again.
 
 use std::cell::Cell;
-use std::collections::HashMap;
 
 use mqtt_status::{BatchReport, Error, EventBatch, Outcome, StatusEngine, Transition};
 use redis::{cmd, Cmd, ServerErrorKind, Value};
 
 use super::conn::{bytes, check, items, unavailable};
+use super::hash::FoldMap;
 use super::step::Step;
 use super::{bulk_list, bump, RedisStore, MAX_ATTEMPTS};
 
@@ -47,8 +47,9 @@ impl RedisStore {
         // Shares of at most MAX_SHARE clients (a script call's size stays bounded); a client's
         // events all go to the share that holds it.
         let mut pending: Vec<Share> = Vec::new();
-        let mut open_share: HashMap<u32, usize> = HashMap::new();
-        let mut home: HashMap<&str, usize> = HashMap::new();
+        let mut open_share: FoldMap<u32, usize> = FoldMap::default();
+        let mut home: FoldMap<&str, usize> =
+            FoldMap::with_capacity_and_hasher(batch.len(), Default::default());
         for i in 0..batch.len() {
             let id = batch.client_id(i);
             let k = match home.get(id) {

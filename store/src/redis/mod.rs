@@ -12,6 +12,7 @@
 mod advance;
 mod cluster;
 mod conn;
+mod hash;
 mod ingest;
 mod query;
 mod step;
@@ -80,7 +81,7 @@ pub(crate) struct RedisStore {
     pub(crate) stale_index: bool,
     pub(crate) counters: Counters,
     /// Records as this handle last committed or read them (see `ingest.rs`).
-    cache: std::sync::Mutex<std::collections::HashMap<String, Vec<u8>>>,
+    cache: std::sync::Mutex<hash::FoldMap<String, Vec<u8>>>,
     /// Each shard's advance time as this handle last read or wrote it (`""`: none), with a grace.
     advanced: std::sync::Mutex<std::collections::HashMap<u32, String>>,
 }
