@@ -41,9 +41,12 @@ fn pipe(mut from: TcpStream, mut to: TcpStream, delay: Duration) {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [listen, target, delay_us] = &args[..] else { panic!("usage: delay_proxy LISTEN_PORT TARGET_PORT DELAY_US") };
+    let [listen, target, delay_us] = &args[..] else {
+        panic!("usage: delay_proxy LISTEN_PORT TARGET_PORT DELAY_US")
+    };
     let delay = Duration::from_micros(delay_us.parse().expect("DELAY_US"));
-    let listener = TcpListener::bind(("127.0.0.1", listen.parse::<u16>().expect("LISTEN_PORT"))).expect("bind");
+    let listener =
+        TcpListener::bind(("127.0.0.1", listen.parse::<u16>().expect("LISTEN_PORT"))).expect("bind");
     let target: u16 = target.parse().expect("TARGET_PORT");
     for client in listener.incoming().flatten() {
         let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else { continue };
