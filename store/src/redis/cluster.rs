@@ -17,15 +17,6 @@ pub(super) struct Parallel {
     pub(super) extra: Vec<ClusterConnection>,
 }
 
-/// One cluster pipeline.
-fn pipeline(c: &mut ClusterConnection, cmds: &[&Cmd]) -> redis::RedisResult<Vec<Value>> {
-    let mut pipe = redis::cluster::cluster_pipe();
-    for cmd in cmds {
-        pipe.add_command((*cmd).clone());
-    }
-    pipe.query::<Vec<Value>>(c)
-}
-
 /// CRC16 (XMODEM) of a key's hash tag modulo 16 384: Redis Cluster's slot of the key.
 fn slot(key: &[u8]) -> u16 {
     let tag = key
@@ -56,49 +47,9 @@ fn master_of<'a>(slots: &'a [(u16, u16, String)], cmd: &Cmd) -> &'a str {
         .map_or("", |(_, _, node)| node.as_str())
 }
 
-/// Sends a cluster pipeline to each master at once (one thread and connection per master after
-/// the first) and returns the replies in order.
-pub(super) fn parallel(
-    client: &ClusterClient,
-    c: &mut ClusterConnection,
-    par: &mut Parallel,
-    cmds: &[Cmd],
-) -> redis::RedisResult<Vec<Value>> {
-    load_slots(c, par)?;
-    let mut groups: Vec<(&str, Vec<usize>)> = Vec::new();
-    for (i, cmd) in cmds.iter().enumerate() {
-        let m = master_of(&par.slots, cmd);
-        match groups.iter_mut().find(|(g, _)| *g == m) {
-            Some((_, v)) => v.push(i),
-            None => groups.push((m, vec![i])),
-        }
-    }
-    if groups.len() == 1 {
-        return pipeline(c, &cmds.iter().collect::<Vec<_>>());
-    }
-    while par.extra.len() < groups.len() - 1 {
-        par.extra.push(client.get_connection()?);
-    }
-    let mut conns: Vec<&mut ClusterConnection> = vec![c];
-    conns.extend(par.extra.iter_mut());
-    let results: Vec<redis::RedisResult<Vec<Value>>> = std::thread::scope(|s| {
-        let handles: Vec<_> = groups
-            .iter()
-            .zip(conns)
-            .map(|((_, idx), conn)| {
-                let group: Vec<&Cmd> = idx.iter().map(|&i| &cmds[i]).collect();
-                s.spawn(move || pipeline(conn, &group))
-            })
-            .collect();
-        join_all(handles)
-    });
-    let mut out = vec![Value::Nil; cmds.len()];
-    for ((_, idx), r) in groups.iter().zip(results) {
-        for (&i, v) in idx.iter().zip(r?) {
-            out[i] = v;
-        }
-    }
-    Ok(out)
+/// Whether `e` means the connection is gone (then every connection is made again).
+pub(super) fn broken(e: &redis::RedisError) -> bool {
+    e.is_io_error() || e.is_connection_dropped() || e.is_timeout()
 }
 
 /// Each sender thread's result; a thread that panicked counts as a failed pipeline.
@@ -141,14 +92,14 @@ fn worker(
 ) -> redis::RedisResult<Vec<(usize, Value)>> {
     let mut out = Vec::new();
     while let Ok(first) = rx.recv() {
-        let mut group = vec![first];
-        group.extend(rx.try_iter());
+        let mut ks = Vec::new();
         let mut pipe = redis::cluster::cluster_pipe();
-        for (_, cmd) in &group {
-            pipe.add_command(cmd.clone());
+        for (k, cmd) in std::iter::once(first).chain(rx.try_iter()) {
+            ks.push(k);
+            pipe.add_command(cmd);
         }
         let values = pipe.query::<Vec<Value>>(conn)?;
-        out.extend(group.iter().map(|(k, _)| *k).zip(values));
+        out.extend(ks.into_iter().zip(values));
     }
     Ok(out)
 }
@@ -166,7 +117,6 @@ pub(super) fn streamed<F>(
 where
     F: FnMut(usize) -> Result<Option<Cmd>, mqtt_status::Error>,
 {
-    let broken = |e: &redis::RedisError| e.is_io_error() || e.is_connection_dropped() || e.is_timeout();
     if let Err(e) = load_slots(c, par) {
         let b = broken(&e);
         return (Err(unavailable("Redis request failed", e)), b);
@@ -188,23 +138,26 @@ where
     }
     let mut failure = None;
     let results: Vec<redis::RedisResult<Vec<(usize, Value)>>> = std::thread::scope(|s| {
-        let mut conns: Vec<&mut ClusterConnection> = vec![c];
-        conns.extend(par.extra.iter_mut());
-        let mut senders = Vec::new();
+        let mut conns: Vec<Option<&mut ClusterConnection>> = vec![Some(c)];
+        conns.extend(par.extra.iter_mut().map(Some));
+        // A master's thread starts with its first command: a call touching one master costs no
+        // thread for the others.
+        let mut senders: Vec<Option<mpsc::Sender<(usize, Cmd)>>> = (0..conns.len()).map(|_| None).collect();
         let mut handles = Vec::new();
-        for conn in conns.into_iter().take(masters.len().max(1)) {
-            let (tx, rx) = mpsc::channel();
-            senders.push(tx);
-            handles.push(s.spawn(move || worker(conn, rx)));
-        }
         for k in 0..n {
             match produce(k) {
                 Ok(Some(cmd)) => {
                     // A command for a master the map does not know goes to the first connection,
                     // which follows MOVED.
                     let m = masters.iter().position(|x| *x == master_of(&par.slots, &cmd)).unwrap_or(0);
+                    let tx = senders[m].get_or_insert_with(|| {
+                        let (tx, rx) = mpsc::channel();
+                        let conn = conns[m].take().expect("one thread per master");
+                        handles.push(s.spawn(move || worker(conn, rx)));
+                        tx
+                    });
                     // A send fails only if that worker stopped on an error, which is reported.
-                    let _ = senders[m].send((k, cmd));
+                    let _ = tx.send((k, cmd));
                 }
                 Ok(None) => {}
                 Err(e) => {

@@ -8,7 +8,7 @@ use mqtt_status::Error;
 use redis::cluster::{ClusterClient, ClusterConnection};
 use redis::{Cmd, ConnectionLike, IntoConnectionInfo, Value};
 
-use super::cluster::{parallel, streamed, Parallel};
+use super::cluster::{broken, streamed, Parallel};
 
 /// Where and how to connect, from the store URL.
 #[derive(Debug, Clone)]
@@ -90,18 +90,21 @@ impl Conn {
             Link::Cluster(client, conn, par) => {
                 let c = cluster(client, conn, &self.target)?;
                 // A cluster pipeline reports server errors as one error naming them (callers
-                // treat any as store_unavailable), and refuses keyless commands such as PING.
-                let r = if let [one] = cmds {
-                    c.req_command(one).map(|v| vec![v])
+                // treat any as store_unavailable), and refuses keyless commands such as PING:
+                // one command goes alone; more go to their masters at once.
+                if let [one] = cmds {
+                    let r = c.req_command(one);
+                    if r.as_ref().is_err_and(broken) {
+                        reset(conn, par);
+                    }
+                    r.map(|v| vec![v])
                 } else {
-                    parallel(client, c, par, cmds)
-                };
-                if r.as_ref().is_err_and(|e| e.is_io_error() || e.is_connection_dropped() || e.is_timeout()) {
-                    **conn = None;
-                    par.extra.clear();
-                    par.slots.clear();
+                    let (r, gone) = streamed(client, c, par, cmds.len(), |k| Ok(Some(cmds[k].clone())));
+                    if gone {
+                        reset(conn, par);
+                    }
+                    return r.map(|v| v.into_iter().map(|x| x.unwrap_or(Value::Nil)).collect());
                 }
-                r
             }
         };
         r.map_err(|e| unavailable("Redis request failed", e))
@@ -128,11 +131,9 @@ impl Conn {
             }
             Link::Cluster(client, conn, par) => {
                 let c = cluster(client, conn, &self.target)?;
-                let (r, broken) = streamed(client, c, par, n, produce);
-                if broken {
-                    **conn = None;
-                    par.extra.clear();
-                    par.slots.clear();
+                let (r, gone) = streamed(client, c, par, n, produce);
+                if gone {
+                    reset(conn, par);
                 }
                 r
             }
@@ -149,6 +150,13 @@ impl Conn {
         let v = self.run(std::slice::from_ref(&cmd))?.pop().unwrap_or(Value::Nil);
         check(v)
     }
+}
+
+/// Drops a broken cluster link: every connection and the slot map are made again on next use.
+fn reset(conn: &mut Option<ClusterConnection>, par: &mut Parallel) {
+    *conn = None;
+    par.extra.clear();
+    par.slots.clear();
 }
 
 /// `TCP_NODELAY`: a streamed call writes one command after another, and with Nagle's algorithm
