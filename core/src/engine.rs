@@ -9,7 +9,7 @@ use hashbrown::HashTable;
 use crate::channel::{Channel, NONE};
 use crate::client::Client;
 use crate::grace::{Flip, Rep};
-use crate::hash::hash_bytes;
+use crate::hash::{hash_keyed, IndexKey};
 use crate::ids::{ChannelKey, Ip};
 use crate::index::ClientIndex;
 use crate::scan::find_byte;
@@ -59,6 +59,8 @@ pub struct StatusEngine {
     pub(crate) ids: Vec<u8>,
     pub(crate) clients: Vec<Client>,
     pub(crate) index: ClientIndex,
+    /// The key of the client and group indexes' hash (`hash.rs`: why a host picks one at random).
+    pub(crate) key: IndexKey,
     pub(crate) groups: Vec<Group>,
     pub(crate) group_index: HashTable<u32>,
     pub(crate) online: u64,
@@ -109,6 +111,7 @@ impl StatusEngine {
             ids: Vec::new(),
             clients: Vec::new(),
             index: ClientIndex::default(),
+            key: IndexKey::FIXED,
             groups: Vec::new(),
             group_index: HashTable::new(),
             online: 0,
@@ -119,6 +122,35 @@ impl StatusEngine {
             order: RefCell::new(Vec::new()),
             scratch: Vec::new(),
         }
+    }
+
+    /// This engine with its client index hashed under `key` (the index is rebuilt if it holds
+    /// clients). Hosts that ingest ids chosen by devices should give a key drawn at random once
+    /// per process, so that nobody can craft ids that share index slots (`IndexKey`); the
+    /// bindings, the CLI and the store do. Answers and snapshot bytes do not depend on the key.
+    pub fn with_index_key(mut self, key: IndexKey) -> Self {
+        if key != self.key {
+            self.key = key;
+            self.reindex();
+        }
+        self
+    }
+
+    /// Rebuilds the client and group indexes under the current key.
+    fn reindex(&mut self) {
+        let mut index = ClientIndex::default();
+        for idx in 0..self.clients.len() as u32 {
+            index.insert_unique(hash_keyed(&self.key, self.id_bytes(idx)), idx);
+        }
+        self.index = index;
+        let (ids, groups, key) = (&self.ids, &self.groups, &self.key);
+        let name = |g: &Group| &ids[g.name_off as usize..g.name_off as usize + g.name_len as usize];
+        let mut group_index = HashTable::with_capacity(groups.len());
+        for (g, group) in groups.iter().enumerate() {
+            let rehash = |&i: &u32| hash_keyed(key, name(&groups[i as usize]));
+            group_index.insert_unique(hash_keyed(key, name(group)), g as u32, rehash);
+        }
+        self.group_index = group_index;
     }
 
     /// The policies this engine judges by.
@@ -147,7 +179,7 @@ impl StatusEngine {
             let c = &clients[i as usize];
             &ids[c.id_off as usize..c.id_off as usize + c.id_len as usize] == id.as_bytes()
         };
-        self.index.find(hash_bytes(id.as_bytes()), eq)
+        self.index.find(hash_keyed(&self.key, id.as_bytes()), eq)
     }
 
     pub(crate) fn find_group(&self, name: &str) -> Option<u32> {
@@ -156,7 +188,7 @@ impl StatusEngine {
             let g = &groups[i as usize];
             &ids[g.name_off as usize..g.name_off as usize + g.name_len as usize] == name.as_bytes()
         };
-        self.group_index.find(hash_bytes(name.as_bytes()), eq).copied()
+        self.group_index.find(hash_keyed(&self.key, name.as_bytes()), eq).copied()
     }
 
     /// Adds a client (known not to exist) and its group.
@@ -176,7 +208,7 @@ impl StatusEngine {
         if group != NO_GROUP {
             self.groups[group as usize].known += 1;
         }
-        self.index.insert_unique(hash_bytes(id.as_bytes()), idx);
+        self.index.insert_unique(hash_keyed(&self.key, id.as_bytes()), idx);
         Ok(idx)
     }
 
@@ -186,12 +218,12 @@ impl StatusEngine {
         }
         let g = self.groups.len() as u32;
         self.groups.push(Group { name_off: off, name_len: name.len() as u16, online: 0, known: 0 });
-        let (ids, groups) = (&self.ids, &self.groups);
+        let (ids, groups, key) = (&self.ids, &self.groups, &self.key);
         let rehash = |&i: &u32| {
             let g = &groups[i as usize];
-            hash_bytes(&ids[g.name_off as usize..g.name_off as usize + g.name_len as usize])
+            hash_keyed(key, &ids[g.name_off as usize..g.name_off as usize + g.name_len as usize])
         };
-        self.group_index.insert_unique(hash_bytes(name.as_bytes()), g, rehash);
+        self.group_index.insert_unique(hash_keyed(key, name.as_bytes()), g, rehash);
         g
     }
 

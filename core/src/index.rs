@@ -93,6 +93,20 @@ impl ClientIndex {
         self.len += 1;
     }
 
+    /// How far, summed over the clients, each sits from its home slot: the slots that lookups
+    /// walk past (for tests of crafted collisions).
+    #[cfg(test)]
+    pub(crate) fn displacement(&self) -> usize {
+        let mask = self.mask();
+        let home = |s: u64| (s >> 32) as usize & mask;
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(_, &s)| s != EMPTY)
+            .map(|(p, &s)| p.wrapping_sub(home(s)) & mask)
+            .sum()
+    }
+
     /// Puts a slot at the first free place from its home (tables past 2^32 slots only use
     /// the first 2^32 homes: still correct, merely denser).
     fn place(&mut self, s: u64) {

@@ -47,6 +47,8 @@ mod grace;
 mod hash;
 mod ids;
 mod index;
+#[cfg(test)]
+mod index_key_tests;
 mod merge;
 mod observe;
 mod options;
@@ -65,6 +67,7 @@ mod warm;
 pub use config::{Config, MAX_GRACE_MS, MAX_ID_LEN_LIMIT, MAX_OPEN_CHANNELS_LIMIT, MAX_TOMBSTONES_LIMIT};
 pub use engine::StatusEngine;
 pub use error::{Error, ErrorCode};
+pub use hash::IndexKey;
 pub use observe::{check_observation, is_observation, parse_observation_line};
 pub use options::{BatchOptions, ObserveArgs, OnlineQuery, OptionValue, OptionsArg};
 pub use parse::{with_notification, with_notification_as, Source, MAX_TIME};

@@ -29,7 +29,7 @@ use alloc::vec::Vec;
 use crate::channel::{Channel, NONE};
 use crate::client::Client;
 use crate::engine::Counters;
-use crate::hash::hash_bytes;
+use crate::hash::{hash_bytes, IndexKey};
 use crate::ids::{ChannelKey, Ip, IpRef, KeyRef};
 use crate::parse::MAX_TIME;
 use crate::{Config, Error, EventType, StatusEngine};
@@ -104,8 +104,15 @@ impl StatusEngine {
     }
 
     /// Rebuilds an engine from [`snapshot`](Self::snapshot) bytes. Corrupt, truncated or foreign
-    /// bytes give `invalid_snapshot`.
+    /// bytes give `invalid_snapshot`. The engine's index has the fixed key: hosts that restore
+    /// snapshots of device-chosen ids use [`restore_keyed`](Self::restore_keyed).
     pub fn restore(bytes: &[u8]) -> Result<Self, Error> {
+        Self::restore_keyed(bytes, IndexKey::FIXED)
+    }
+
+    /// [`restore`](Self::restore) with the client index hashed under `key` from the start (as
+    /// [`with_index_key`](Self::with_index_key), without building the index twice).
+    pub fn restore_keyed(bytes: &[u8], key: IndexKey) -> Result<Self, Error> {
         if bytes.len() < MAGIC.len() + 1 + 8 || &bytes[..MAGIC.len()] != MAGIC {
             return Err(Error::snapshot("not an mqtt-status snapshot"));
         }
@@ -120,7 +127,7 @@ impl StatusEngine {
             return Err(Error::snapshot("checksum mismatch (corrupt or truncated)"));
         }
         let mut r = Reader { bytes: body, pos: MAGIC.len() + 1 };
-        let engine = read_engine(&mut r, version)?;
+        let engine = read_engine(&mut r, version, key)?;
         if r.pos != body.len() {
             return Err(Error::snapshot("trailing bytes"));
         }
@@ -270,7 +277,7 @@ impl<'a> Reader<'a> {
     }
 }
 
-fn read_engine(r: &mut Reader<'_>, version: u8) -> Result<StatusEngine, Error> {
+fn read_engine(r: &mut Reader<'_>, version: u8, key: IndexKey) -> Result<StatusEngine, Error> {
     let v2 = version >= V2;
     let flags = r.byte()?;
     if flags > 7 {
@@ -298,7 +305,7 @@ fn read_engine(r: &mut Reader<'_>, version: u8) -> Result<StatusEngine, Error> {
         advanced_to = r.time()?;
     }
     config.validate().map_err(|e| Error::snapshot(alloc::format!("config: {e}")))?;
-    let mut engine = StatusEngine::empty(config);
+    let mut engine = StatusEngine::empty(config).with_index_key(key);
     engine.advanced_to = advanced_to;
     let mut k = [0u64; 7];
     for v in &mut k {

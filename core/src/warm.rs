@@ -14,7 +14,7 @@
 
 use core::hint::black_box;
 
-use crate::hash::hash_bytes;
+use crate::hash::hash_keyed;
 use crate::scan::{find_byte, find_special};
 use crate::StatusEngine;
 
@@ -55,7 +55,7 @@ impl StatusEngine {
         // brings a line in.
         let mut hashes = [None; WINDOW];
         for (h, line) in hashes.iter_mut().zip(lines) {
-            *h = client_id_hint(line).map(hash_bytes);
+            *h = client_id_hint(line).map(|id| hash_keyed(&self.key, id));
         }
         for h in hashes.into_iter().flatten() {
             black_box(self.index.slot_for(h));

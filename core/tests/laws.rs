@@ -1,5 +1,6 @@
 //! Property tests for the laws of SPEC §2/§4/§9: order independence, duplicate independence,
-//! snapshot round trip, merge laws, batch = one by one, and agreement with a naive model, with
+//! snapshot round trip, merge laws, batch = one by one, the index key (no answer depends on it),
+//! and agreement with a naive model, with
 //! observations among the events and a grace in some configurations (the grace's own law is in
 //! `grace_laws.rs`).
 //!
@@ -10,7 +11,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use mqtt_status::{ChannelState, Config, EventType, Notification, StatusEngine, Transition};
+use mqtt_status::{ChannelState, Config, EventType, IndexKey, Notification, StatusEngine, Transition};
 use proptest::prelude::*;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -344,6 +345,30 @@ proptest! {
         m.merge(&b).unwrap();
         bound(&m)?;
         bound(&StatusEngine::restore(&m.snapshot()).unwrap())?;
+    }
+
+    #[test]
+    fn the_index_key_changes_nothing_but_where_clients_sit(
+        config in config(), evs in events(), more in events(), key in any::<[u8; 16]>()
+    ) {
+        let key = IndexKey::from_bytes(key);
+        let mut fixed = StatusEngine::new(config).unwrap();
+        let mut keyed = StatusEngine::new(config).unwrap().with_index_key(key);
+        for ev in &evs {
+            prop_assert_eq!(ev.apply(&mut fixed), ev.apply(&mut keyed));
+        }
+        prop_assert_eq!(answers(&keyed), answers(&fixed));
+        prop_assert_eq!(keyed.snapshot(), fixed.snapshot());
+        // Keyed later, or restored under the key: the same engine, going on the same way.
+        let mut rekeyed = fixed.clone().with_index_key(key);
+        let mut restored = StatusEngine::restore_keyed(&fixed.snapshot(), key).unwrap();
+        for ev in &more {
+            let t = ev.apply(&mut fixed);
+            prop_assert_eq!(&ev.apply(&mut rekeyed), &t);
+            prop_assert_eq!(&ev.apply(&mut restored), &t);
+        }
+        prop_assert_eq!(rekeyed.snapshot(), fixed.snapshot());
+        prop_assert_eq!(restored.snapshot(), fixed.snapshot());
     }
 
     #[test]

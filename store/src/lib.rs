@@ -29,12 +29,14 @@
 
 mod file;
 mod group;
+mod key;
 mod redis;
 
 use mqtt_status::{
     BatchReport, ClientStatus, Config, Error, EventBatch, GroupCount, StaleClient, Stats, Transition,
 };
 
+pub use crate::key::{new_engine, process_index_key, restore_engine};
 pub use crate::redis::{DEFAULT_FEED_MAXLEN, DEFAULT_PREFIX, DEFAULT_SHARDS};
 
 /// Not API (for `fuzz/` only; may change or go at any time): replays a file store log image as

@@ -47,12 +47,12 @@ pub fn open_store(url: &str, policy: &PolicyArgs) -> Result<StatusStore, CliErro
 /// contradicts it is a usage error) or from the policy flags.
 pub fn start_engine(policy: &PolicyArgs, restore: Option<&Path>) -> Result<StatusEngine, CliError> {
     let Some(path) = restore else {
-        return StatusEngine::new(policy_config(policy))
+        return mqtt_status_store::new_engine(policy_config(policy))
             .map_err(|e| CliError::usage(format!("bad policy option: {e}")));
     };
     let name = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| CliError::reading(&name, &e, false))?;
-    let engine = StatusEngine::restore(&bytes).map_err(|e| {
+    let engine = mqtt_status_store::restore_engine(&bytes).map_err(|e| {
         CliError::Io(format!(
             "{name}: not a usable mqtt-status snapshot ({e}); write one with `replay --save`"
         ))

@@ -197,7 +197,7 @@ impl NodeStatusEngine {
     #[napi(constructor)]
     pub fn new(env: Env, options: Option<Unknown<'_>>) -> Result<Self> {
         let config = Config::from_options(options_arg(&env, options)?).map_err(|e| js_error(&env, &e))?;
-        Engine::new(config).map(Self::wrap).map_err(|e| js_error(&env, &e))
+        mqtt_status_store::new_engine(config).map(Self::wrap).map_err(|e| js_error(&env, &e))
     }
 
     /// Ingests one body or envelope (string, `Uint8Array` or object) with an optional tag;
@@ -399,7 +399,7 @@ impl NodeStatusEngine {
     #[napi(factory)]
     pub fn restore(env: Env, bytes: Unknown<'_>) -> Result<Self> {
         let bytes = snapshot_bytes(&env, bytes)?;
-        Engine::restore(&bytes).map(Self::wrap).map_err(|e| js_error(&env, &e))
+        mqtt_status_store::restore_engine(&bytes).map(Self::wrap).map_err(|e| js_error(&env, &e))
     }
 
     /// Joins another engine's state into this one (same configuration required).

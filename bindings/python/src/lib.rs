@@ -248,7 +248,7 @@ impl Engine {
     #[new]
     fn new(py: Python<'_>, options: &Bound<'_, PyDict>) -> PyResult<Self> {
         let config = config_from_dict(py, options)?;
-        StatusEngine::new(config).map(Engine::wrap).map_err(|e| to_pyerr(py, &e))
+        mqtt_status_store::new_engine(config).map(Engine::wrap).map_err(|e| to_pyerr(py, &e))
     }
 
     /// The configuration as `(close_on_disconnect, takeover, tombstones_per_client, max_id_len,
@@ -455,7 +455,7 @@ impl Engine {
     #[classmethod]
     fn restore(_cls: &Bound<'_, PyType>, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Self> {
         let bytes = snapshot_bytes(data)?;
-        let engine = py.detach(|| StatusEngine::restore(&bytes));
+        let engine = py.detach(|| mqtt_status_store::restore_engine(&bytes));
         engine.map(Engine::wrap).map_err(|e| to_pyerr(py, &e))
     }
 

@@ -16,7 +16,7 @@ use std::cell::{Ref, RefCell, RefMut};
 
 use js_sys::{Array, ArrayBuffer, Float64Array, Reflect, Uint8Array, JSON};
 use mqtt_status::{
-    BatchOptions, Config, Error, ErrorCode, ObserveArgs, OnlineQuery, OptionValue, OptionsArg,
+    BatchOptions, Config, Error, ErrorCode, IndexKey, ObserveArgs, OnlineQuery, OptionValue, OptionsArg,
     StatusEngine as Engine, TransitionRef,
 };
 use mqtt_status_js_common::{pack_transition, Packer, BUSY, EVENT_TYPES};
@@ -31,6 +31,29 @@ fn coded(code: &str, message: &str, field: Option<&str>) -> JsValue {
     let _ = Reflect::set(&err, &JsValue::from_str("code"), &JsValue::from_str(code));
     let _ = Reflect::set(&err, &JsValue::from_str("field"), &field);
     err.into()
+}
+
+/// The index key of this module's engines (`mqtt_status::IndexKey`: why a random one), drawn
+/// once from the host's `crypto.getRandomValues` (Node 20 and browsers have it), else from
+/// `Math.random`: either way unknown to whoever picks the client ids.
+fn index_key() -> IndexKey {
+    static KEY: std::sync::OnceLock<IndexKey> = std::sync::OnceLock::new();
+    *KEY.get_or_init(|| {
+        let buf = Uint8Array::new_with_length(16);
+        let crypto =
+            Reflect::get(&js_sys::global(), &JsValue::from_str("crypto")).unwrap_or(JsValue::UNDEFINED);
+        let draw = Reflect::get(&crypto, &JsValue::from_str("getRandomValues")).unwrap_or(JsValue::UNDEFINED);
+        let drawn = draw.dyn_ref::<js_sys::Function>().is_some_and(|f| f.call1(&crypto, &buf).is_ok());
+        let mut bytes = [0u8; 16];
+        if drawn {
+            buf.copy_to(&mut bytes);
+        } else {
+            for b in &mut bytes {
+                *b = (js_sys::Math::random() * 256.0) as u8;
+            }
+        }
+        IndexKey::from_bytes(bytes)
+    })
 }
 
 /// The thrown `Error` for a core error.
@@ -173,7 +196,7 @@ impl WasmStatusEngine {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<WasmStatusEngine, JsValue> {
         let config = Config::from_options(options_arg(&options)?).map_err(|e| js_error(&e))?;
-        let engine = Engine::new(config).map_err(|e| js_error(&e))?;
+        let engine = Engine::new(config).map_err(|e| js_error(&e))?.with_index_key(index_key());
         Ok(WasmStatusEngine { inner: RefCell::new(engine) })
     }
 
@@ -335,7 +358,7 @@ impl WasmStatusEngine {
     /// An engine from `snapshot()` bytes (of any backend or language).
     pub fn restore(bytes: JsValue) -> Result<WasmStatusEngine, JsValue> {
         let bytes = snapshot_bytes(&bytes)?;
-        let engine = Engine::restore(&bytes).map_err(|e| js_error(&e))?;
+        let engine = Engine::restore_keyed(&bytes, index_key()).map_err(|e| js_error(&e))?;
         Ok(WasmStatusEngine { inner: RefCell::new(engine) })
     }
 

@@ -96,7 +96,7 @@ impl State {
     /// Merges a snapshot in; each client it flips enters the feed (in client id order), as
     /// caused by its latest open connect or its latest close.
     fn merge(&mut self, bytes: &[u8]) -> Result<(), Error> {
-        let other = StatusEngine::restore(bytes)?;
+        let other = crate::restore_engine(bytes)?;
         let before = self.engine.online_clients(None, None, None);
         self.engine.merge(&other)?;
         let after = self.engine.online_clients(None, None, None);

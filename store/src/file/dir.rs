@@ -188,7 +188,7 @@ pub(crate) fn read_snap(bytes: &[u8], gen: u64, feed_max: usize) -> Result<(Stat
     if !r.done() {
         return Err(bad("trailing bytes"));
     }
-    let engine = StatusEngine::restore(engine).map_err(|e| bad(&e.to_string()))?;
+    let engine = crate::restore_engine(engine).map_err(|e| bad(&e.to_string()))?;
     Ok((engine, feed))
 }
 

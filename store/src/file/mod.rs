@@ -1,6 +1,6 @@
 //! The file backend, `file:PATH`: the embedded default for one consumer (SPEC §8).
 //!
-//! The state is an in-memory [`StatusEngine`] — the core's judgment, unchanged — restored on
+//! The state is an in-memory [`StatusEngine`](mqtt_status::StatusEngine) — the core's judgment, unchanged — restored on
 //! open from the newest snapshot file and the log of every call since, replayed. A write is
 //! appended to the log and synced before it is applied and returned (commit before ack);
 //! concurrent writers share one append and one sync (group commit, `commit.rs`). When the log
@@ -18,7 +18,7 @@ use std::fs::{self, File, OpenOptions};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
-use mqtt_status::{BatchReport, ClientStatus, Config, Error, GroupCount, Stats, StatusEngine, Transition};
+use mqtt_status::{BatchReport, ClientStatus, Config, Error, GroupCount, Stats, Transition};
 
 use crate::FeedPage;
 use apply::{handle_stats, Done, State};
@@ -90,7 +90,7 @@ pub(crate) fn load(
     let snap_path = path.join(name(Kind::Snap, gen));
     let (engine, feed, snap_len) = match fs::read(&snap_path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && gen == 0 => {
-            (StatusEngine::new(config)?, Feed::new(options.feed_len), 0)
+            (crate::new_engine(config)?, Feed::new(options.feed_len), 0)
         }
         Err(e) => return Err(unavailable(format_args!("reading {}", snap_path.display()), e)),
         Ok(bytes) => {
@@ -119,7 +119,7 @@ pub(crate) fn load(
 /// (whole frames, where they end, whether a torn tail follows).
 pub(crate) fn scan_log_image(bytes: &[u8]) -> Result<(usize, usize, bool), Error> {
     read_log_header(bytes, "log")?;
-    let engine = StatusEngine::new(Config::default())?;
+    let engine = crate::new_engine(Config::default())?;
     let mut state = State { engine, feed: Feed::new(DEFAULT_FEED_LEN), base: Stats::default(), broken: None };
     let mut frames = 0;
     let scan = scan_frames(bytes, "log", |body| {
@@ -376,7 +376,7 @@ impl FileStore {
 
     /// Merges an engine snapshot in, durably (logged as one entry).
     pub(crate) fn load_snapshot(&self, bytes: &[u8]) -> Result<(), Error> {
-        let other = StatusEngine::restore(bytes)?;
+        let other = crate::restore_engine(bytes)?;
         if other.config() != &self.config {
             let json = |c: &Config| serde_json::to_string(c).unwrap_or_default();
             let reason =

@@ -363,7 +363,7 @@ impl RedisStore {
     /// time `adv` (`""` or `None`: never advanced) before any record is loaded, so that pending
     /// offlines are judged as the whole-store engine would.
     pub(super) fn scratch(&self, adv: Option<&str>) -> Result<StatusEngine, Error> {
-        let mut scratch = StatusEngine::new(self.config)?;
+        let mut scratch = crate::new_engine(self.config)?;
         if let Some(t) = adv.and_then(|a| a.parse::<u64>().ok()) {
             scratch.advance(t)?;
         }

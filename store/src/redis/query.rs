@@ -202,7 +202,7 @@ impl RedisStore {
     /// Joins a snapshot's clients into the store, shard by shard with the same compare-and-set
     /// step as ingest (no transition is fed: a join has no causing event).
     pub(crate) fn load_snapshot(&self, bytes: &[u8]) -> Result<(), Error> {
-        let theirs = StatusEngine::restore(bytes)?;
+        let theirs = crate::restore_engine(bytes)?;
         if theirs.config() != &self.config {
             let reason = format!("the snapshot has {:?}, the store {:?}", theirs.config(), self.config);
             return Err(Error::ConfigMismatch { reason });
@@ -231,7 +231,7 @@ impl RedisStore {
             .collect();
         self.commit(chunks, |share, scratch| {
             for id in &share.ids {
-                let mut one = StatusEngine::new(self.config)?;
+                let mut one = crate::new_engine(self.config)?;
                 if let Some(rec) = theirs.client_record(id) {
                     one.load_record(id, &rec)?;
                 }
