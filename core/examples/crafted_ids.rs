@@ -32,6 +32,7 @@ fn main() {
         }
         found += 1;
         let t = 1_700_000_000_000 + found;
-        writeln!(out, r#"{{"clientId":"{id}","channelId":"c{i:x}","eventType":"connect","time":{t}}}"#).unwrap();
+        writeln!(out, r#"{{"clientId":"{id}","channelId":"c{i:x}","eventType":"connect","time":{t}}}"#)
+            .unwrap();
     }
 }

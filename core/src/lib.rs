@@ -70,7 +70,7 @@ pub use error::{Error, ErrorCode};
 pub use hash::IndexKey;
 pub use observe::{check_observation, is_observation, parse_observation_line};
 pub use options::{BatchOptions, ObserveArgs, OnlineQuery, OptionValue, OptionsArg};
-pub use parse::{with_notification, with_notification_as, Source, MAX_TIME};
+pub use parse::{rfc3339_ms, with_notification, with_notification_as, Source, MAX_TIME};
 pub use record::{record_shard, EventBatch, RECORD_VERSION};
 #[doc(hidden)]
 pub use seal::{__seal_record, __seal_snapshot};

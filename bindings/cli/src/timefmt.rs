@@ -18,93 +18,22 @@ pub fn parse_time(text: &str) -> Result<u64, String> {
     })
 }
 
+/// The core's RFC 3339 reader (`mqtt_status::rfc3339_ms`, the one that reads Azure's event
+/// times), after the two forms a command line also takes: a date alone (midnight UTC) and an
+/// offset without its colon (`-0100`).
 fn parse_iso(t: &str) -> Option<u64> {
     let b = t.as_bytes();
-    let num = |from: usize, len: usize| -> Option<i64> {
-        let s = b.get(from..from + len)?;
-        s.iter().all(u8::is_ascii_digit).then(|| s.iter().fold(0i64, |a, &d| a * 10 + i64::from(d - b'0')))
-    };
-    let (year, month, day) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
-    if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') || !(1..=12).contains(&month) {
-        return None;
+    let n = b.len();
+    if n == 10 {
+        return mqtt_status::rfc3339_ms(&format!("{t}T00:00:00Z"));
     }
-    if day < 1 || day > days_in_month(year, month) {
-        return None;
+    if n >= 24 && matches!(b[n - 5], b'+' | b'-') && b[n - 4..].iter().all(u8::is_ascii_digit) {
+        return mqtt_status::rfc3339_ms(&format!("{}:{}", &t[..n - 2], &t[n - 2..]));
     }
-    let mut ms = days_from_civil(year, month, day) * 86_400_000;
-    if b.len() == 10 {
-        return u64::try_from(ms).ok();
-    }
-    if !matches!(b.get(10), Some(b'T' | b't' | b' ')) || b.get(13) != Some(&b':') || b.get(16) != Some(&b':')
-    {
-        return None;
-    }
-    let (h, m, s) = (num(11, 2)?, num(14, 2)?, num(17, 2)?);
-    if h > 23 || m > 59 || s > 59 {
-        return None;
-    }
-    ms += (h * 3600 + m * 60 + s) * 1000;
-    let mut i = 19;
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        let start = i;
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        }
-        if i == start {
-            return None;
-        }
-        let frac = &t[start..i.min(start + 3)];
-        ms += frac.parse::<i64>().ok()? * 10i64.pow(3 - frac.len() as u32);
-    }
-    let offset_min = match &t[i..] {
-        "Z" | "z" => 0,
-        zone => {
-            let sign = match zone.as_bytes().first()? {
-                b'+' => 1,
-                b'-' => -1,
-                _ => return None,
-            };
-            let z = zone.as_bytes();
-            let (oh, om) = match z.len() {
-                6 if z[3] == b':' => (num(i + 1, 2)?, num(i + 4, 2)?),
-                5 => (num(i + 1, 2)?, num(i + 3, 2)?),
-                _ => return None,
-            };
-            if oh > 23 || om > 59 {
-                return None;
-            }
-            sign * (oh * 60 + om)
-        }
-    };
-    u64::try_from(ms - offset_min * 60_000).ok()
+    mqtt_status::rfc3339_ms(t)
 }
 
-fn is_leap(y: i64) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-}
-
-fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        2 if is_leap(y) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The civil date of a day count since 1970-01-01 (inverse of `days_from_civil`).
+/// The civil date of a day count since 1970-01-01 (Howard Hinnant's `civil_from_days`).
 fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
@@ -154,7 +83,16 @@ mod tests {
         for ms in [0u64, 1, 86_399_999, 951_782_400_000, 4_102_444_800_000, 1_714_521_600_123] {
             assert_eq!(parse_time(&format_time(ms)), Ok(ms));
         }
-        for bad in ["", "2024-13-01T00:00:00Z", "2023-02-29", "2024-05-01T00:00:00", "yesterday", "-5"] {
+        for bad in [
+            "",
+            "2024-13-01T00:00:00Z",
+            "2023-02-29",
+            "2024-05-01T00:00:00",
+            "yesterday",
+            "-5",
+            "1969-12-31",
+            "2024-05-01T0",
+        ] {
             assert!(parse_time(bad).is_err(), "{bad}");
         }
     }

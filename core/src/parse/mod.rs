@@ -23,7 +23,7 @@ mod validate;
 
 use raw::Line;
 pub(crate) use source::with_source_notification;
-pub use source::Source;
+pub use source::{rfc3339_ms, Source};
 pub(crate) use validate::check;
 pub use validate::MAX_TIME;
 

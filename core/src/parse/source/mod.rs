@@ -27,6 +27,8 @@ mod skip_tests;
 #[cfg(test)]
 mod tests;
 mod time;
+
+pub use time::rfc3339_ms;
 mod walk;
 mod word;
 
