@@ -27,6 +27,13 @@ pub(crate) struct Group {
     pub(crate) known: u64,
 }
 
+impl Group {
+    /// The group's name: its bytes in the id arena `ids`.
+    fn name<'a>(&self, ids: &'a [u8]) -> &'a [u8] {
+        &ids[self.name_off as usize..self.name_off as usize + self.name_len as usize]
+    }
+}
+
 /// What this engine instance was fed (kept in snapshots, not part of merged state).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Counters {
@@ -144,11 +151,10 @@ impl StatusEngine {
         }
         self.index = index;
         let (ids, groups, key) = (&self.ids, &self.groups, &self.key);
-        let name = |g: &Group| &ids[g.name_off as usize..g.name_off as usize + g.name_len as usize];
         let mut group_index = HashTable::with_capacity(groups.len());
         for (g, group) in groups.iter().enumerate() {
-            let rehash = |&i: &u32| hash_keyed(key, name(&groups[i as usize]));
-            group_index.insert_unique(hash_keyed(key, name(group)), g as u32, rehash);
+            let rehash = |&i: &u32| hash_keyed(key, groups[i as usize].name(ids));
+            group_index.insert_unique(hash_keyed(key, group.name(ids)), g as u32, rehash);
         }
         self.group_index = group_index;
     }
@@ -169,7 +175,7 @@ impl StatusEngine {
 
     pub(crate) fn group_name(&self, g: u32) -> &str {
         let g = &self.groups[g as usize];
-        let bytes = &self.ids[g.name_off as usize..g.name_off as usize + g.name_len as usize];
+        let bytes = g.name(&self.ids);
         core::str::from_utf8(bytes).unwrap_or_default()
     }
 
@@ -186,7 +192,7 @@ impl StatusEngine {
         let (ids, groups) = (&self.ids, &self.groups);
         let eq = |&i: &u32| {
             let g = &groups[i as usize];
-            &ids[g.name_off as usize..g.name_off as usize + g.name_len as usize] == name.as_bytes()
+            g.name(ids) == name.as_bytes()
         };
         self.group_index.find(hash_keyed(&self.key, name.as_bytes()), eq).copied()
     }
@@ -221,7 +227,7 @@ impl StatusEngine {
         let (ids, groups, key) = (&self.ids, &self.groups, &self.key);
         let rehash = |&i: &u32| {
             let g = &groups[i as usize];
-            hash_keyed(key, &ids[g.name_off as usize..g.name_off as usize + g.name_len as usize])
+            hash_keyed(key, g.name(ids))
         };
         self.group_index.insert_unique(hash_keyed(key, name.as_bytes()), g, rehash);
         g

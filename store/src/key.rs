@@ -6,17 +6,24 @@ use std::hash::BuildHasher;
 
 use mqtt_status::{Config, Error, IndexKey, StatusEngine};
 
-/// This process's index key: drawn once, from std's randomly seeded `RandomState` (the
-/// operating system's randomness), then the same for every engine of the process.
-pub fn process_index_key() -> IndexKey {
-    static KEY: std::sync::OnceLock<IndexKey> = std::sync::OnceLock::new();
-    *KEY.get_or_init(|| {
+/// Four random words for this process, drawn once from std's randomly seeded `RandomState`
+/// (the operating system's randomness): the first two key the engines' index
+/// ([`process_index_key`]), the last two the Redis writer's per-client maps (`redis/hash.rs`).
+pub(crate) fn process_words() -> [u64; 4] {
+    static WORDS: std::sync::OnceLock<[u64; 4]> = std::sync::OnceLock::new();
+    *WORDS.get_or_init(|| {
         let s = std::collections::hash_map::RandomState::new();
-        let mut bytes = [0u8; 16];
-        bytes[..8].copy_from_slice(&s.hash_one(0x6b65_7930_u64).to_le_bytes());
-        bytes[8..].copy_from_slice(&s.hash_one(0x6b65_7931_u64).to_le_bytes());
-        IndexKey::from_bytes(bytes)
+        [0u64, 1, 2, 3].map(|i| s.hash_one(0x6d71_7473_0000_0000 | i))
     })
+}
+
+/// This process's index key, the same for every engine of the process.
+pub fn process_index_key() -> IndexKey {
+    let [a, b, _, _] = process_words();
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&a.to_le_bytes());
+    bytes[8..].copy_from_slice(&b.to_le_bytes());
+    IndexKey::from_bytes(bytes)
 }
 
 /// `StatusEngine::new(config)` with this process's index key.

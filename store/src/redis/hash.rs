@@ -18,12 +18,8 @@ pub(crate) struct FoldState {
 
 impl Default for FoldState {
     fn default() -> Self {
-        static KEYS: std::sync::OnceLock<(u64, u64)> = std::sync::OnceLock::new();
-        let &(k0, k1) = KEYS.get_or_init(|| {
-            let s = std::collections::hash_map::RandomState::new();
-            (s.hash_one(0x6d71_7473_u64) | 1, s.hash_one(0x7374_6f72_u64) | 1)
-        });
-        FoldState { k0, k1 }
+        let [_, _, k0, k1] = crate::key::process_words();
+        FoldState { k0: k0 | 1, k1: k1 | 1 }
     }
 }
 
